@@ -1,0 +1,431 @@
+// Package analysis is the AnalysisRun controller: it takes measurements when they are
+// due, assesses metrics and the run, and writes the status with the controller's own
+// messages and events (upstream analysis/analysis.go). It does not create runs; the
+// rollout and experiment controllers do.
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+const (
+	// defaultHistory is how many measurements are kept per metric by default.
+	defaultHistory = 10
+	// errorRetry is the wait after an Error measurement, whatever the interval.
+	errorRetry                   = 10 * time.Second
+	defaultConsecutiveErrorLimit = 4
+)
+
+// Reconciler is the AnalysisRun controller.
+type Reconciler struct {
+	Client    client.Client
+	Clock     clock.PassiveClock
+	Providers Providers
+	Recorder  engine.Recorder
+	Version   engine.Version
+}
+
+// Reconcile brings one AnalysisRun up to date. It returns when the run next wants
+// attention (zero: only when something changes).
+func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
+	var run v1alpha1.AnalysisRun
+	if err := r.Client.Get(ctx, key, &run); err != nil {
+		if apierrors.IsNotFound(err) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	if run.Status.Phase.Completed() {
+		return 0, nil
+	}
+	updated, next := r.reconcile(ctx, &run)
+	if !equality.Semantic.DeepEqual(run.Status, updated.Status) {
+		// The AnalysisRun CRD has no status subresource: the controller writes the
+		// whole object, and every write bumps its generation.
+		if err := r.Client.Update(ctx, updated); err != nil {
+			return 0, fmt.Errorf("updating AnalysisRun %s: %w", key.Name, err)
+		}
+	}
+	if next == nil {
+		return 0, nil
+	}
+	// Anything due now was measured in this reconcile.
+	return max(0, next.Sub(r.Clock.Now())), nil
+}
+
+func (r *Reconciler) now() metav1.Time {
+	// The API stores timestamps with one-second precision.
+	return metav1.NewTime(r.Clock.Now().Truncate(time.Second))
+}
+
+// reconcile works on a copy of the run and returns it with the next wake-up time.
+func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
+	run := orig.DeepCopy()
+	if run.Status.MetricResults == nil {
+		run.Status.MetricResults = []v1alpha1.MetricResult{}
+	}
+	fail := func(message string) (*v1alpha1.AnalysisRun, *time.Time) {
+		run.Status.Phase = v1alpha1.AnalysisPhaseError
+		run.Status.Message = message
+		r.completionEvent(run)
+		return run, nil
+	}
+	metrics, err := resolveAll(run.Spec.Metrics, withoutSecrets(run.Spec.Args))
+	if err != nil {
+		return fail(fmt.Sprintf("Unable to resolve metric arguments: %v", err))
+	}
+	if err := validateMetrics(metrics); err != nil {
+		return fail(fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
+	dryRun, err := dryRunMetrics(run.Spec.DryRun, metrics)
+	if err != nil {
+		return fail(fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
+	retention, err := retentionLimits(run.Spec.MeasurementRetention, metrics)
+	if err != nil {
+		return fail(fmt.Sprintf("Analysis spec invalid: %v", err))
+	}
+
+	tasks := r.dueTasks(run, metrics)
+	if err := r.measure(ctx, run, tasks, dryRun); err != nil {
+		return fail(fmt.Sprintf("Unable to resolve metric arguments: %v", err))
+	}
+
+	phase, message := r.assessRun(run, metrics, dryRun)
+	if phase != run.Status.Phase {
+		run.Status.Phase = phase
+		run.Status.Message = message
+		if phase.Completed() {
+			r.completionEvent(run)
+			if run.Status.CompletedAt == nil {
+				now := r.now()
+				run.Status.CompletedAt = &now
+			}
+		}
+	}
+	trimHistory(run, retention)
+	return run, nextReconcile(run, metrics, r.Clock.Now())
+}
+
+func (r *Reconciler) completionEvent(run *v1alpha1.AnalysisRun) {
+	if r.Recorder == nil {
+		return
+	}
+	r.Recorder.Event(run, eventType(run.Status.Phase), "AnalysisRun"+string(run.Status.Phase),
+		fmt.Sprintf("Analysis Completed. Result: %s", run.Status.Phase))
+}
+
+func eventType(p v1alpha1.AnalysisPhase) string {
+	if p == v1alpha1.AnalysisPhaseError || p == v1alpha1.AnalysisPhaseFailed {
+		return engine.EventWarning
+	}
+	return engine.EventNormal
+}
+
+// task is one metric to measure in this reconcile; inFlight is set when an
+// unfinished measurement is to be resumed or terminated.
+type task struct {
+	index    int
+	inFlight *v1alpha1.Measurement
+}
+
+func result(run *v1alpha1.AnalysisRun, name string) *v1alpha1.MetricResult {
+	for i := range run.Status.MetricResults {
+		if run.Status.MetricResults[i].Name == name {
+			return &run.Status.MetricResults[i]
+		}
+	}
+	return nil
+}
+
+func lastMeasurement(run *v1alpha1.AnalysisRun, name string) *v1alpha1.Measurement {
+	res := result(run, name)
+	if res == nil || len(res.Measurements) == 0 {
+		return nil
+	}
+	return &res.Measurements[len(res.Measurements)-1]
+}
+
+// terminating is upstream's IsTerminating: asked to stop, or a non-dry-run metric
+// already ended badly.
+func terminating(run *v1alpha1.AnalysisRun) bool {
+	if run.Spec.Terminate {
+		return true
+	}
+	for _, res := range run.Status.MetricResults {
+		if res.DryRun {
+			continue
+		}
+		switch res.Phase {
+		case v1alpha1.AnalysisPhaseFailed, v1alpha1.AnalysisPhaseError, v1alpha1.AnalysisPhaseInconclusive:
+			return true
+		}
+	}
+	return false
+}
+
+// due reports whether a wait measured from `from` has passed. The controller asks to
+// be woken exactly at the boundary and checks "now after boundary"; it wakes a few
+// milliseconds late, so at the boundary instant the measurement is taken.
+func due(now time.Time, from time.Time, wait time.Duration) bool {
+	return !now.Before(from.Add(wait))
+}
+
+func (r *Reconciler) dueTasks(run *v1alpha1.AnalysisRun, metrics []v1alpha1.Metric) []task {
+	now := r.Clock.Now()
+	stopping := terminating(run)
+	var tasks []task
+	for i, m := range metrics {
+		if res := result(run, m.Name); res != nil && res.Phase.Completed() {
+			continue
+		}
+		last := lastMeasurement(run, m.Name)
+		if last != nil && last.FinishedAt == nil {
+			if !stopping && last.ResumeAt != nil && last.ResumeAt.Time.After(now) {
+				continue
+			}
+			tasks = append(tasks, task{index: i, inFlight: last.DeepCopy()})
+			continue
+		}
+		if stopping {
+			continue
+		}
+		if last == nil {
+			if m.InitialDelay != "" {
+				// startedAt is stamped at the end of the first reconcile, so a delayed
+				// metric is never measured in the very first one.
+				if run.Status.StartedAt == nil {
+					continue
+				}
+				d, err := m.InitialDelay.Duration()
+				if err != nil || !due(now, run.Status.StartedAt.Time, d) {
+					continue
+				}
+			}
+			tasks = append(tasks, task{index: i})
+			continue
+		}
+		res := result(run, m.Name)
+		if c := m.EffectiveCount(); c != nil && res.Count >= int32(c.IntValue()) {
+			continue
+		}
+		wait := errorRetry
+		if last.Phase != v1alpha1.AnalysisPhaseError && m.Interval != "" {
+			d, err := m.Interval.Duration()
+			if err != nil {
+				continue
+			}
+			wait = d
+		}
+		if due(now, last.FinishedAt.Time, wait) {
+			tasks = append(tasks, task{index: i})
+		}
+	}
+	return tasks
+}
+
+// measure runs, resumes or terminates the measurements of the due tasks. Metrics are
+// resolved with the real argument values here (secrets included).
+func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tasks []task, dryRun map[string]bool) error {
+	if len(tasks) == 0 {
+		return nil
+	}
+	stopping := terminating(run)
+	args, secrets, err := r.resolveSecrets(ctx, run)
+	if err != nil {
+		return err
+	}
+	for _, t := range tasks {
+		metric, err := substitute(run.Spec.Metrics[t.index], args)
+		if err != nil {
+			return err
+		}
+		var m v1alpha1.Measurement
+		provider, perr := r.Providers.For(run.Namespace, metric)
+		switch {
+		case perr != nil:
+			if t.inFlight != nil {
+				m = *t.inFlight
+			} else {
+				now := r.now()
+				m.StartedAt = &now
+			}
+			m.Phase = v1alpha1.AnalysisPhaseError
+			m.Message = perr.Error()
+		case t.inFlight == nil:
+			m = provider.Run(ctx, run, metric)
+		case stopping:
+			m = provider.Terminate(ctx, run, metric, *t.inFlight)
+			if m.Phase == v1alpha1.AnalysisPhaseSuccessful || m.Phase == v1alpha1.AnalysisPhaseInconclusive {
+				m.Message = "Metric Terminated"
+			}
+		default:
+			m = provider.Resume(ctx, run, metric, *t.inFlight)
+		}
+
+		res := result(run, metric.Name)
+		if res == nil {
+			run.Status.MetricResults = append(run.Status.MetricResults, v1alpha1.MetricResult{
+				Name:   metric.Name,
+				Phase:  v1alpha1.AnalysisPhaseRunning,
+				DryRun: dryRun[metric.Name],
+			})
+			res = &run.Status.MetricResults[len(run.Status.MetricResults)-1]
+			if provider != nil {
+				res.Metadata = provider.Metadata(metric)
+			}
+		}
+		if m.Phase.Completed() {
+			if m.FinishedAt == nil {
+				now := r.now()
+				m.FinishedAt = &now
+			}
+			r.count(res, m.Phase)
+		}
+		for _, s := range secrets {
+			if s != "" {
+				m.Message = strings.ReplaceAll(m.Message, s, "*****")
+			}
+		}
+		if t.inFlight == nil {
+			res.Measurements = append(res.Measurements, m)
+		} else {
+			res.Measurements[len(res.Measurements)-1] = m
+		}
+	}
+	return nil
+}
+
+// count updates a metric's counters for one completed measurement.
+func (r *Reconciler) count(res *v1alpha1.MetricResult, phase v1alpha1.AnalysisPhase) {
+	switch phase {
+	case v1alpha1.AnalysisPhaseSuccessful:
+		res.Successful++
+		res.Count++
+		res.ConsecutiveError = 0
+		res.ConsecutiveSuccess++
+	case v1alpha1.AnalysisPhaseFailed:
+		res.Failed++
+		res.Count++
+		res.ConsecutiveError = 0
+		res.ConsecutiveSuccess = 0
+	case v1alpha1.AnalysisPhaseInconclusive:
+		res.Inconclusive++
+		res.Count++
+		if r.Version.InconclusiveResetsErrors() {
+			res.ConsecutiveError = 0
+		}
+		res.ConsecutiveSuccess = 0
+	case v1alpha1.AnalysisPhaseError:
+		// Errors do not count towards `count`.
+		res.Error++
+		res.ConsecutiveError++
+		res.ConsecutiveSuccess = 0
+	}
+}
+
+// resolveSecrets returns the run's args with secretKeyRef values read from their
+// Secrets, and the secret values to redact from messages.
+func (r *Reconciler) resolveSecrets(ctx context.Context, run *v1alpha1.AnalysisRun) ([]v1alpha1.Argument, []string, error) {
+	args := make([]v1alpha1.Argument, len(run.Spec.Args))
+	var secrets []string
+	for i, a := range run.Spec.Args {
+		args[i] = *a.DeepCopy()
+		if a.ValueFrom == nil || a.ValueFrom.SecretKeyRef == nil {
+			continue
+		}
+		ref := a.ValueFrom.SecretKeyRef
+		var s corev1.Secret
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: run.Namespace, Name: ref.Name}, &s); err != nil {
+			return nil, nil, err
+		}
+		v, ok := s.Data[ref.Key]
+		if !ok {
+			if sv, ok2 := s.StringData[ref.Key]; ok2 {
+				v, ok = []byte(sv), true
+			}
+		}
+		if !ok {
+			return nil, nil, fmt.Errorf("key '%s' does not exist in secret '%s'", ref.Key, ref.Name)
+		}
+		value := string(v)
+		args[i].Value = &value
+		args[i].ValueFrom = nil
+		secrets = append(secrets, value)
+	}
+	return args, secrets, nil
+}
+
+func trimHistory(run *v1alpha1.AnalysisRun, retention map[string]int32) {
+	for i := range run.Status.MetricResults {
+		res := &run.Status.MetricResults[i]
+		limit := defaultHistory
+		if l, ok := retention[res.Name]; ok && l > 0 {
+			limit = int(l)
+		}
+		if n := len(res.Measurements); n > limit {
+			res.Measurements = append([]v1alpha1.Measurement(nil), res.Measurements[n-limit:]...)
+		}
+	}
+}
+
+// nextReconcile is the earliest time a metric wants a measurement (or a resume).
+func nextReconcile(run *v1alpha1.AnalysisRun, metrics []v1alpha1.Metric, now time.Time) *time.Time {
+	var next *time.Time
+	consider := func(t time.Time) {
+		if next == nil || t.Before(*next) {
+			next = &t
+		}
+	}
+	for _, m := range metrics {
+		res := result(run, m.Name)
+		if res != nil && res.Phase.Completed() {
+			continue
+		}
+		last := lastMeasurement(run, m.Name)
+		if last == nil {
+			if m.InitialDelay != "" {
+				start := now
+				if run.Status.StartedAt != nil {
+					start = run.Status.StartedAt.Time
+				}
+				if d, err := m.InitialDelay.Duration(); err == nil {
+					consider(start.Add(d))
+				}
+			}
+			continue
+		}
+		if last.FinishedAt == nil {
+			if last.ResumeAt != nil {
+				consider(last.ResumeAt.Time)
+			}
+			continue
+		}
+		if c := m.EffectiveCount(); c != nil && res.Count >= int32(c.IntValue()) {
+			continue
+		}
+		switch {
+		case last.Phase == v1alpha1.AnalysisPhaseError:
+			consider(last.FinishedAt.Add(errorRetry))
+		case m.Interval != "":
+			if d, err := m.Interval.Duration(); err == nil {
+				consider(last.FinishedAt.Add(d))
+			}
+		}
+	}
+	return next
+}

@@ -1,0 +1,287 @@
+// Package rollout is the Rollout controller for the canary strategy: it creates and
+// scales ReplicaSets, walks the steps, starts step and background AnalysisRuns, and
+// aborts or promotes on their outcome, writing status, conditions and events as the
+// upstream controller does (rollout/canary.go, sync.go, analysis.go, pause.go).
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+// Label and annotation keys the controller uses.
+const (
+	PodTemplateHashLabel = "rollouts-pod-template-hash"
+	RevisionAnnotation   = "rollout.argoproj.io/revision"
+	RolloutTypeLabel     = "rollout-type"
+	StepIndexLabel       = "step-index"
+)
+
+// Reconciler is the Rollout controller.
+type Reconciler struct {
+	Client   client.Client
+	Clock    clock.PassiveClock
+	Recorder engine.Recorder
+	Version  engine.Version
+}
+
+// state is what one reconcile works with (upstream rolloutContext).
+type state struct {
+	r         *Reconciler
+	ro        *v1alpha1.Rollout
+	allRSs    []*appsv1.ReplicaSet
+	newRS     *appsv1.ReplicaSet
+	stableRS  *appsv1.ReplicaSet
+	otherRSs  []*appsv1.ReplicaSet // neither new nor stable
+	runs      []*v1alpha1.AnalysisRun
+	stepRun   *v1alpha1.AnalysisRun
+	bgRun     *v1alpha1.AnalysisRun
+	newStatus v1alpha1.RolloutStatus
+	pause     pauseChanges
+	requeue   time.Duration
+}
+
+// Reconcile brings one Rollout a step closer to its desired state and returns
+// when it wants to be looked at again (zero: when something changes).
+func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
+	var ro v1alpha1.Rollout
+	if err := r.Client.Get(ctx, key, &ro); err != nil {
+		if apierrors.IsNotFound(err) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	if ro.Spec.Strategy.Canary == nil {
+		return 0, fmt.Errorf("rollout %s: only the canary strategy is simulated", ro.Name)
+	}
+	s := &state{r: r, ro: &ro}
+	if err := s.load(ctx); err != nil {
+		return 0, err
+	}
+	if err := s.canary(ctx); err != nil {
+		return 0, err
+	}
+	return s.requeue, nil
+}
+
+func (s *state) now() metav1.Time {
+	return metav1.NewTime(s.r.Clock.Now().Truncate(time.Second))
+}
+
+func (s *state) event(eventType, reason, message string) {
+	if s.r.Recorder != nil {
+		s.r.Recorder.Event(s.ro, eventType, reason, message)
+	}
+}
+
+// requeueAt asks for a reconcile at t (the earliest request wins).
+func (s *state) requeueAt(t time.Time) {
+	d := t.Sub(s.r.Clock.Now())
+	if d <= 0 {
+		// Due now: this reconcile already acts on it.
+		return
+	}
+	if s.requeue == 0 || d < s.requeue {
+		s.requeue = d
+	}
+}
+
+// load reads the ReplicaSets and AnalysisRuns the rollout owns.
+func (s *state) load(ctx context.Context) error {
+	var rsList appsv1.ReplicaSetList
+	if err := s.r.Client.List(ctx, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
+		return err
+	}
+	for i := range rsList.Items {
+		rs := &rsList.Items[i]
+		if owned(rs, s.ro) {
+			s.allRSs = append(s.allRSs, rs)
+		}
+	}
+	sort.Slice(s.allRSs, func(i, j int) bool { return s.allRSs[i].Name < s.allRSs[j].Name })
+	hash := PodTemplateHash(&s.ro.Spec.Template, s.ro.Status.CollisionCount)
+	for _, rs := range s.allRSs {
+		switch rs.Labels[PodTemplateHashLabel] {
+		case hash:
+			s.newRS = rs
+		}
+		if s.ro.Status.StableRS != "" && rs.Labels[PodTemplateHashLabel] == s.ro.Status.StableRS {
+			s.stableRS = rs
+		}
+	}
+	for _, rs := range s.allRSs {
+		if rs != s.newRS && rs != s.stableRS {
+			s.otherRSs = append(s.otherRSs, rs)
+		}
+	}
+
+	var runList v1alpha1.AnalysisRunList
+	if err := s.r.Client.List(ctx, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
+		return err
+	}
+	for i := range runList.Items {
+		run := &runList.Items[i]
+		if !owned(run, s.ro) {
+			continue
+		}
+		s.runs = append(s.runs, run)
+		c := s.ro.Status.Canary
+		if c.CurrentStepAnalysisRunStatus != nil && c.CurrentStepAnalysisRunStatus.Name == run.Name {
+			s.stepRun = run
+		}
+		if c.CurrentBackgroundAnalysisRunStatus != nil && c.CurrentBackgroundAnalysisRunStatus.Name == run.Name {
+			s.bgRun = run
+		}
+	}
+	s.newStatus = *s.ro.Status.DeepCopy()
+	return nil
+}
+
+func owned(obj metav1.Object, ro *v1alpha1.Rollout) bool {
+	ref := metav1.GetControllerOf(obj)
+	return ref != nil && ref.UID == ro.UID
+}
+
+func (s *state) controllerRef() metav1.OwnerReference {
+	return *metav1.NewControllerRef(s.ro, v1alpha1.GroupVersion.WithKind("Rollout"))
+}
+
+func revisionOf(obj metav1.Object) int64 {
+	n, _ := strconv.ParseInt(obj.GetAnnotations()[RevisionAnnotation], 10, 64)
+	return n
+}
+
+func (s *state) revision() string { return s.ro.Annotations[RevisionAnnotation] }
+
+// ensureNewRS creates the ReplicaSet for the current pod template, with zero
+// replicas and the next revision, and stamps that revision on the Rollout.
+func (s *state) ensureNewRS(ctx context.Context) error {
+	if s.newRS == nil {
+		var maxRev int64
+		for _, rs := range s.allRSs {
+			maxRev = max(maxRev, revisionOf(rs))
+		}
+		rev := strconv.FormatInt(maxRev+1, 10)
+		hash := PodTemplateHash(&s.ro.Spec.Template, s.ro.Status.CollisionCount)
+		tpl := *s.ro.Spec.Template.DeepCopy()
+		tpl.Labels = withLabel(tpl.Labels, PodTemplateHashLabel, hash)
+		sel := s.ro.Spec.Selector.DeepCopy()
+		if sel == nil {
+			sel = &metav1.LabelSelector{}
+		}
+		sel.MatchLabels = withLabel(sel.MatchLabels, PodTemplateHashLabel, hash)
+		rs := &appsv1.ReplicaSet{
+			ObjectMeta: metav1.ObjectMeta{
+				Name:            s.ro.Name + "-" + hash,
+				Namespace:       s.ro.Namespace,
+				Labels:          tpl.Labels,
+				Annotations:     map[string]string{RevisionAnnotation: rev},
+				OwnerReferences: []metav1.OwnerReference{s.controllerRef()},
+			},
+			Spec: appsv1.ReplicaSetSpec{
+				Replicas:        ptr.To[int32](0),
+				MinReadySeconds: s.ro.Spec.MinReadySeconds,
+				Selector:        sel,
+				Template:        tpl,
+			},
+		}
+		if err := s.r.Client.Create(ctx, rs); err != nil {
+			return fmt.Errorf("creating ReplicaSet %s: %w", rs.Name, err)
+		}
+		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
+		s.newRS = rs
+		s.allRSs = append(s.allRSs, rs)
+	}
+	rev := s.newRS.Annotations[RevisionAnnotation]
+	if s.ro.Annotations[RevisionAnnotation] != rev {
+		if s.ro.Annotations == nil {
+			s.ro.Annotations = map[string]string{}
+		}
+		s.ro.Annotations[RevisionAnnotation] = rev
+		status := s.ro.Status.DeepCopy()
+		if err := s.r.Client.Update(ctx, s.ro); err != nil {
+			return fmt.Errorf("updating Rollout revision: %w", err)
+		}
+		s.ro.Status = *status
+		s.event(engine.EventNormal, "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %s", rev))
+	}
+	return nil
+}
+
+func withLabel(in map[string]string, k, v string) map[string]string {
+	out := make(map[string]string, len(in)+1)
+	for a, b := range in {
+		out[a] = b
+	}
+	out[k] = v
+	return out
+}
+
+// scale sets a ReplicaSet's replica count, with the controller's event.
+func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool, error) {
+	if rs == nil || rsReplicas(rs) == n {
+		return false, nil
+	}
+	old := rsReplicas(rs)
+	rs.Spec.Replicas = ptr.To(n)
+	if err := s.r.Client.Update(ctx, rs); err != nil {
+		return false, fmt.Errorf("scaling ReplicaSet %s: %w", rs.Name, err)
+	}
+	dir := "up"
+	if n < old {
+		dir = "down"
+	}
+	s.event(engine.EventNormal, "ScalingReplicaSet", fmt.Sprintf("Scaled %s ReplicaSet %s (revision %d) from %d to %d", dir, rs.Name, revisionOf(rs), old, n))
+	return true, nil
+}
+
+// persist writes the new status if anything changed, after settling pause/abort
+// fields, conditions and the phase.
+func (s *state) persist(ctx context.Context) error {
+	st := &s.newStatus
+	st.ObservedGeneration = strconv.FormatInt(s.ro.Generation, 10)
+	s.pause.apply(s, st)
+	s.conditions(st)
+	st.Phase, st.Message = Phase(s.ro.Spec, *st)
+	if equality.Semantic.DeepEqual(s.ro.Status, *st) {
+		return nil
+	}
+	prev := s.ro.Status
+	s.ro.Status = *st
+	if err := s.r.Client.Status().Update(ctx, s.ro); err != nil {
+		return fmt.Errorf("updating Rollout status: %w", err)
+	}
+	prevPaused, nowPaused := len(prev.PauseConditions) > 0, len(st.PauseConditions) > 0
+	if prevPaused != nowPaused {
+		if nowPaused {
+			s.event(engine.EventNormal, "RolloutPaused", fmt.Sprintf("Rollout is paused (%s)", st.PauseConditions[0].Reason))
+		} else if st.AbortedAt == nil {
+			s.event(engine.EventNormal, "RolloutResumed", "Rollout is resumed")
+		}
+	}
+	return nil
+}
+
+func matchesSelector(ro *v1alpha1.Rollout) labels.Selector {
+	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)
+	if err != nil {
+		return labels.Nothing()
+	}
+	return sel
+}

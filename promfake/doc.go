@@ -1,0 +1,28 @@
+// Package promfake is the embedded Prometheus of the simulator.
+//
+// It owns three things:
+//
+//   - series storage: [Store], an append-only, in-memory set of float series
+//     addressed by label set, that implements storage.Queryable so the
+//     upstream PromQL engine can read it directly;
+//   - PromQL evaluation: [Engine], a thin wrapper over the upstream
+//     promql.Engine (github.com/prometheus/prometheus/promql) configured like
+//     a default Prometheus server (5m lookback, @ modifier and negative offsets
+//     enabled, 1m default subquery step), so query semantics are upstream's;
+//   - synthetic exporter series: writers such as [EnvoyCluster] that append
+//     what a real Prometheus would have scraped from an exporter (here the
+//     Envoy proxies of Envoy Gateway) at the virtual times the simulator asks
+//     for.
+//
+// What it must not do: read the wall clock (every timestamp is a virtual time
+// passed in by the caller; the only wall-clock use is inside the upstream
+// engine, for its own timing statistics and its generous query timeout),
+// touch the network or the file system, or start goroutines of its own beyond
+// what the promql package needs. It does not import the prometheus tsdb
+// package: samples live in plain slices and are served through
+// storage.NewListSeriesIterator.
+//
+// Times are limited to what int64 nanoseconds can represent (years 1677 to
+// 2262), because the engine converts evaluation times with UnixNano; times
+// outside that range are rejected with an error rather than silently wrapped.
+package promfake

@@ -1,0 +1,249 @@
+package reports
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/sim"
+)
+
+// GetRollout writes what `kubectl argo rollouts get rollout` prints at the end of
+// the run: the header block and the tree of revisions, ReplicaSets, pods and runs.
+func GetRollout(w io.Writer, res *sim.Result) error {
+	info := rolloutInfo(res)
+	ro := res.Rollout
+	fmt.Fprintf(w, "%-17s%s\n", "Name:", info.Name)
+	fmt.Fprintf(w, "%-17s%s\n", "Namespace:", info.Namespace)
+	fmt.Fprintf(w, "%-17s%s %s\n", "Status:", rolloutIcon(info.Status), info.Status)
+	if info.Message != "" {
+		fmt.Fprintf(w, "%-17s%s\n", "Message:", info.Message)
+	}
+	fmt.Fprintf(w, "%-17s%s\n", "Strategy:", info.Strategy)
+	if ro.Spec.Strategy.Canary != nil {
+		fmt.Fprintf(w, "%-17s%s\n", "  Step:", info.Step)
+		fmt.Fprintf(w, "%-17s%s\n", "  SetWeight:", info.SetWeight)
+		fmt.Fprintf(w, "%-17s%s\n", "  ActualWeight:", info.ActualWeight)
+	}
+	for i, img := range info.Images {
+		label := ""
+		if i == 0 {
+			label = "Images:"
+		}
+		fmt.Fprintf(w, "%-17s%s\n", label, imageLine(img))
+	}
+	if len(info.Images) == 0 {
+		fmt.Fprintf(w, "%-17s\n", "Images:")
+	}
+	fmt.Fprintf(w, "Replicas:\n")
+	fmt.Fprintf(w, "%-17s%d\n", "  Desired:", info.Replicas.Desired)
+	fmt.Fprintf(w, "%-17s%d\n", "  Current:", info.Replicas.Current)
+	fmt.Fprintf(w, "%-17s%d\n", "  Updated:", info.Replicas.Updated)
+	fmt.Fprintf(w, "%-17s%d\n", "  Ready:", info.Replicas.Ready)
+	fmt.Fprintf(w, "%-17s%d\n\n", "  Available:", info.Replicas.Available)
+	return tree(w, res)
+}
+
+func rolloutIcon(phase string) string {
+	switch phase {
+	case "Progressing":
+		return "◌"
+	case "Paused":
+		return "॥"
+	case "Healthy":
+		return "✔"
+	case "Degraded":
+		return "✖"
+	}
+	return "?"
+}
+
+func runIcon(phase v1alpha1.AnalysisPhase) string {
+	switch phase {
+	case v1alpha1.AnalysisPhaseSuccessful:
+		return "✔"
+	case v1alpha1.AnalysisPhaseInconclusive:
+		return "?"
+	case v1alpha1.AnalysisPhaseFailed:
+		return "✖"
+	case v1alpha1.AnalysisPhaseError:
+		return "⚠"
+	case v1alpha1.AnalysisPhaseRunning:
+		return "◌"
+	}
+	return "◷"
+}
+
+type node struct {
+	name, kind, status, info string
+	created                  time.Time
+	children                 []*node
+}
+
+func (res treeCtx) age(t metav1.Time) string {
+	return duration.HumanDuration(res.now.Sub(t.Time))
+}
+
+type treeCtx struct {
+	res *sim.Result
+	now time.Time
+}
+
+func tree(w io.Writer, res *sim.Result) error {
+	ctx := treeCtx{res: res, now: res.Start.Add(res.Ended)}
+	ro := res.Rollout
+	root := &node{name: "⟳ " + ro.Name, kind: "Rollout", status: rolloutIcon(string(ro.Status.Phase)) + " " + string(ro.Status.Phase), info: ctx.age(ro.CreationTimestamp)}
+
+	revisions := map[int]*node{}
+	revision := func(annotations map[string]string) *node {
+		n, _ := strconv.Atoi(annotations["rollout.argoproj.io/revision"])
+		if revisions[n] == nil {
+			revisions[n] = &node{name: fmt.Sprintf("# revision:%d", n)}
+		}
+		return revisions[n]
+	}
+	rss := append([]appsv1.ReplicaSet(nil), res.ReplicaSets...)
+	sort.Slice(rss, func(i, j int) bool { return rss[i].CreationTimestamp.Before(&rss[j].CreationTimestamp) })
+	for i := range rss {
+		rs := &rss[i]
+		rev := revision(rs.Annotations)
+		rsNode := &node{name: "⧉ " + rs.Name, kind: "ReplicaSet", status: rsStatus(rs), info: strings.Join(rsTags(ro, rs), ","), created: rs.CreationTimestamp.Time}
+		rsNode.status += "\t" + ctx.age(rs.CreationTimestamp)
+		for _, p := range podsOf(res.Pods, rs) {
+			ready, total := 0, len(p.Spec.Containers)
+			for _, cs := range p.Status.ContainerStatuses {
+				if cs.Ready {
+					ready++
+				}
+			}
+			rsNode.children = append(rsNode.children, &node{
+				name: "□ " + p.Name, kind: "Pod", status: podStatus(p) + "\t" + ctx.age(p.CreationTimestamp),
+				info: fmt.Sprintf("ready:%d/%d", ready, total),
+			})
+		}
+		rev.children = append(rev.children, rsNode)
+	}
+	runs := append([]v1alpha1.AnalysisRun(nil), res.AnalysisRuns...)
+	sort.SliceStable(runs, func(i, j int) bool {
+		a, b := runs[i], runs[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		return a.Name > b.Name
+	})
+	for i := range runs {
+		run := &runs[i]
+		rev := revision(run.Annotations)
+		rev.children = append(rev.children, &node{
+			name: "α " + run.Name, kind: "AnalysisRun",
+			status: runIcon(run.Status.Phase) + " " + string(run.Status.Phase) + "\t" + ctx.age(run.CreationTimestamp),
+			info:   runCounts(run),
+		})
+	}
+	var revs []int
+	for n := range revisions {
+		revs = append(revs, n)
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(revs)))
+	for _, n := range revs {
+		root.children = append(root.children, revisions[n])
+	}
+
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintf(tw, "NAME\tKIND\tSTATUS\tAGE\tINFO\n")
+	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", root.name, root.kind, root.status, root.info)
+	var walk func(n *node, prefix string)
+	walk = func(n *node, prefix string) {
+		for i, c := range n.children {
+			last := i == len(n.children)-1
+			branch, cont := "├──", "│  "
+			if last {
+				branch, cont = "└──", "   "
+			}
+			if c.kind == "" {
+				fmt.Fprintf(tw, "%s%s%s\t\t\t\t\n", prefix, branch, c.name)
+			} else {
+				fmt.Fprintf(tw, "%s%s%s\t%s\t%s\t%s\n", prefix, branch, c.name, c.kind, c.status, c.info)
+			}
+			walk(c, prefix+cont)
+		}
+	}
+	walk(root, "")
+	return tw.Flush()
+}
+
+func rsStatus(rs *appsv1.ReplicaSet) string {
+	desired := int32(0)
+	if rs.Spec.Replicas != nil {
+		desired = *rs.Spec.Replicas
+	}
+	switch {
+	case desired == 0:
+		return "• ScaledDown"
+	case rs.Status.AvailableReplicas < desired:
+		return "◌ Progressing"
+	}
+	return "✔ Healthy"
+}
+
+func podStatus(p *corev1.Pod) string {
+	switch p.Status.Phase {
+	case corev1.PodRunning:
+		for _, cs := range p.Status.ContainerStatuses {
+			if !cs.Ready {
+				return "◌ Running"
+			}
+		}
+		return "✔ Running"
+	case corev1.PodPending:
+		return "◌ ContainerCreating"
+	}
+	return "◌ " + string(p.Status.Phase)
+}
+
+func podsOf(pods []corev1.Pod, rs *appsv1.ReplicaSet) []*corev1.Pod {
+	var out []*corev1.Pod
+	for i := range pods {
+		if ref := metav1.GetControllerOf(&pods[i]); ref != nil && ref.UID == rs.UID {
+			out = append(out, &pods[i])
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].CreationTimestamp.Equal(&out[j].CreationTimestamp) {
+			return out[i].CreationTimestamp.Before(&out[j].CreationTimestamp)
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// runCounts is the INFO column of a run: measurement counters summed over metrics.
+func runCounts(run *v1alpha1.AnalysisRun) string {
+	var ok, failed, inconclusive, errs int32
+	for _, mr := range run.Status.MetricResults {
+		ok += mr.Successful
+		failed += mr.Failed
+		inconclusive += mr.Inconclusive
+		errs += mr.Error
+	}
+	var parts []string
+	for _, p := range []struct {
+		icon string
+		n    int32
+	}{{"✔", ok}, {"✖", failed}, {"?", inconclusive}, {"⚠", errs}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%s %d", p.icon, p.n))
+		}
+	}
+	return strings.Join(parts, ",")
+}

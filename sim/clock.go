@@ -1,0 +1,97 @@
+package sim
+
+import (
+	"container/heap"
+	"time"
+)
+
+// Clock is the simulation's virtual time and its queue of future events. It
+// satisfies k8s.io/utils/clock.PassiveClock, so controllers read time from it the
+// way they would read a real clock. Events fire in deadline order, ties in the order
+// they were scheduled; nothing here reads the wall clock.
+type Clock struct {
+	now    time.Time
+	queue  eventQueue
+	serial uint64
+}
+
+// NewClock starts virtual time at t.
+func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+
+// Now is the current virtual time.
+func (c *Clock) Now() time.Time { return c.now }
+
+// Since is Now().Sub(t).
+func (c *Clock) Since(t time.Time) time.Duration { return c.now.Sub(t) }
+
+type event struct {
+	at     time.Time
+	serial uint64
+	kind   eventKind
+	fire   func()
+}
+
+// eventKind tells controller work from background ticks, so that the run can tell
+// "nothing left to decide" from "only scrapes left".
+type eventKind int
+
+const (
+	workEvent eventKind = iota
+	tickEvent
+)
+
+// At schedules fire at t (never in the past).
+func (c *Clock) At(t time.Time, kind eventKind, fire func()) {
+	if t.Before(c.now) {
+		t = c.now
+	}
+	c.serial++
+	heap.Push(&c.queue, &event{at: t, serial: c.serial, kind: kind, fire: fire})
+}
+
+// next pops the earliest event, moving time forward to it.
+func (c *Clock) next() *event {
+	if len(c.queue) == 0 {
+		return nil
+	}
+	e := heap.Pop(&c.queue).(*event)
+	if e.at.After(c.now) {
+		c.now = e.at
+	}
+	return e
+}
+
+func (c *Clock) peek() *event {
+	if len(c.queue) == 0 {
+		return nil
+	}
+	return c.queue[0]
+}
+
+// pendingWork reports whether any controller work is still scheduled.
+func (c *Clock) pendingWork() bool {
+	for _, e := range c.queue {
+		if e.kind == workEvent {
+			return true
+		}
+	}
+	return false
+}
+
+type eventQueue []*event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if !q[i].at.Equal(q[j].at) {
+		return q[i].at.Before(q[j].at)
+	}
+	return q[i].serial < q[j].serial
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}

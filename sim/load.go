@@ -1,0 +1,222 @@
+package sim
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	sigsjson "sigs.k8s.io/json"
+	"sigs.k8s.io/yaml"
+
+	"github.com/rollsim/rollsim/engine/api/decode"
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+// InputError is invalid input: it names the file, the document (1-based, with the
+// line it starts on) and the field. The CLI exits 2 on it.
+type InputError struct {
+	File  string
+	Doc   int    // 0 when the error is about the file as a whole
+	Line  int    // first line of the document
+	What  string // "Rollout my-app", when known
+	Field string // field path, when known
+	Err   error
+}
+
+func (e *InputError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.File)
+	if e.Doc > 0 {
+		fmt.Fprintf(&b, ": document %d", e.Doc)
+		if e.Line > 0 {
+			fmt.Fprintf(&b, " (line %d", e.Line)
+			if e.What != "" {
+				fmt.Fprintf(&b, ", %s", e.What)
+			}
+			b.WriteString(")")
+		} else if e.What != "" {
+			fmt.Fprintf(&b, " (%s)", e.What)
+		}
+	}
+	if e.Field != "" {
+		fmt.Fprintf(&b, ": %s", e.Field)
+	}
+	fmt.Fprintf(&b, ": %v", e.Err)
+	return b.String()
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// IsInputError reports whether err is (or wraps) invalid input.
+func IsInputError(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
+
+// ErrNoScenario: the file has no Scenario document (for example a manifest file
+// that a scenario references).
+var ErrNoScenario = fmt.Errorf("no document with apiVersion: %s and kind: %s", ScenarioAPIVersion, ScenarioKind)
+
+// Input is a loaded scenario: the Scenario document and every manifest it brings.
+type Input struct {
+	File        string
+	Scenario    Scenario
+	ScenarioDoc origin
+	Objects     []client.Object
+	origins     map[client.Object]origin
+}
+
+// origin says where an object was read from, for error messages.
+type origin struct {
+	file string
+	doc  int
+	line int
+}
+
+func (o origin) errorf(what, field string, format string, args ...any) *InputError {
+	return &InputError{File: o.file, Doc: o.doc, Line: o.line, What: what, Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// document is one YAML document of a stream.
+type document struct {
+	data []byte
+	line int
+}
+
+// splitStream cuts a YAML stream at `---` lines, keeping each document's first line
+// and dropping documents that hold only comments.
+func splitStream(data []byte) []document {
+	var docs []document
+	var cur bytes.Buffer
+	start := 1
+	flush := func() {
+		if !blankDoc(cur.Bytes()) {
+			docs = append(docs, document{data: append([]byte(nil), cur.Bytes()...), line: start})
+		}
+		cur.Reset()
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	for i, l := range lines {
+		t := strings.TrimRight(l, "\r\n")
+		if t == "---" || strings.HasPrefix(t, "--- ") {
+			flush()
+			start = i + 2
+			continue
+		}
+		if cur.Len() == 0 && strings.TrimSpace(t) == "" {
+			start = i + 2
+			continue
+		}
+		cur.WriteString(l)
+	}
+	flush()
+	return docs
+}
+
+func blankDoc(b []byte) bool {
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(l)
+		if l != "" && !strings.HasPrefix(l, "#") {
+			return false
+		}
+	}
+	return true
+}
+
+type kindHeader struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name string `json:"name"`
+	} `json:"metadata"`
+}
+
+// Load reads a scenario file (and the manifests it references) and checks it the
+// way the real controller would check the Rollout before acting on it.
+func Load(path string) (*Input, error) {
+	in := &Input{File: path, origins: map[client.Object]origin{}}
+	found, err := in.readFile(path, true)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, &InputError{File: path, Err: ErrNoScenario}
+	}
+	dir := filepath.Dir(path)
+	for i, m := range in.Scenario.Spec.Manifests {
+		p := m
+		if !filepath.IsAbs(p) {
+			p = filepath.Join(dir, m)
+		}
+		if _, err := in.readFile(p, false); err != nil {
+			var ie *InputError
+			if errors.As(err, &ie) && ie.Doc == 0 {
+				return nil, in.ScenarioDoc.errorf("Scenario "+in.Scenario.Metadata.Name, fmt.Sprintf("spec.manifests[%d]", i), "%v", ie.Err)
+			}
+			return nil, err
+		}
+	}
+	if err := in.complete(); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// readFile decodes every document of one file. It reports whether the file held
+// the Scenario document.
+func (in *Input) readFile(path string, allowScenario bool) (bool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false, &InputError{File: path, Err: err}
+	}
+	found := false
+	for i, d := range splitStream(data) {
+		o := origin{file: path, doc: i + 1, line: d.line}
+		j, err := yaml.YAMLToJSONStrict(d.data)
+		if err != nil {
+			return false, o.errorf("", "", "malformed YAML: %s", strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
+		}
+		var h kindHeader
+		_ = sigsjson.UnmarshalCaseSensitivePreserveInts(j, &h)
+		what := strings.TrimSpace(h.Kind + " " + h.Metadata.Name)
+		if h.Kind == ScenarioKind && h.APIVersion == ScenarioAPIVersion {
+			if !allowScenario {
+				return false, o.errorf(what, "", "a Scenario cannot be listed in spec.manifests")
+			}
+			if found {
+				return false, o.errorf(what, "", "a file holds one Scenario; this is the second")
+			}
+			strictErrs, err := sigsjson.UnmarshalStrict(j, &in.Scenario)
+			if err != nil {
+				return false, o.errorf(what, "", "%v", err)
+			}
+			if len(strictErrs) > 0 {
+				return false, o.errorf(what, "", "%v", strictErrs[0])
+			}
+			in.ScenarioDoc = o
+			found = true
+			continue
+		}
+		obj, err := decode.Object(d.data)
+		if err != nil {
+			return false, o.errorf(what, "", "%v", err)
+		}
+		in.Objects = append(in.Objects, obj)
+		in.origins[obj] = o
+	}
+	return found, nil
+}
+
+// Rollout returns the rollout under test.
+func (in *Input) Rollout() *v1alpha1.Rollout {
+	for _, o := range in.Objects {
+		if ro, ok := o.(*v1alpha1.Rollout); ok && ro.Name == in.Scenario.Spec.Rollout {
+			return ro
+		}
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package sim
+
+import (
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+// Result is everything a run produced; reports render it.
+type Result struct {
+	Scenario          string
+	File              string
+	ControllerVersion string
+	Seed              int64
+	// Start is the absolute time of t=0 (the update).
+	Start     time.Time
+	Verdict   string
+	DecidedAt *time.Duration
+	// Message is what `kubectl argo rollouts get rollout` prints after Message:.
+	Message string
+	// Ended is the virtual time the run stopped at.
+	Ended time.Duration
+	Until time.Duration
+
+	Rollout      *v1alpha1.Rollout
+	ReplicaSets  []appsv1.ReplicaSet
+	Pods         []corev1.Pod
+	AnalysisRuns []v1alpha1.AnalysisRun
+	Timeline     []Entry
+	Queries      int
+	Expect       *Expect
+}
+
+// Entry is one line of the timeline: a Kubernetes event or something the
+// simulation did or saw.
+type Entry struct {
+	At      time.Duration // offset from the update
+	Object  string        // Kind/name
+	Type    string        // Normal | Warning
+	Reason  string
+	Message string
+}

@@ -1,0 +1,518 @@
+// Package sim is the world around the engine: a virtual clock and event queue, the
+// ReplicaSet controller and kubelet, traffic fed into the embedded Prometheus, the
+// scenario loader, the run loop and the verdict. Time is virtual throughout; the
+// same scenario and seed give the same result.
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+
+	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/engine/analysis"
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/engine/conditions"
+	"github.com/rollsim/rollsim/engine/rollout"
+	"github.com/rollsim/rollsim/promfake"
+)
+
+// Options override scenario settings for one run.
+type Options struct {
+	ControllerVersion string // "" keeps the scenario's
+	Seed              *int64 // nil keeps the scenario's
+}
+
+// maxReconcilesPerInstant guards against controllers that never settle.
+const maxReconcilesPerInstant = 10000
+
+type runner struct {
+	in       *Input
+	set      settings
+	clock    *Clock
+	c        client.Client
+	world    *world
+	traffic  *traffic
+	prom     *promAPI
+	rollouts *rollout.Reconciler
+	analyses *analysis.Reconciler
+
+	queue  []key
+	queued map[key]bool
+
+	roKey      types.NamespacedName
+	updated    bool
+	updateHash string
+	timeline   []Entry
+	measured   map[string]int32
+	verdict    string
+	decidedAt  *time.Duration
+	end        time.Time
+	failed     error
+	// reconcileStart is where the current reconcile's events begin in the timeline.
+	reconcileStart int
+}
+
+// Run simulates the scenario and returns its result. Errors are invalid input
+// (*InputError) or a simulation failure.
+func Run(ctx context.Context, in *Input, opts Options) (*Result, error) {
+	r, err := newRunner(in, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.setup(ctx); err != nil {
+		return nil, err
+	}
+	if err := r.loop(ctx); err != nil {
+		return nil, err
+	}
+	return r.result(ctx)
+}
+
+func newRunner(in *Input, opts Options) (*runner, error) {
+	set := in.settings()
+	if opts.ControllerVersion != "" {
+		v, err := engine.ParseVersion(opts.ControllerVersion)
+		if err != nil {
+			return nil, &InputError{File: in.File, Field: "--controller-version", Err: err}
+		}
+		set.version = v
+	}
+	if opts.Seed != nil {
+		set.seed = *opts.Seed
+	}
+	scheme, err := v1alpha1.NewScheme()
+	if err != nil {
+		return nil, err
+	}
+	clock := NewClock(set.start.Add(-set.warmup))
+	r := &runner{
+		in:       in,
+		set:      set,
+		clock:    clock,
+		queued:   map[key]bool{},
+		measured: map[string]int32{},
+		end:      set.start.Add(set.until),
+	}
+	base := fake.NewClientBuilder().WithScheme(scheme).
+		WithStatusSubresource(&v1alpha1.Rollout{}, &v1alpha1.Experiment{}, &appsv1.ReplicaSet{}, &corev1.Pod{}).
+		Build()
+	stamped := &stampingClient{Client: base, clock: clock, seed: set.seed}
+	r.c = &watchingClient{Client: stamped, notify: r.notify}
+
+	rng := rand.New(rand.NewPCG(uint64(set.seed), 0x726f6c6c73696d)) // "rollsim"
+	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue}
+
+	store := promfake.NewStore()
+	r.prom = &promAPI{engine: promfake.NewEngine(), store: store}
+	tr := in.Scenario.Spec.Traffic
+	r.traffic = &traffic{
+		cluster:      promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels()),
+		src:          rand.NewPCG(uint64(set.seed), 0x74726166666963), // "traffic"
+		noise:        tr.Noise != "none",
+		interval:     set.scrape,
+		canaryWeight: -1,
+	}
+	if tr.RPS != nil {
+		r.traffic.rps = *tr.RPS
+	}
+	if tr.Stable.ErrorRate != nil {
+		r.traffic.stable = *tr.Stable.ErrorRate
+	}
+	// The canary behaves like the stable unless told otherwise.
+	r.traffic.canary = r.traffic.stable
+	if tr.Canary.ErrorRate != nil {
+		r.traffic.canary = *tr.Canary.ErrorRate
+	}
+
+	wording := conditions.WordingV110
+	if !set.version.WrapsConditionErrors() {
+		wording = conditions.WordingV19
+	}
+	rec := &recorder{r: r}
+	r.rollouts = &rollout.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version}
+	r.analyses = &analysis.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version,
+		Providers: &providers{prom: r.prom, clock: clock, wording: wording}}
+	return r, nil
+}
+
+// offset is virtual time relative to the update.
+func (r *runner) offset() time.Duration { return r.clock.Now().Sub(r.set.start) }
+
+func (r *runner) note(object, reason, message string) {
+	r.timeline = append(r.timeline, Entry{At: r.offset(), Object: object, Type: engine.EventNormal, Reason: reason, Message: message})
+}
+
+// setup creates the manifests as they were before the update (the stable
+// revision deployed warmup ago), schedules the update at t=0 and the scrapes.
+func (r *runner) setup(ctx context.Context) error {
+	var ro *v1alpha1.Rollout
+	for _, o := range r.in.Objects {
+		obj := o.DeepCopyObject().(client.Object)
+		if x, ok := obj.(*v1alpha1.Rollout); ok {
+			if x.Name != r.in.Scenario.Spec.Rollout {
+				return &InputError{File: r.in.File, Field: "spec.rollout", Err: fmt.Errorf("only one Rollout is simulated; found also %q", x.Name)}
+			}
+			ro = x
+			continue
+		}
+		if _, ok := obj.(*v1alpha1.AnalysisRun); ok {
+			continue // runs are created by the controller
+		}
+		obj.SetResourceVersion("")
+		if err := r.c.Create(ctx, obj); err != nil {
+			return fmt.Errorf("creating %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
+		}
+	}
+	ro.SetResourceVersion("")
+	ro.Status = v1alpha1.RolloutStatus{}
+	if err := r.c.Create(ctx, ro); err != nil {
+		return fmt.Errorf("creating Rollout %s: %w", ro.Name, err)
+	}
+	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
+	r.traffic.stableHash = rollout.PodTemplateHash(&ro.Spec.Template, nil)
+
+	// The change under test, at t=0.
+	r.clock.At(r.set.start, workEvent, func() {
+		if err := r.applyUpdate(ctx); err != nil {
+			r.fail(err)
+		}
+	})
+	// Scrapes, from the start of the warmup.
+	var tick func()
+	tick = func() {
+		if err := r.traffic.scrape(r.clock.Now(), r.world.readyPods()); err != nil {
+			r.fail(err)
+			return
+		}
+		if next := r.clock.Now().Add(r.set.scrape); !next.After(r.end) {
+			r.clock.At(next, tickEvent, tick)
+		}
+	}
+	r.clock.At(r.clock.Now(), tickEvent, tick)
+	// Traffic changes.
+	for _, ev := range r.in.Scenario.Spec.Traffic.Events {
+		ev := ev
+		r.clock.At(r.set.start.Add(ev.At.Duration), tickEvent, func() {
+			if ev.RPS != nil {
+				r.traffic.rps = *ev.RPS
+			}
+			if ev.Stable != nil && ev.Stable.ErrorRate != nil {
+				r.traffic.stable = *ev.Stable.ErrorRate
+			}
+			if ev.Canary != nil && ev.Canary.ErrorRate != nil {
+				r.traffic.canary = *ev.Canary.ErrorRate
+			}
+			r.note("Traffic", "TrafficChanged", fmt.Sprintf("rps %g, stable errorRate %g, canary errorRate %g", r.traffic.rps, r.traffic.stable, r.traffic.canary))
+		})
+	}
+	r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
+	return nil
+}
+
+// applyUpdate sets the new image on the Rollout, as `kubectl apply` would.
+func (r *runner) applyUpdate(ctx context.Context) error {
+	var ro v1alpha1.Rollout
+	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
+		return err
+	}
+	up := r.in.Scenario.Spec.Update
+	i := 0
+	for j, c := range ro.Spec.Template.Spec.Containers {
+		if c.Name == up.Container {
+			i = j
+		}
+	}
+	c := &ro.Spec.Template.Spec.Containers[i]
+	old := c.Image
+	c.Image = up.Image
+	ro.Generation++
+	r.updateHash = rollout.PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount)
+	if err := r.c.Update(ctx, &ro); err != nil {
+		return err
+	}
+	r.updated = true
+	r.note("Rollout/"+ro.Name, "Updated", fmt.Sprintf("container %s image %s -> %s", c.Name, old, up.Image))
+	return nil
+}
+
+// fail records an error raised inside a scheduled event; the loop returns it.
+func (r *runner) fail(err error) {
+	if r.failed == nil {
+		r.failed = err
+	}
+}
+
+func (r *runner) enqueue(k key) {
+	if r.queued[k] {
+		return
+	}
+	r.queued[k] = true
+	r.queue = append(r.queue, k)
+}
+
+// notify is the informer: a write wakes the controllers watching that object.
+func (r *runner) notify(obj client.Object) {
+	nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	switch o := obj.(type) {
+	case *v1alpha1.Rollout:
+		r.enqueue(key{kind: kindRollout, NamespacedName: nn})
+	case *v1alpha1.AnalysisRun:
+		r.enqueue(key{kind: kindAnalysisRun, NamespacedName: nn})
+		r.enqueueOwner(o)
+		r.noteMeasurements(o)
+	case *appsv1.ReplicaSet:
+		r.enqueue(key{kind: kindReplicaSet, NamespacedName: nn})
+		r.enqueueOwner(o)
+	}
+}
+
+func (r *runner) enqueueOwner(obj client.Object) {
+	for _, ref := range obj.GetOwnerReferences() {
+		if ref.Kind == "Rollout" {
+			r.enqueue(key{kind: kindRollout, NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}})
+		}
+	}
+}
+
+// noteMeasurements adds new measurements of a run to the timeline.
+func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
+	for _, mr := range run.Status.MetricResults {
+		id := run.Name + "\x00" + mr.Name
+		total := mr.Count + mr.Error
+		seen := r.measured[id]
+		if total <= seen {
+			continue
+		}
+		r.measured[id] = total
+		n := int(total - seen)
+		ms := mr.Measurements
+		for i := max(0, len(ms)-n); i < len(ms); i++ {
+			m := ms[i]
+			if !m.Phase.Completed() {
+				continue
+			}
+			msg := fmt.Sprintf("metric %q measured %s: %s", mr.Name, displayValue(m.Value), m.Phase)
+			if m.Message != "" {
+				msg += ": " + m.Message
+			}
+			typ := engine.EventNormal
+			if m.Phase == v1alpha1.AnalysisPhaseFailed || m.Phase == v1alpha1.AnalysisPhaseError {
+				typ = engine.EventWarning
+			}
+			// Before the events the same reconcile emitted about the outcome.
+			e := Entry{At: r.offset(), Object: "AnalysisRun/" + run.Name, Type: typ, Reason: "Measurement", Message: msg}
+			at := min(r.reconcileStart, len(r.timeline))
+			r.timeline = append(r.timeline[:at], append([]Entry{e}, r.timeline[at:]...)...)
+			r.reconcileStart++
+		}
+	}
+}
+
+func displayValue(v string) string {
+	if v == "" {
+		return "(no value)"
+	}
+	return v
+}
+
+// drain runs every queued reconcile at the current instant until nothing changes.
+func (r *runner) drain(ctx context.Context) error {
+	for n := 0; len(r.queue) > 0; n++ {
+		if n > maxReconcilesPerInstant {
+			return fmt.Errorf("simulation did not settle at %s: controllers keep changing objects", r.offset())
+		}
+		k := r.queue[0]
+		r.queue = r.queue[1:]
+		delete(r.queued, k)
+		if err := r.reconcile(ctx, k); err != nil {
+			return err
+		}
+		if r.failed != nil {
+			return r.failed
+		}
+	}
+	return nil
+}
+
+func (r *runner) reconcile(ctx context.Context, k key) error {
+	r.reconcileStart = len(r.timeline)
+	var after time.Duration
+	var err error
+	switch k.kind {
+	case kindRollout:
+		after, err = r.rollouts.Reconcile(ctx, k.NamespacedName)
+		if err == nil {
+			r.observeRollout(ctx)
+		}
+	case kindAnalysisRun:
+		after, err = r.analyses.Reconcile(ctx, k.NamespacedName)
+	case kindReplicaSet:
+		err = r.world.syncReplicaSet(ctx, k.NamespacedName)
+	case kindPod:
+		var rs string
+		rs, err = r.world.markReady(ctx, k.NamespacedName)
+		if err == nil && rs != "" {
+			r.enqueue(key{kind: kindReplicaSet, NamespacedName: types.NamespacedName{Namespace: k.Namespace, Name: rs}})
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if after > 0 {
+		r.clock.At(r.clock.Now().Add(after), workEvent, func() { r.enqueue(k) })
+	}
+	return nil
+}
+
+// observeRollout tracks what the traffic router would be told.
+func (r *runner) observeRollout(ctx context.Context) {
+	var ro v1alpha1.Rollout
+	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
+		return
+	}
+	if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil {
+		r.traffic.canaryWeight = 0
+		if w := ro.Status.Canary.Weights; w != nil {
+			r.traffic.canaryWeight = w.Canary.Weight
+		}
+	}
+}
+
+// loop advances virtual time event by event until the outcome is known and the
+// controllers are idle, or `until` is reached.
+func (r *runner) loop(ctx context.Context) error {
+	for {
+		if err := r.drain(ctx); err != nil {
+			return err
+		}
+		if err := r.decide(ctx); err != nil {
+			return err
+		}
+		idle := !r.clock.pendingWork() && len(r.queue) == 0
+		if r.updated && idle {
+			return nil
+		}
+		e := r.clock.peek()
+		if e == nil || e.at.After(r.end) {
+			return nil
+		}
+		r.clock.next().fire()
+		if r.failed != nil {
+			return r.failed
+		}
+	}
+}
+
+// decide records the first time the rollout is aborted or promoted.
+func (r *runner) decide(ctx context.Context) error {
+	if !r.updated || r.verdict == Aborted || r.verdict == Promoted {
+		return nil
+	}
+	var ro v1alpha1.Rollout
+	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
+		return err
+	}
+	switch {
+	case ro.Status.Abort:
+		r.setVerdict(Aborted)
+	case ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.StableRS == r.updateHash:
+		r.setVerdict(Promoted)
+	}
+	return nil
+}
+
+func (r *runner) setVerdict(v string) {
+	at := r.offset()
+	r.verdict = v
+	r.decidedAt = &at
+}
+
+// result gathers the final objects and the verdict.
+func (r *runner) result(ctx context.Context) (*Result, error) {
+	res := &Result{
+		Scenario:          r.in.Scenario.Metadata.Name,
+		File:              r.in.File,
+		ControllerVersion: r.set.version.String(),
+		Seed:              r.set.seed,
+		Start:             r.set.start,
+		Ended:             r.offset(),
+		Until:             r.set.until,
+		Timeline:          r.timeline,
+		Queries:           r.prom.queries,
+		Expect:            r.in.Scenario.Spec.Expect,
+	}
+	var ro v1alpha1.Rollout
+	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
+		return nil, err
+	}
+	res.Rollout = &ro
+	res.Message = ro.Status.Message
+	ns := client.InNamespace(r.roKey.Namespace)
+	var rsList appsv1.ReplicaSetList
+	if err := r.c.List(ctx, &rsList, ns); err != nil {
+		return nil, err
+	}
+	res.ReplicaSets = rsList.Items
+	var pods corev1.PodList
+	if err := r.c.List(ctx, &pods, ns); err != nil {
+		return nil, err
+	}
+	res.Pods = pods.Items
+	var runs v1alpha1.AnalysisRunList
+	if err := r.c.List(ctx, &runs, ns); err != nil {
+		return nil, err
+	}
+	res.AnalysisRuns = runs.Items
+	sort.SliceStable(res.AnalysisRuns, func(i, j int) bool {
+		a, b := res.AnalysisRuns[i], res.AnalysisRuns[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		return a.Name < b.Name
+	})
+
+	switch {
+	case r.verdict != "":
+		res.Verdict = r.verdict
+		res.DecidedAt = r.decidedAt
+	case ro.Status.Phase == v1alpha1.RolloutPhasePaused && r.clock.Now().Before(r.end):
+		// Idle and paused: it waits for a human.
+		res.Verdict = Paused
+		at := r.offset()
+		for _, c := range ro.Status.PauseConditions {
+			at = c.StartTime.Time.Sub(r.set.start)
+		}
+		res.DecidedAt = &at
+	default:
+		res.Verdict = Incomplete
+	}
+	return res, nil
+}
+
+// recorder collects controller events into the timeline.
+type recorder struct{ r *runner }
+
+func (rec *recorder) Event(obj client.Object, eventType, reason, message string) {
+	kind := obj.GetObjectKind().GroupVersionKind().Kind
+	if kind == "" {
+		switch obj.(type) {
+		case *v1alpha1.Rollout:
+			kind = "Rollout"
+		case *v1alpha1.AnalysisRun:
+			kind = "AnalysisRun"
+		case *v1alpha1.Experiment:
+			kind = "Experiment"
+		}
+	}
+	rec.r.timeline = append(rec.r.timeline, Entry{At: rec.r.offset(), Object: kind + "/" + obj.GetName(), Type: eventType, Reason: reason, Message: message})
+}

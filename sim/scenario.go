@@ -1,0 +1,126 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// ScenarioAPIVersion and ScenarioKind identify the scenario document in a stream.
+const (
+	ScenarioAPIVersion = "rollsim.dev/v1alpha1"
+	ScenarioKind       = "Scenario"
+)
+
+// Scenario is the `kind: Scenario` document: the change under test, the world it
+// happens in and, optionally, what the user expects.
+type Scenario struct {
+	APIVersion string            `json:"apiVersion"`
+	Kind       string            `json:"kind"`
+	Metadata   metav1.ObjectMeta `json:"metadata"`
+	Spec       ScenarioSpec      `json:"spec"`
+}
+
+// ScenarioSpec is described field by field in design.md ("Scenario file").
+type ScenarioSpec struct {
+	Manifests         []string     `json:"manifests,omitempty"`
+	Namespace         string       `json:"namespace,omitempty"`
+	Rollout           string       `json:"rollout,omitempty"`
+	ControllerVersion string       `json:"controllerVersion,omitempty"`
+	Update            Update       `json:"update"`
+	Cluster           Cluster      `json:"cluster,omitempty"`
+	Traffic           Traffic      `json:"traffic,omitempty"`
+	Seed              *int64       `json:"seed,omitempty"`
+	Until             *Duration    `json:"until,omitempty"`
+	Warmup            *Duration    `json:"warmup,omitempty"`
+	StartTime         *metav1.Time `json:"startTime,omitempty"`
+	Expect            *Expect      `json:"expect,omitempty"`
+}
+
+// Update is the change under test: a new image for one container.
+type Update struct {
+	Image     string `json:"image"`
+	Container string `json:"container,omitempty"`
+}
+
+// Cluster is how the simulated cluster behaves.
+type Cluster struct {
+	PodReadyAfter *Duration `json:"podReadyAfter,omitempty"`
+}
+
+// Traffic is the request load and how each version answers it.
+type Traffic struct {
+	Mesh           string         `json:"mesh,omitempty"`
+	Route          string         `json:"route,omitempty"`
+	RPS            *float64       `json:"rps,omitempty"`
+	ScrapeInterval *Duration      `json:"scrapeInterval,omitempty"`
+	Noise          string         `json:"noise,omitempty"`
+	Stable         Behaviour      `json:"stable,omitempty"`
+	Canary         Behaviour      `json:"canary,omitempty"`
+	Events         []TrafficEvent `json:"events,omitempty"`
+}
+
+// Behaviour is how one version of the service answers requests.
+type Behaviour struct {
+	ErrorRate *float64 `json:"errorRate,omitempty"`
+}
+
+// TrafficEvent changes the load or a version's behaviour at a virtual time.
+type TrafficEvent struct {
+	At     Duration   `json:"at"`
+	RPS    *float64   `json:"rps,omitempty"`
+	Stable *Behaviour `json:"stable,omitempty"`
+	Canary *Behaviour `json:"canary,omitempty"`
+}
+
+// Expect is checked by `rollsim test`.
+type Expect struct {
+	Outcome      string           `json:"outcome,omitempty"`
+	Within       *Duration        `json:"within,omitempty"`
+	Message      string           `json:"message,omitempty"`
+	AnalysisRuns []RunExpectation `json:"analysisRuns,omitempty"`
+}
+
+// RunExpectation matches an AnalysisRun by any of its fields that are set.
+type RunExpectation struct {
+	Name    string `json:"name,omitempty"`
+	Type    string `json:"type,omitempty"`
+	Phase   string `json:"phase,omitempty"`
+	Message string `json:"message,omitempty"`
+}
+
+// Duration is a Go duration written as a string ("90s", "5m", "1h30m").
+type Duration struct{ time.Duration }
+
+// UnmarshalJSON accepts a duration string (or 0).
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		var n float64
+		if json.Unmarshal(b, &n) == nil && n == 0 {
+			d.Duration = 0
+			return nil
+		}
+		return fmt.Errorf("want a duration such as \"90s\" or \"5m\", got %s", strings.TrimSpace(string(b)))
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. \"90s\", \"5m\", \"1h30m\")", s)
+	}
+	d.Duration = v
+	return nil
+}
+
+// MarshalJSON writes the duration string.
+func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Duration.String()) }
+
+// Outcomes a scenario can end with.
+const (
+	Promoted   = "Promoted"
+	Aborted    = "Aborted"
+	Paused     = "Paused"
+	Incomplete = "Incomplete"
+)

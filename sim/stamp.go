@@ -1,0 +1,48 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+// stampingClient sets what an API server sets on writes and the fake client does
+// not: UID, creationTimestamp and generation, from the virtual clock, so objects
+// look as they would on a cluster and no wall-clock time leaks into a run.
+type stampingClient struct {
+	client.Client
+	clock  *Clock
+	serial uint64
+	seed   int64
+}
+
+func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	if obj.GetUID() == "" {
+		s.serial++
+		obj.SetUID(types.UID(fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(s.seed), s.serial)))
+	}
+	if ts := obj.GetCreationTimestamp(); ts.IsZero() {
+		obj.SetCreationTimestamp(metav1.NewTime(s.clock.Now().Truncate(time.Second)))
+	}
+	if obj.GetGeneration() == 0 {
+		obj.SetGeneration(1)
+	}
+	return s.Client.Create(ctx, obj, opts...)
+}
+
+// Update bumps the generation of objects whose spec the controllers change
+// (an AnalysisRun being terminated, a ReplicaSet being scaled).
+func (s *stampingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	switch obj.(type) {
+	case *v1alpha1.AnalysisRun, *appsv1.ReplicaSet:
+		obj.SetGeneration(obj.GetGeneration() + 1)
+	}
+	return s.Client.Update(ctx, obj, opts...)
+}

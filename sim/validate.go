@@ -1,0 +1,347 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+// Defaults of the scenario file (design.md).
+const (
+	defaultNamespace     = "default"
+	defaultPodReadyAfter = 10 * time.Second
+	defaultScrape        = 15 * time.Second
+	defaultUntil         = 3 * time.Hour
+	defaultWarmup        = 15 * time.Minute
+	defaultSeed          = 1
+)
+
+// DefaultStartTime is the fixed epoch of t=0 when the scenario gives none.
+var DefaultStartTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// complete fills defaults and rejects what the real controller would refuse up
+// front, naming the document and field.
+func (in *Input) complete() error {
+	sc := &in.Scenario
+	what := "Scenario " + sc.Metadata.Name
+	bad := func(fieldPath, format string, args ...any) error {
+		return in.ScenarioDoc.errorf(what, fieldPath, format, args...)
+	}
+	if sc.Metadata.Name == "" {
+		return bad("metadata.name", "required")
+	}
+	if sc.Spec.Namespace == "" {
+		sc.Spec.Namespace = defaultNamespace
+	}
+	if _, err := engine.ParseVersion(sc.Spec.ControllerVersion); err != nil {
+		return bad("spec.controllerVersion", "%v", err)
+	}
+	for _, o := range in.Objects {
+		if _, cluster := o.(*v1alpha1.ClusterAnalysisTemplate); !cluster && o.GetNamespace() == "" {
+			o.SetNamespace(sc.Spec.Namespace)
+		}
+	}
+
+	// The rollout under test.
+	var rollouts []*v1alpha1.Rollout
+	for _, o := range in.Objects {
+		if ro, ok := o.(*v1alpha1.Rollout); ok {
+			rollouts = append(rollouts, ro)
+		}
+	}
+	switch {
+	case len(rollouts) == 0:
+		return bad("spec.manifests", "no Rollout found in %s or its manifests", in.File)
+	case sc.Spec.Rollout == "" && len(rollouts) > 1:
+		return bad("spec.rollout", "%d Rollouts given; name the one under test", len(rollouts))
+	case sc.Spec.Rollout == "":
+		sc.Spec.Rollout = rollouts[0].Name
+	}
+	ro := in.Rollout()
+	if ro == nil {
+		return bad("spec.rollout", "no Rollout named %q", sc.Spec.Rollout)
+	}
+	roWhat := "Rollout " + ro.Name
+	roBad := func(fieldPath, format string, args ...any) error {
+		return in.origins[ro].errorf(roWhat, fieldPath, format, args...)
+	}
+
+	// The update.
+	if sc.Spec.Update.Image == "" {
+		return bad("spec.update.image", "required: the image of the new revision")
+	}
+	containers := ro.Spec.Template.Spec.Containers
+	if len(containers) == 0 {
+		return roBad("spec.template.spec.containers", "required")
+	}
+	if c := sc.Spec.Update.Container; c != "" {
+		found := false
+		for _, x := range containers {
+			found = found || x.Name == c
+		}
+		if !found {
+			return bad("spec.update.container", "Rollout %s has no container %q", ro.Name, c)
+		}
+	}
+
+	// What the simulation covers so far.
+	if ro.Spec.Strategy.BlueGreen != nil {
+		return roBad("spec.strategy.blueGreen", "the blue-green strategy is not simulated yet")
+	}
+	if ro.Spec.Strategy.Canary == nil {
+		return roBad("spec.strategy", "a canary strategy is required")
+	}
+	if ro.Spec.WorkloadRef != nil {
+		return roBad("spec.workloadRef", "workloadRef is not simulated yet; inline the pod template")
+	}
+	for i, st := range ro.Spec.Strategy.Canary.Steps {
+		if st.Experiment != nil {
+			return roBad(fmt.Sprintf("spec.strategy.canary.steps[%d].experiment", i), "experiment steps are not simulated yet")
+		}
+		if st.SetCanaryScale != nil {
+			return roBad(fmt.Sprintf("spec.strategy.canary.steps[%d].setCanaryScale", i), "setCanaryScale is not simulated yet")
+		}
+	}
+	if err := in.validateAnalysisRefs(ro); err != nil {
+		return err
+	}
+
+	// Traffic.
+	tr := &sc.Spec.Traffic
+	switch tr.Mesh {
+	case "", "envoy":
+		tr.Mesh = "envoy"
+	case "istio":
+		return bad("spec.traffic.mesh", "istio series are not generated yet; use envoy")
+	default:
+		return bad("spec.traffic.mesh", "unknown mesh %q (want envoy)", tr.Mesh)
+	}
+	if tr.Route == "" {
+		tr.Route = fmt.Sprintf("httproute/%s/%s", sc.Spec.Namespace, ro.Name)
+	}
+	switch tr.Noise {
+	case "":
+		tr.Noise = "poisson"
+	case "poisson", "none":
+	default:
+		return bad("spec.traffic.noise", "unknown noise %q (want poisson or none)", tr.Noise)
+	}
+	if tr.RPS != nil && *tr.RPS < 0 {
+		return bad("spec.traffic.rps", "must be >= 0")
+	}
+	if tr.ScrapeInterval != nil && tr.ScrapeInterval.Duration < time.Second {
+		return bad("spec.traffic.scrapeInterval", "must be at least 1s")
+	}
+	checkRate := func(path string, b *Behaviour) error {
+		if b != nil && b.ErrorRate != nil && (*b.ErrorRate < 0 || *b.ErrorRate > 1) {
+			return bad(path+".errorRate", "must be between 0 and 1, got %v", *b.ErrorRate)
+		}
+		return nil
+	}
+	if err := checkRate("spec.traffic.stable", &tr.Stable); err != nil {
+		return err
+	}
+	if err := checkRate("spec.traffic.canary", &tr.Canary); err != nil {
+		return err
+	}
+	for i, ev := range tr.Events {
+		p := fmt.Sprintf("spec.traffic.events[%d]", i)
+		if err := checkRate(p+".stable", ev.Stable); err != nil {
+			return err
+		}
+		if err := checkRate(p+".canary", ev.Canary); err != nil {
+			return err
+		}
+		if ev.RPS != nil && *ev.RPS < 0 {
+			return bad(p+".rps", "must be >= 0")
+		}
+	}
+	if sc.Spec.Until != nil && sc.Spec.Until.Duration <= 0 {
+		return bad("spec.until", "must be positive")
+	}
+	if sc.Spec.Warmup != nil && sc.Spec.Warmup.Duration < 0 {
+		return bad("spec.warmup", "must not be negative")
+	}
+	if e := sc.Spec.Expect; e != nil {
+		switch e.Outcome {
+		case "", Promoted, Aborted, Paused, Incomplete:
+		default:
+			return bad("spec.expect.outcome", "unknown outcome %q (want Promoted, Aborted, Paused or Incomplete)", e.Outcome)
+		}
+	}
+	return nil
+}
+
+// validateAnalysisRefs is the controller's reference validation: every template
+// exists, templates merge, step analyses finish, background args are supplied.
+// Its errors read like the Rollout's InvalidSpec condition.
+func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
+	invalid := func(fieldPath string, err error) error {
+		return in.origins[ro].errorf("Rollout "+ro.Name, fieldPath, "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
+	}
+	c := ro.Spec.Strategy.Canary
+	type use struct {
+		path       *field.Path
+		analysis   *v1alpha1.RolloutAnalysis
+		background bool
+	}
+	var uses []use
+	if c.Analysis != nil && len(c.Analysis.Templates) > 0 {
+		uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "analysis", "templates"), &c.Analysis.RolloutAnalysis, true})
+	}
+	for i := range c.Steps {
+		if a := c.Steps[i].Analysis; a != nil {
+			uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "steps").Index(i).Child("analysis", "templates"), a, false})
+		}
+	}
+	for _, u := range uses {
+		var names []string
+		var specs []namedSpec
+		var walk func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error
+		walk = func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error {
+			for _, ref := range refs {
+				spec, ok := in.template(ref, ro.Namespace)
+				if !ok {
+					kind := "AnalysisTemplate"
+					if ref.IsClusterScope() {
+						kind = "ClusterAnalysisTemplate"
+					}
+					return field.Invalid(p, ref.TemplateName, fmt.Sprintf("%s '%s' not found", kind, ref.TemplateName))
+				}
+				names = append(names, ref.TemplateName)
+				specs = append(specs, namedSpec{ref.TemplateName, spec})
+				if len(spec.Templates) > 0 && len(names) < 64 {
+					if err := walk(spec.Templates, field.NewPath("spec", "templates")); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		if err := walk(u.analysis.Templates, u.path); err != nil {
+			return invalid(u.path.String(), err)
+		}
+		value := fmt.Sprintf("templateNames: %v", names)
+		if err := mergeCheck(specs); err != nil {
+			return invalid(u.path.String(), field.Invalid(u.path, value, err.Error()))
+		}
+		for _, ns := range specs {
+			if !u.background {
+				for _, m := range ns.spec.Metrics {
+					if m.EffectiveCount() == nil {
+						msg := fmt.Sprintf("AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", ns.name, m.Name, m.Count)
+						return invalid(u.path.String(), field.Invalid(u.path, ns.name, msg))
+					}
+				}
+				continue
+			}
+			for _, a := range ns.spec.Args {
+				if a.Value != nil || a.ValueFrom != nil {
+					continue
+				}
+				found := false
+				for _, ra := range u.analysis.Args {
+					found = found || ra.Name == a.Name
+				}
+				if !found {
+					if len(u.analysis.Args) == 0 {
+						return invalid(u.path.String(), field.Invalid(u.path, ns.name, "missing analysis arguments in rollout spec"))
+					}
+					return invalid(u.path.String(), field.Invalid(u.path, ns.name, a.Name))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+type namedSpec struct {
+	name string
+	spec v1alpha1.AnalysisTemplateSpec
+}
+
+// mergeCheck finds the merge errors the controller reports: a metric name twice.
+func mergeCheck(specs []namedSpec) error {
+	seen := map[string]bool{}
+	for _, s := range specs {
+		for _, m := range s.spec.Metrics {
+			if seen[m.Name] {
+				return fmt.Errorf("two metrics have the same name '%s'", m.Name)
+			}
+			seen[m.Name] = true
+		}
+	}
+	return nil
+}
+
+func (in *Input) template(ref v1alpha1.AnalysisTemplateRef, namespace string) (v1alpha1.AnalysisTemplateSpec, bool) {
+	for _, o := range in.Objects {
+		switch t := o.(type) {
+		case *v1alpha1.AnalysisTemplate:
+			if !ref.IsClusterScope() && t.Name == ref.TemplateName && t.Namespace == namespace {
+				return t.Spec, true
+			}
+		case *v1alpha1.ClusterAnalysisTemplate:
+			if ref.IsClusterScope() && t.Name == ref.TemplateName {
+				return t.Spec, true
+			}
+		}
+	}
+	return v1alpha1.AnalysisTemplateSpec{}, false
+}
+
+// settings are the scenario's values with defaults applied.
+type settings struct {
+	version       engine.Version
+	namespace     string
+	podReadyAfter time.Duration
+	scrape        time.Duration
+	until         time.Duration
+	warmup        time.Duration
+	seed          int64
+	start         time.Time
+}
+
+func (in *Input) settings() settings {
+	sp := in.Scenario.Spec
+	s := settings{
+		namespace:     sp.Namespace,
+		podReadyAfter: defaultPodReadyAfter,
+		scrape:        defaultScrape,
+		until:         defaultUntil,
+		warmup:        defaultWarmup,
+		seed:          defaultSeed,
+		start:         DefaultStartTime,
+	}
+	s.version, _ = engine.ParseVersion(sp.ControllerVersion)
+	if sp.Cluster.PodReadyAfter != nil {
+		s.podReadyAfter = sp.Cluster.PodReadyAfter.Duration
+	}
+	if sp.Traffic.ScrapeInterval != nil {
+		s.scrape = sp.Traffic.ScrapeInterval.Duration
+	}
+	if sp.Until != nil {
+		s.until = sp.Until.Duration
+	}
+	if sp.Warmup != nil {
+		s.warmup = sp.Warmup.Duration
+	}
+	if sp.Seed != nil {
+		s.seed = *sp.Seed
+	}
+	if sp.StartTime != nil {
+		s.start = sp.StartTime.UTC()
+	}
+	return s
+}
+
+var (
+	_ client.Object = (*v1alpha1.Rollout)(nil)
+	_               = metav1.Now
+)

@@ -1,0 +1,87 @@
+package sim
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// watchingClient is what informers give the real controllers: every write is
+// reported, so the run loop can wake whoever watches that kind of object.
+type watchingClient struct {
+	client.Client
+	notify func(obj client.Object)
+}
+
+func (w *watchingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	if err := w.Client.Create(ctx, obj, opts...); err != nil {
+		return err
+	}
+	w.notify(obj)
+	return nil
+}
+
+func (w *watchingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	if err := w.Client.Update(ctx, obj, opts...); err != nil {
+		return err
+	}
+	w.notify(obj)
+	return nil
+}
+
+func (w *watchingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if err := w.Client.Patch(ctx, obj, patch, opts...); err != nil {
+		return err
+	}
+	w.notify(obj)
+	return nil
+}
+
+func (w *watchingClient) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	if err := w.Client.Delete(ctx, obj, opts...); err != nil {
+		return err
+	}
+	w.notify(obj)
+	return nil
+}
+
+func (w *watchingClient) Status() client.SubResourceWriter {
+	return &watchingStatus{SubResourceWriter: w.Client.Status(), notify: w.notify}
+}
+
+type watchingStatus struct {
+	client.SubResourceWriter
+	notify func(obj client.Object)
+}
+
+func (w *watchingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if err := w.SubResourceWriter.Update(ctx, obj, opts...); err != nil {
+		return err
+	}
+	w.notify(obj)
+	return nil
+}
+
+func (w *watchingStatus) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+	if err := w.SubResourceWriter.Patch(ctx, obj, patch, opts...); err != nil {
+		return err
+	}
+	w.notify(obj)
+	return nil
+}
+
+// kind of work item in the run loop.
+type workKind int
+
+const (
+	kindRollout workKind = iota
+	kindAnalysisRun
+	kindReplicaSet
+	kindPod
+)
+
+type key struct {
+	kind workKind
+	types.NamespacedName
+}

@@ -1,0 +1,188 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// world plays the parts of a cluster the Argo controllers rely on: the ReplicaSet
+// controller (pods follow spec.replicas) and the kubelet (pods become Ready
+// podReadyAfter after creation). It keeps its own view of pods so that traffic can be
+// split without going through the API.
+type world struct {
+	c             client.Client
+	clock         *Clock
+	rng           *rand.Rand
+	podReadyAfter time.Duration
+	// pods per ReplicaSet name, in creation order.
+	pods map[string][]*podState
+	// onReady is called when a pod becomes Ready (the run loop re-syncs the RS).
+	enqueue func(key)
+}
+
+type podState struct {
+	name    string
+	rs      string
+	hash    string
+	created time.Time
+	ready   bool
+}
+
+// podNameChars are the characters Kubernetes uses for generated name suffixes.
+const podNameChars = "bcdfghjklmnpqrstvwxz2456789"
+
+func (w *world) podName(rs string) string {
+	b := make([]byte, 5)
+	for i := range b {
+		b[i] = podNameChars[w.rng.IntN(len(podNameChars))]
+	}
+	return rs + "-" + string(b)
+}
+
+// syncReplicaSet makes the pods of a ReplicaSet match its spec and writes its status.
+func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) error {
+	var rs appsv1.ReplicaSet
+	if err := w.c.Get(ctx, k, &rs); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	want := int32(0)
+	if rs.Spec.Replicas != nil {
+		want = *rs.Spec.Replicas
+	}
+	pods := w.pods[rs.Name]
+	now := w.clock.Now()
+	for int32(len(pods)) < want {
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: rs.Labels["rollouts-pod-template-hash"], created: now}
+		if err := w.createPod(ctx, &rs, p); err != nil {
+			return err
+		}
+		pods = append(pods, p)
+		readyAt := now.Add(w.podReadyAfter)
+		w.clock.At(readyAt, workEvent, func() {
+			p.ready = true
+			w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: p.name}})
+		})
+	}
+	for int32(len(pods)) > want {
+		// The ReplicaSet controller deletes not-ready pods first, then the newest.
+		victim := len(pods) - 1
+		for i := len(pods) - 1; i >= 0; i-- {
+			if !pods[i].ready {
+				victim = i
+				break
+			}
+		}
+		p := pods[victim]
+		pods = append(pods[:victim], pods[victim+1:]...)
+		if err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+	}
+	w.pods[rs.Name] = pods
+	ready := int32(0)
+	for _, p := range pods {
+		if p.ready {
+			ready++
+		}
+	}
+	st := appsv1.ReplicaSetStatus{
+		Replicas:             int32(len(pods)),
+		FullyLabeledReplicas: int32(len(pods)),
+		ReadyReplicas:        ready,
+		AvailableReplicas:    ready,
+		ObservedGeneration:   rs.Generation,
+	}
+	if !equality.Semantic.DeepEqual(rs.Status, st) {
+		rs.Status = st
+		if err := w.c.Status().Update(ctx, &rs); err != nil {
+			return fmt.Errorf("updating ReplicaSet %s status: %w", rs.Name, err)
+		}
+	}
+	return nil
+}
+
+func (w *world) createPod(ctx context.Context, rs *appsv1.ReplicaSet, p *podState) error {
+	labels := map[string]string{}
+	for k, v := range rs.Spec.Template.Labels {
+		labels[k] = v
+	}
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:              p.name,
+			Namespace:         rs.Namespace,
+			Labels:            labels,
+			Annotations:       rs.Spec.Template.Annotations,
+			CreationTimestamp: metav1.NewTime(p.created.Truncate(time.Second)),
+			OwnerReferences:   []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))},
+		},
+		Spec: *rs.Spec.Template.Spec.DeepCopy(),
+	}
+	pod.Status.Phase = corev1.PodPending
+	return w.c.Create(ctx, pod)
+}
+
+// markReady writes a pod's Running/Ready status once the kubelet would have.
+func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, error) {
+	var pod corev1.Pod
+	if err := w.c.Get(ctx, k, &pod); err != nil {
+		if apierrors.IsNotFound(err) {
+			return "", nil
+		}
+		return "", err
+	}
+	now := metav1.NewTime(w.clock.Now().Truncate(time.Second))
+	pod.Status.Phase = corev1.PodRunning
+	pod.Status.StartTime = &now
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
+	for _, c := range pod.Spec.Containers {
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, Ready: true,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		})
+	}
+	if err := w.c.Status().Update(ctx, &pod); err != nil {
+		return "", err
+	}
+	ref := metav1.GetControllerOf(&pod)
+	if ref == nil {
+		return "", nil
+	}
+	return ref.Name, nil
+}
+
+// readyPods counts Ready pods per pod-template hash, in a stable order.
+func (w *world) readyPods() []hashCount {
+	counts := map[string]int{}
+	for _, pods := range w.pods {
+		for _, p := range pods {
+			if p.ready {
+				counts[p.hash]++
+			}
+		}
+	}
+	out := make([]hashCount, 0, len(counts))
+	for h, n := range counts {
+		out = append(out, hashCount{h, n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].hash < out[j].hash })
+	return out
+}
+
+type hashCount struct {
+	hash string
+	n    int
+}
