@@ -138,8 +138,25 @@ type kindHeader struct {
 // Load reads a scenario file (and the manifests it references) and checks it the
 // way the real controller would check the Rollout before acting on it.
 func Load(path string) (*Input, error) {
-	in := &Input{File: path, origins: map[client.Object]origin{}}
-	found, err := in.readFile(path, true)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &InputError{File: path, Err: err}
+	}
+	return LoadData(path, data)
+}
+
+// LoadData is Load for a scenario already in memory; path names it in errors and
+// anchors relative spec.manifests paths.
+func LoadData(path string, data []byte) (in *Input, err error) {
+	defer func() {
+		// Invalid input must never crash the CLI; a panic here is a rollsim bug,
+		// reported against the input that caused it.
+		if r := recover(); r != nil {
+			in, err = nil, &InputError{File: path, Err: fmt.Errorf("rollsim could not read this input (internal error: %v)", r)}
+		}
+	}()
+	in = &Input{File: path, origins: map[client.Object]origin{}}
+	found, err := in.readData(path, data, true)
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +190,10 @@ func (in *Input) readFile(path string, allowScenario bool) (bool, error) {
 	if err != nil {
 		return false, &InputError{File: path, Err: err}
 	}
+	return in.readData(path, data, allowScenario)
+}
+
+func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, error) {
 	found := false
 	for i, d := range splitStream(data) {
 		o := origin{file: path, doc: i + 1, line: d.line}

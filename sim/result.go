@@ -31,7 +31,11 @@ type Result struct {
 	AnalysisRuns []v1alpha1.AnalysisRun
 	Timeline     []Entry
 	Queries      int
-	Expect       *Expect
+	// Reconciles and Writes count controller reconciles and API writes, to keep
+	// an eye on what a run costs.
+	Reconciles int
+	Writes     int
+	Expect     *Expect
 }
 
 // Entry is one line of the timeline: a Kubernetes event or something the

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -16,7 +17,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
 	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/analysis"
@@ -25,6 +25,18 @@ import (
 	"github.com/rollsim/rollsim/engine/rollout"
 	"github.com/rollsim/rollsim/promfake"
 )
+
+var (
+	engineOnce sync.Once
+	engineAll  *promfake.Engine
+)
+
+// sharedEngine is one PromQL engine for all runs: it holds no data, is safe for
+// concurrent use, and is costly to build.
+func sharedEngine() *promfake.Engine {
+	engineOnce.Do(func() { engineAll = promfake.NewEngine() })
+	return engineAll
+}
 
 // Options override scenario settings for one run.
 type Options struct {
@@ -60,6 +72,10 @@ type runner struct {
 	failed     error
 	// reconcileStart is where the current reconcile's events begin in the timeline.
 	reconcileStart int
+	reconciles     int
+	writes         int
+	// roStatus is the last status written to the rollout under test.
+	roStatus v1alpha1.RolloutStatus
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -90,7 +106,7 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 	if opts.Seed != nil {
 		set.seed = *opts.Seed
 	}
-	scheme, err := v1alpha1.NewScheme()
+	base, err := newMemoryClient()
 	if err != nil {
 		return nil, err
 	}
@@ -103,9 +119,6 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 		measured: map[string]int32{},
 		end:      set.start.Add(set.until),
 	}
-	base := fake.NewClientBuilder().WithScheme(scheme).
-		WithStatusSubresource(&v1alpha1.Rollout{}, &v1alpha1.Experiment{}, &appsv1.ReplicaSet{}, &corev1.Pod{}).
-		Build()
 	stamped := &stampingClient{Client: base, clock: clock, seed: set.seed}
 	r.c = &watchingClient{Client: stamped, notify: r.notify}
 
@@ -113,7 +126,7 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue}
 
 	store := promfake.NewStore()
-	r.prom = &promAPI{engine: promfake.NewEngine(), store: store}
+	r.prom = &promAPI{engine: sharedEngine(), store: store}
 	tr := in.Scenario.Spec.Traffic
 	r.traffic = &traffic{
 		cluster:      promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels()),
@@ -262,10 +275,14 @@ func (r *runner) enqueue(k key) {
 
 // notify is the informer: a write wakes the controllers watching that object.
 func (r *runner) notify(obj client.Object) {
+	r.writes++
 	nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	switch o := obj.(type) {
 	case *v1alpha1.Rollout:
 		r.enqueue(key{kind: kindRollout, NamespacedName: nn})
+		if nn == r.roKey {
+			r.observeRollout(o)
+		}
 	case *v1alpha1.AnalysisRun:
 		r.enqueue(key{kind: kindAnalysisRun, NamespacedName: nn})
 		r.enqueueOwner(o)
@@ -345,15 +362,13 @@ func (r *runner) drain(ctx context.Context) error {
 }
 
 func (r *runner) reconcile(ctx context.Context, k key) error {
+	r.reconciles++
 	r.reconcileStart = len(r.timeline)
 	var after time.Duration
 	var err error
 	switch k.kind {
 	case kindRollout:
 		after, err = r.rollouts.Reconcile(ctx, k.NamespacedName)
-		if err == nil {
-			r.observeRollout(ctx)
-		}
 	case kindAnalysisRun:
 		after, err = r.analyses.Reconcile(ctx, k.NamespacedName)
 	case kindReplicaSet:
@@ -374,12 +389,10 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 	return nil
 }
 
-// observeRollout tracks what the traffic router would be told.
-func (r *runner) observeRollout(ctx context.Context) {
-	var ro v1alpha1.Rollout
-	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
-		return
-	}
+// observeRollout watches the rollout under test: what the traffic router would be
+// told, and the state the verdict is decided from.
+func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
+	r.roStatus = *ro.Status.DeepCopy()
 	if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		r.traffic.canaryWeight = 0
 		if w := ro.Status.Canary.Weights; w != nil {
@@ -418,14 +431,11 @@ func (r *runner) decide(ctx context.Context) error {
 	if !r.updated || r.verdict == Aborted || r.verdict == Promoted {
 		return nil
 	}
-	var ro v1alpha1.Rollout
-	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
-		return err
-	}
+	st := r.roStatus
 	switch {
-	case ro.Status.Abort:
+	case st.Abort:
 		r.setVerdict(Aborted)
-	case ro.Status.Phase == v1alpha1.RolloutPhaseHealthy && ro.Status.StableRS == r.updateHash:
+	case st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS == r.updateHash:
 		r.setVerdict(Promoted)
 	}
 	return nil
@@ -449,6 +459,8 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		Until:             r.set.until,
 		Timeline:          r.timeline,
 		Queries:           r.prom.queries,
+		Reconciles:        r.reconciles,
+		Writes:            r.writes,
 		Expect:            r.in.Scenario.Spec.Expect,
 	}
 	var ro v1alpha1.Rollout

@@ -84,7 +84,8 @@ func object(doc []byte) (client.Object, error) {
 // Objects decodes a multi-document YAML stream. Empty documents are skipped
 // and a v1 List is replaced by its items, each decoded as by Object (errors
 // then name the item, e.g. `items[2]: unknown field "spec.foo"`). Errors
-// name the position of the failing document in the stream (from 1).
+// name the failing document by its position among the non-empty documents
+// of the stream, counting from 1.
 func Objects(stream []byte) (objs []client.Object, err error) {
 	defer func() {
 		if r := recover(); r != nil {

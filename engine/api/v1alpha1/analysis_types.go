@@ -28,7 +28,6 @@ type AnalysisTemplateList struct {
 }
 
 // +kubebuilder:object:root=true
-// +kubebuilder:resource:scope=Cluster
 
 // ClusterAnalysisTemplate is the cluster-scoped form of AnalysisTemplate.
 type ClusterAnalysisTemplate struct {
