@@ -1,0 +1,92 @@
+package reports_test
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/rollsim/rollsim/reports"
+	"github.com/rollsim/rollsim/sim"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden reports under testdata/golden")
+
+// Each scenario's text and JSON reports are pinned in testdata/golden; review
+// changes in the diff and regenerate with `go test ./reports -update`.
+func TestGoldenReports(t *testing.T) {
+	files, err := filepath.Glob("../scenarios/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scenarios: %v", err)
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			in, err := sim.Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := sim.Run(context.Background(), in, sim.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var text, js bytes.Buffer
+			if err := reports.Text(&text, res); err != nil {
+				t.Fatal(err)
+			}
+			if err := reports.JSON(&js, reports.Build(res)); err != nil {
+				t.Fatal(err)
+			}
+			compare(t, filepath.Join("..", "testdata", "golden", name+".txt"), text.Bytes())
+			compare(t, filepath.Join("..", "testdata", "golden", name+".json"), js.Bytes())
+		})
+	}
+}
+
+func compare(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run `go test ./reports -update` to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file; first difference:\n%s", path, firstDiff(string(want), string(got)))
+	}
+}
+
+func firstDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return "line " + itoa(i+1) + "\n- " + a + "\n+ " + b
+		}
+	}
+	return ""
+}
+
+func itoa(i int) string {
+	var b []byte
+	for {
+		b = append([]byte{byte('0' + i%10)}, b...)
+		i /= 10
+		if i == 0 {
+			return string(b)
+		}
+	}
+}
