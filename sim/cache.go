@@ -1,0 +1,192 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"sort"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// informerCache plays the informers' part: controllers read from a local, typed copy
+// of every object (as the real controllers read from listers) while writes go to the
+// API server. Since the simulation is the only writer, the cache is updated on each
+// successful write and is never stale. Reading typed copies avoids the fake client's
+// JSON round trip on every Get and List.
+type informerCache struct {
+	client.Client
+	scheme  *runtime.Scheme
+	mapper  meta.RESTMapper
+	objects map[objectKey]client.Object
+}
+
+type objectKey struct {
+	gvk             schema.GroupVersionKind
+	namespace, name string
+}
+
+func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
+	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{}}
+}
+
+func (c *informerCache) key(obj client.Object) (objectKey, error) {
+	gvk, err := apiutil.GVKForObject(obj, c.scheme)
+	if err != nil {
+		return objectKey{}, err
+	}
+	return objectKey{gvk, obj.GetNamespace(), obj.GetName()}, nil
+}
+
+// builtinStatus: kinds whose status subresource the fake client emulates itself.
+func builtinStatus(obj client.Object) bool {
+	switch obj.(type) {
+	case *appsv1.ReplicaSet, *corev1.Pod, *appsv1.Deployment:
+		return true
+	}
+	return false
+}
+
+func copyInto(dst, src client.Object) {
+	reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src.DeepCopyObject()).Elem())
+}
+
+func (c *informerCache) notFound(k objectKey) error {
+	gr := schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}
+	if m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version); err == nil {
+		gr = m.Resource.GroupResource()
+	}
+	return apierrors.NewNotFound(gr, k.name)
+}
+
+func (c *informerCache) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
+	obj.SetNamespace(key.Namespace)
+	obj.SetName(key.Name)
+	k, err := c.key(obj)
+	if err != nil {
+		return err
+	}
+	cached, ok := c.objects[k]
+	if !ok {
+		return c.notFound(k)
+	}
+	copyInto(obj, cached)
+	obj.GetObjectKind().SetGroupVersionKind(k.gvk)
+	return nil
+}
+
+func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	gvk, err := apiutil.GVKForObject(list, c.scheme)
+	if err != nil {
+		return err
+	}
+	if len(gvk.Kind) <= 4 || gvk.Kind[len(gvk.Kind)-4:] != "List" {
+		return fmt.Errorf("%T is not a list", list)
+	}
+	gvk.Kind = gvk.Kind[:len(gvk.Kind)-4]
+	lo := (&client.ListOptions{}).ApplyOptions(opts)
+	var sel labels.Selector = labels.Everything()
+	if lo.LabelSelector != nil {
+		sel = lo.LabelSelector
+	}
+	var keys []objectKey
+	for k, o := range c.objects {
+		if k.gvk != gvk || (lo.Namespace != "" && k.namespace != lo.Namespace) || !sel.Matches(labels.Set(o.GetLabels())) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].namespace != keys[j].namespace {
+			return keys[i].namespace < keys[j].namespace
+		}
+		return keys[i].name < keys[j].name
+	})
+	items := make([]runtime.Object, 0, len(keys))
+	for _, k := range keys {
+		o := c.objects[k].DeepCopyObject()
+		o.GetObjectKind().SetGroupVersionKind(gvk)
+		items = append(items, o)
+	}
+	return meta.SetList(list, items)
+}
+
+func (c *informerCache) store(obj client.Object) error {
+	k, err := c.key(obj)
+	if err != nil {
+		return err
+	}
+	c.objects[k] = obj.DeepCopyObject().(client.Object)
+	return nil
+}
+
+func (c *informerCache) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	if err := c.Client.Create(ctx, obj, opts...); err != nil {
+		return err
+	}
+	return c.store(obj)
+}
+
+func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	if err := c.Client.Update(ctx, obj, opts...); err != nil {
+		return err
+	}
+	return c.store(obj)
+}
+
+func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
+	if err := c.Client.Delete(ctx, obj, opts...); err != nil {
+		return err
+	}
+	k, err := c.key(obj)
+	if err != nil {
+		return err
+	}
+	delete(c.objects, k)
+	return nil
+}
+
+// Patch is not used by the controllers; the patched object is re-read.
+func (c *informerCache) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
+	if err := c.Client.Patch(ctx, obj, patch, opts...); err != nil {
+		return err
+	}
+	return c.store(obj)
+}
+
+func (c *informerCache) Status() client.SubResourceWriter {
+	return &cacheStatusWriter{SubResourceWriter: c.Client.Status(), c: c}
+}
+
+type cacheStatusWriter struct {
+	client.SubResourceWriter
+	c *informerCache
+}
+
+// Update stores the cached object with the new status: only .status changed.
+func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if err := w.SubResourceWriter.Update(ctx, obj, opts...); err != nil {
+		return err
+	}
+	k, err := w.c.key(obj)
+	if err != nil {
+		return err
+	}
+	prev, ok := w.c.objects[k]
+	if !ok {
+		return w.c.store(obj)
+	}
+	next := prev.DeepCopyObject().(client.Object)
+	reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
+	next.SetResourceVersion(obj.GetResourceVersion())
+	w.c.objects[k] = next
+	return nil
+}
