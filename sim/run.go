@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,10 +121,13 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 		end:      set.start.Add(set.until),
 	}
 	stamped := &stampingClient{Client: base, clock: clock, seed: set.seed}
-	r.c = &watchingClient{Client: stamped, notify: r.notify}
+	r.c = &watchingClient{Client: stamped, notify: r.notify, created: r.created}
 
 	rng := rand.New(rand.NewPCG(uint64(set.seed), 0x726f6c6c73696d)) // "rollsim"
-	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue}
+	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue,
+		note: func(rs string, available, desired int32) {
+			r.note("ReplicaSet/"+rs, "PodsAvailable", fmt.Sprintf("%d of %d pods available", available, desired))
+		}}
 
 	store := promfake.NewStore()
 	r.prom = &promAPI{engine: sharedEngine(), store: store}
@@ -271,6 +275,23 @@ func (r *runner) enqueue(k key) {
 	}
 	r.queued[k] = true
 	r.queue = append(r.queue, k)
+}
+
+// created notes objects worth a timeline line that no controller event announces.
+func (r *runner) created(obj client.Object) {
+	run, ok := obj.(*v1alpha1.AnalysisRun)
+	if !ok {
+		return
+	}
+	var metrics []string
+	for _, m := range run.Spec.Metrics {
+		metrics = append(metrics, m.Name)
+	}
+	kind := run.Labels["rollout-type"]
+	if kind == "" {
+		kind = "Experiment"
+	}
+	r.note("AnalysisRun/"+run.Name, "AnalysisRunCreated", fmt.Sprintf("%s analysis started, metrics: %s", kind, strings.Join(metrics, ", ")))
 }
 
 // notify is the informer: a write wakes the controllers watching that object.

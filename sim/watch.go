@@ -11,12 +11,16 @@ import (
 // reported, so the run loop can wake whoever watches that kind of object.
 type watchingClient struct {
 	client.Client
-	notify func(obj client.Object)
+	notify  func(obj client.Object)
+	created func(obj client.Object)
 }
 
 func (w *watchingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	if err := w.Client.Create(ctx, obj, opts...); err != nil {
 		return err
+	}
+	if w.created != nil {
+		w.created(obj)
 	}
 	w.notify(obj)
 	return nil

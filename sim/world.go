@@ -27,8 +27,10 @@ type world struct {
 	podReadyAfter time.Duration
 	// pods per ReplicaSet name, in creation order.
 	pods map[string][]*podState
-	// onReady is called when a pod becomes Ready (the run loop re-syncs the RS).
+	// enqueue asks the run loop to handle a key (a pod became Ready).
 	enqueue func(key)
+	// note reports a change in the number of available pods.
+	note func(rs string, available, desired int32)
 }
 
 type podState struct {
@@ -107,6 +109,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		ObservedGeneration:   rs.Generation,
 	}
 	if !equality.Semantic.DeepEqual(rs.Status, st) {
+		if st.AvailableReplicas != rs.Status.AvailableReplicas && w.note != nil {
+			w.note(rs.Name, st.AvailableReplicas, want)
+		}
 		rs.Status = st
 		if err := w.c.Status().Update(ctx, &rs); err != nil {
 			return fmt.Errorf("updating ReplicaSet %s status: %w", rs.Name, err)
