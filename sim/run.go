@@ -13,7 +13,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/prometheus/prometheus/model/labels"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -131,25 +130,7 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 
 	store := promfake.NewStore()
 	r.prom = &promAPI{engine: sharedEngine(), store: store}
-	tr := in.Scenario.Spec.Traffic
-	r.traffic = &traffic{
-		cluster:      promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels()),
-		src:          rand.NewPCG(uint64(set.seed), 0x74726166666963), // "traffic"
-		noise:        tr.Noise != "none",
-		interval:     set.scrape,
-		canaryWeight: -1,
-	}
-	if tr.RPS != nil {
-		r.traffic.rps = *tr.RPS
-	}
-	if tr.Stable.ErrorRate != nil {
-		r.traffic.stable = *tr.Stable.ErrorRate
-	}
-	// The canary behaves like the stable unless told otherwise.
-	r.traffic.canary = r.traffic.stable
-	if tr.Canary.ErrorRate != nil {
-		r.traffic.canary = *tr.Canary.ErrorRate
-	}
+	r.traffic = newTraffic(in, set, store)
 
 	wording := conditions.WordingV110
 	if !set.version.WrapsConditionErrors() {
@@ -204,34 +185,7 @@ func (r *runner) setup(ctx context.Context) error {
 			r.fail(err)
 		}
 	})
-	// Scrapes, from the start of the warmup.
-	var tick func()
-	tick = func() {
-		if err := r.traffic.scrape(r.clock.Now(), r.world.readyPods()); err != nil {
-			r.fail(err)
-			return
-		}
-		if next := r.clock.Now().Add(r.set.scrape); !next.After(r.end) {
-			r.clock.At(next, tickEvent, tick)
-		}
-	}
-	r.clock.At(r.clock.Now(), tickEvent, tick)
-	// Traffic changes.
-	for _, ev := range r.in.Scenario.Spec.Traffic.Events {
-		ev := ev
-		r.clock.At(r.set.start.Add(ev.At.Duration), tickEvent, func() {
-			if ev.RPS != nil {
-				r.traffic.rps = *ev.RPS
-			}
-			if ev.Stable != nil && ev.Stable.ErrorRate != nil {
-				r.traffic.stable = *ev.Stable.ErrorRate
-			}
-			if ev.Canary != nil && ev.Canary.ErrorRate != nil {
-				r.traffic.canary = *ev.Canary.ErrorRate
-			}
-			r.note("Traffic", "TrafficChanged", fmt.Sprintf("rps %g, stable errorRate %g, canary errorRate %g", r.traffic.rps, r.traffic.stable, r.traffic.canary))
-		})
-	}
+	r.scheduleTraffic()
 	r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
 	return nil
 }

@@ -1,10 +1,12 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"gonum.org/v1/gonum/stat/distuv"
 
 	"github.com/rollsim/rollsim/promfake"
@@ -25,6 +27,61 @@ type traffic struct {
 	// canaryWeight, when >= 0, is the traffic router's canary weight (percent);
 	// otherwise traffic follows Ready pods, as kube-proxy spreads it.
 	canaryWeight int32
+}
+
+// newTraffic builds the traffic model of a scenario, writing into store.
+func newTraffic(in *Input, set settings, store *promfake.Store) *traffic {
+	tr := in.Scenario.Spec.Traffic
+	t := &traffic{
+		cluster:      promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels()),
+		src:          rand.NewPCG(uint64(set.seed), 0x74726166666963), // "traffic"
+		noise:        tr.Noise != "none",
+		interval:     set.scrape,
+		canaryWeight: -1,
+	}
+	if tr.RPS != nil {
+		t.rps = *tr.RPS
+	}
+	if tr.Stable.ErrorRate != nil {
+		t.stable = *tr.Stable.ErrorRate
+	}
+	// The canary behaves like the stable unless told otherwise.
+	t.canary = t.stable
+	if tr.Canary.ErrorRate != nil {
+		t.canary = *tr.Canary.ErrorRate
+	}
+	return t
+}
+
+// scheduleTraffic schedules the scrapes (from the start of the warmup to the end)
+// and the scenario's traffic events.
+func (r *runner) scheduleTraffic() {
+	var tick func()
+	tick = func() {
+		if err := r.traffic.scrape(r.clock.Now(), r.world.readyPods()); err != nil {
+			r.fail(err)
+			return
+		}
+		if next := r.clock.Now().Add(r.set.scrape); !next.After(r.end) {
+			r.clock.At(next, tickEvent, tick)
+		}
+	}
+	r.clock.At(r.clock.Now(), tickEvent, tick)
+	for _, ev := range r.in.Scenario.Spec.Traffic.Events {
+		ev := ev
+		r.clock.At(r.set.start.Add(ev.At.Duration), tickEvent, func() {
+			if ev.RPS != nil {
+				r.traffic.rps = *ev.RPS
+			}
+			if ev.Stable != nil && ev.Stable.ErrorRate != nil {
+				r.traffic.stable = *ev.Stable.ErrorRate
+			}
+			if ev.Canary != nil && ev.Canary.ErrorRate != nil {
+				r.traffic.canary = *ev.Canary.ErrorRate
+			}
+			r.note("Traffic", "TrafficChanged", fmt.Sprintf("rps %g, stable errorRate %g, canary errorRate %g", r.traffic.rps, r.traffic.stable, r.traffic.canary))
+		})
+	}
 }
 
 // split returns the share of requests each version gets.
