@@ -71,6 +71,14 @@ var (
 	errEndStart = errors.New("end timestamp must not be before start time")
 )
 
+// InvalidQueryError is an error building a query (a PromQL parse error, a
+// disabled feature) rather than running it; the HTTP API answers it with
+// bad_data. Its message is the engine's own.
+type InvalidQueryError struct{ Err error }
+
+func (e *InvalidQueryError) Error() string { return e.Err.Error() }
+func (e *InvalidQueryError) Unwrap() error { return e.Err }
+
 // Instant evaluates query at time at against q. Errors, including parse
 // errors, are the engine's own.
 func (e *Engine) Instant(ctx context.Context, q storage.Queryable, query string, at time.Time) (Result, error) {
@@ -79,7 +87,7 @@ func (e *Engine) Instant(ctx context.Context, q storage.Queryable, query string,
 	}
 	qry, err := e.ng.NewInstantQuery(ctx, q, nil, query, at)
 	if err != nil {
-		return Result{}, err
+		return Result{}, &InvalidQueryError{Err: err}
 	}
 	return run(ctx, qry, query)
 }
@@ -101,7 +109,7 @@ func (e *Engine) Range(ctx context.Context, q storage.Queryable, query string, s
 	}
 	qry, err := e.ng.NewRangeQuery(ctx, q, nil, query, start, end, step)
 	if err != nil {
-		return Result{}, err
+		return Result{}, &InvalidQueryError{Err: err}
 	}
 	return run(ctx, qry, query)
 }

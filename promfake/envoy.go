@@ -2,6 +2,7 @@ package promfake
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -15,45 +16,53 @@ import (
 // envoy_cluster_upstream_rq_xx{envoy_cluster_name="<name>",envoy_response_code_class="2"},
 // cluster.<name>.upstream_rq_200 into
 // envoy_cluster_upstream_rq{envoy_cluster_name="<name>",envoy_response_code="200"},
-// and cluster.<name>.upstream_rq_total into
-// envoy_cluster_upstream_rq_total{envoy_cluster_name="<name>"}.
+// cluster.<name>.upstream_rq_total into
+// envoy_cluster_upstream_rq_total{envoy_cluster_name="<name>"}, and the
+// histogram cluster.<name>.upstream_rq_time into
+// envoy_cluster_upstream_rq_time_bucket{envoy_cluster_name="<name>",le="..."}
+// with _sum and _count (milliseconds).
 const (
 	envoyRqXX        = "envoy_cluster_upstream_rq_xx"
 	envoyRq          = "envoy_cluster_upstream_rq"
 	envoyRqTotal     = "envoy_cluster_upstream_rq_total"
+	envoyRqTime      = "envoy_cluster_upstream_rq_time"
 	envoyClusterName = "envoy_cluster_name"
 	envoyCodeClass   = "envoy_response_code_class"
 	envoyCode        = "envoy_response_code"
 )
+
+// EnvoyMetricNames are the metric names an EnvoyCluster writes.
+var EnvoyMetricNames = []string{envoyRq, envoyRqTime + "_bucket", envoyRqTime + "_count", envoyRqTime + "_sum", envoyRqTotal, envoyRqXX}
 
 // EnvoyCluster writes the counters of one Envoy upstream cluster, e.g.
 // "httproute/joel-test/backend-eg/rule/0" (Envoy Gateway names the cluster
 // of an HTTPRoute rule httproute/<namespace>/<name>/rule/<index>), as a
 // Prometheus scraping the Envoy proxy would store them.
 //
-// Per scrape it writes envoy_cluster_upstream_rq_total, then
-// envoy_cluster_upstream_rq_xx for every response code class seen so far
-// ("1" to "5"), then envoy_cluster_upstream_rq for every response code seen
-// so far. As in Envoy, the total exists from the first scrape while a class or
+// Per scrape it writes envoy_cluster_upstream_rq_total, the
+// envoy_cluster_upstream_rq_time histogram, then envoy_cluster_upstream_rq_xx
+// for every response code class seen so far ("1" to "5"), then
+// envoy_cluster_upstream_rq for every response code seen so far. As in Envoy,
+// the total and the histogram exist from the first scrape while a class or
 // code series appears with its first request; once it exists it is written at
-// every scrape, even without new requests. Values are cumulative integers.
+// every scrape, even without new requests. Counter values are cumulative
+// integers.
 //
 // An EnvoyCluster is not safe for concurrent use.
 type EnvoyCluster struct {
 	s       *Store
 	base    labels.Labels // target labels + envoy_cluster_name
 	scraped bool
+	stale   bool
 	last    int64 // time of the last scrape, ms
 	total   counter
+	time    *classicHistogram
 	classes []keyedCounter // sorted by key
 	codes   []keyedCounter // sorted by key
 }
 
-type counter struct {
-	ref SeriesRef
-	n   uint64
-}
-
+// keyedCounter is a counter whose series is created with its first whole
+// request (ref < 0 before).
 type keyedCounter struct {
 	key int
 	counter
@@ -69,6 +78,7 @@ func NewEnvoyCluster(s *Store, clusterName string, extra labels.Labels) *EnvoyCl
 	b.Set(envoyClusterName, clusterName)
 	c := &EnvoyCluster{s: s, base: b.Labels()}
 	c.total.ref = s.Series(c.labels(envoyRqTotal, "", ""))
+	c.time = newHistogram(s, envoyRqTime, c.base)
 	return c
 }
 
@@ -82,12 +92,28 @@ func (c *EnvoyCluster) labels(metric, name, value string) labels.Labels {
 }
 
 // Scrape records the cumulative counters at time t after byCode new requests
-// since the previous scrape, keyed by HTTP status code (100 to 599). t must be
-// after the previous scrape (at millisecond precision); if it is not, or a
-// code is out of range, Scrape returns an error and records nothing. Two
-// EnvoyClusters with the same name and extra labels on one Store would write
-// the same series and must not be used together.
+// since the previous scrape, keyed by HTTP status code (100 to 599), without
+// latencies. See ScrapeBatches.
 func (c *EnvoyCluster) Scrape(t time.Time, byCode map[int]uint64) error {
+	codes := make([]int, 0, len(byCode))
+	for code := range byCode {
+		codes = append(codes, code)
+	}
+	slices.Sort(codes)
+	batches := make([]Batch, 0, len(codes))
+	for _, code := range codes {
+		batches = append(batches, Batch{Code: code, Count: float64(byCode[code])})
+	}
+	return c.ScrapeBatches(t, batches)
+}
+
+// ScrapeBatches records the cumulative counters at time t after the batches
+// of requests answered since the previous scrape. t must be after the
+// previous scrape (at millisecond precision); if it is not, or a batch is
+// invalid, it returns an error and records nothing. Two EnvoyClusters with
+// the same name and extra labels on one Store would write the same series and
+// must not be used together.
+func (c *EnvoyCluster) ScrapeBatches(t time.Time, batches []Batch) error {
 	if err := checkTime(t); err != nil {
 		return err
 	}
@@ -96,31 +122,42 @@ func (c *EnvoyCluster) Scrape(t time.Time, byCode map[int]uint64) error {
 		return fmt.Errorf("promfake: envoy cluster %q: scrape at %d not after previous scrape at %d: %w",
 			c.base.Get(envoyClusterName), ts, c.last, storage.ErrOutOfOrderSample)
 	}
-	codes := make([]int, 0, len(byCode))
-	for code, n := range byCode {
-		if code < 100 || code > 599 {
-			return fmt.Errorf("promfake: envoy cluster %q: invalid HTTP status code %d", c.base.Get(envoyClusterName), code)
-		}
-		if n > 0 {
-			codes = append(codes, code)
+	for i := range batches {
+		if err := batches[i].check(); err != nil {
+			return fmt.Errorf("promfake: envoy cluster %q: %w", c.base.Get(envoyClusterName), err)
 		}
 	}
-	slices.Sort(codes)
-
-	for _, code := range codes {
-		n := byCode[code]
-		c.total.n += n
-		c.add(&c.classes, code/100, n, envoyRqXX, envoyCodeClass)
-		c.add(&c.codes, code, n, envoyRq, envoyCode)
+	for i := range batches {
+		b := &batches[i]
+		if b.Count == 0 && b.Buckets == nil {
+			continue
+		}
+		c.total.v += b.Count
+		c.add(&c.classes, b.Code/100, b.Count)
+		c.add(&c.codes, b.Code, b.Count)
+		c.time.observe(b)
 	}
-
-	c.scraped, c.last = true, ts
-	if err := c.s.Append(c.total.ref, t, float64(c.total.n)); err != nil {
+	c.scraped, c.stale, c.last = true, false, ts
+	if err := c.total.write(c.s, t); err != nil {
 		return err
 	}
-	for _, set := range [][]keyedCounter{c.classes, c.codes} {
-		for _, k := range set {
-			if err := c.s.Append(k.ref, t, float64(k.n)); err != nil {
+	if err := c.time.write(c.s, t); err != nil {
+		return err
+	}
+	for i, set := range [][]keyedCounter{c.classes, c.codes} {
+		metric, label := envoyRqXX, envoyCodeClass
+		if i == 1 {
+			metric, label = envoyRq, envoyCode
+		}
+		for j := range set {
+			k := &set[j]
+			if k.ref < 0 {
+				if math.Round(k.v) < 1 {
+					continue
+				}
+				k.ref = c.s.Series(c.labels(metric, label, strconv.Itoa(k.key)))
+			}
+			if err := k.write(c.s, t); err != nil {
 				return err
 			}
 		}
@@ -128,13 +165,49 @@ func (c *EnvoyCluster) Scrape(t time.Time, byCode map[int]uint64) error {
 	return nil
 }
 
-// add adds n to the counter for key in the sorted set, creating its series
-// (metric{label="<key>"}) on first use.
-func (c *EnvoyCluster) add(set *[]keyedCounter, key int, n uint64, metric, label string) {
+// add adds n to the counter for key in the sorted set.
+func (c *EnvoyCluster) add(set *[]keyedCounter, key int, n float64) {
 	i, found := slices.BinarySearchFunc(*set, key, func(k keyedCounter, key int) int { return k.key - key })
 	if !found {
-		ref := c.s.Series(c.labels(metric, label, strconv.Itoa(key)))
-		*set = slices.Insert(*set, i, keyedCounter{key: key, counter: counter{ref: ref}})
+		*set = slices.Insert(*set, i, keyedCounter{key: key, counter: counter{ref: -1}})
 	}
-	(*set)[i].n += n
+	(*set)[i].v += n
+}
+
+// Restart resets every counter to zero, as a restarted Envoy proxy does; the
+// series keep their labels and the next scrape writes the low values, which
+// PromQL's rate() reads as a counter reset.
+func (c *EnvoyCluster) Restart() {
+	c.each(func(k *counter) { k.v = 0 })
+}
+
+// Stale writes a staleness marker at t on every series of the cluster, as
+// Prometheus does when the proxy stops being scraped. A later scrape revives
+// the series.
+func (c *EnvoyCluster) Stale(t time.Time) error {
+	if c.stale {
+		return nil
+	}
+	if c.scraped && t.UnixMilli() <= c.last {
+		return fmt.Errorf("promfake: envoy cluster %q: stale marker at %d not after last scrape at %d: %w",
+			c.base.Get(envoyClusterName), t.UnixMilli(), c.last, storage.ErrOutOfOrderSample)
+	}
+	var err error
+	c.each(func(k *counter) {
+		if err == nil && k.ref >= 0 {
+			err = c.s.AppendStale(k.ref, t)
+		}
+	})
+	c.stale, c.scraped, c.last = true, true, t.UnixMilli()
+	return err
+}
+
+func (c *EnvoyCluster) each(f func(*counter)) {
+	f(&c.total)
+	c.time.each(f)
+	for _, set := range [][]keyedCounter{c.classes, c.codes} {
+		for j := range set {
+			f(&set[j].counter)
+		}
+	}
 }

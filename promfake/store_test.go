@@ -390,7 +390,7 @@ func TestConcurrentAppendAndQuery(t *testing.T) {
 		}
 	}
 	<-done
-	if n := s.NumSamples(); n != scrapes*5 {
-		t.Errorf("NumSamples = %d, want %d", n, scrapes*5)
+	if n := s.NumSamples(); n != scrapes*(5+envoyHistogramSeries) {
+		t.Errorf("NumSamples = %d, want %d", n, scrapes*(5+envoyHistogramSeries))
 	}
 }
