@@ -70,4 +70,3 @@ func LoadSeriesNotation(s *Store, series, values string, start time.Time, interv
 	}
 	return nil
 }
-
