@@ -10,6 +10,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/duration"
@@ -144,11 +145,21 @@ func tree(w io.Writer, res *sim.Result) error {
 	for i := range runs {
 		run := &runs[i]
 		rev := revision(run.Annotations)
-		rev.children = append(rev.children, &node{
+		runNode := &node{
 			name: "α " + run.Name, kind: "AnalysisRun",
 			status: runIcon(run.Status.Phase) + " " + string(run.Status.Phase) + "\t" + ctx.age(run.CreationTimestamp),
 			info:   runCounts(run),
-		})
+		}
+		for j := range res.Jobs {
+			job := &res.Jobs[j]
+			if ref := metav1.GetControllerOf(job); ref == nil || ref.UID != run.UID {
+				continue
+			}
+			runNode.children = append(runNode.children, &node{
+				name: "⊞ " + job.Name, kind: "Job", status: jobStatus(job) + "\t" + ctx.age(job.CreationTimestamp),
+			})
+		}
+		rev.children = append(rev.children, runNode)
 	}
 	var revs []int
 	for n := range revisions {
@@ -246,4 +257,19 @@ func runCounts(run *v1alpha1.AnalysisRun) string {
 		}
 	}
 	return strings.Join(parts, ",")
+}
+
+func jobStatus(j *batchv1.Job) string {
+	for _, c := range j.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return "✔ Successful"
+		case batchv1.JobFailed:
+			return "✖ Failed"
+		}
+	}
+	return "◌ Running"
 }

@@ -2,18 +2,12 @@ package sim
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql"
-	"k8s.io/utils/clock"
 
-	"github.com/rollsim/rollsim/engine/analysis"
-	"github.com/rollsim/rollsim/engine/api/v1alpha1"
-	"github.com/rollsim/rollsim/engine/conditions"
-	"github.com/rollsim/rollsim/engine/providers/prometheus"
 	"github.com/rollsim/rollsim/promfake"
 )
 
@@ -73,23 +67,4 @@ func toModel(v any) model.Value {
 		return &model.String{Value: val.V, Timestamp: model.Time(val.T)}
 	}
 	return nil
-}
-
-// providers builds metric providers for the simulation.
-type providers struct {
-	prom    *promAPI
-	clock   clock.PassiveClock
-	wording conditions.Wording
-}
-
-func (p *providers) For(_ string, metric v1alpha1.Metric) (analysis.Provider, error) {
-	switch {
-	case metric.Provider.Prometheus != nil:
-		return prometheus.New(p.prom, p.clock, metric, p.wording)
-	case metric.Provider.Web != nil:
-		return nil, fmt.Errorf("rollsim: the web provider is not simulated yet")
-	case metric.Provider.Job != nil:
-		return nil, fmt.Errorf("rollsim: the job provider is not simulated yet")
-	}
-	return nil, fmt.Errorf("rollsim: this metric provider is not simulated yet")
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -29,6 +30,7 @@ type Result struct {
 	ReplicaSets  []appsv1.ReplicaSet
 	Pods         []corev1.Pod
 	AnalysisRuns []v1alpha1.AnalysisRun
+	Jobs         []batchv1.Job
 	Timeline     []Entry
 	Queries      int
 	// Reconciles and Writes count controller reconciles and API writes, to keep

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -74,6 +75,7 @@ type runner struct {
 	reconcileStart int
 	reconciles     int
 	writes         int
+	jobs           *jobScripts
 	// roStatus is the last status written to the rollout under test.
 	roStatus v1alpha1.RolloutStatus
 }
@@ -138,8 +140,11 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 	}
 	rec := &recorder{r: r}
 	r.rollouts = &rollout.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version}
+	sp := in.Scenario.Spec.Providers
+	r.jobs = newJobScripts(sp.Job)
 	r.analyses = &analysis.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version,
-		Providers: &providers{prom: r.prom, clock: clock, wording: wording}}
+		Providers: &providers{prom: r.prom, clock: clock, wording: wording, c: r.c,
+			web: &webScripts{scripts: sp.Web, next: map[int]int{}}, values: newValueScripts(sp.Values)}}
 	return r, nil
 }
 
@@ -233,6 +238,10 @@ func (r *runner) enqueue(k key) {
 
 // created notes objects worth a timeline line that no controller event announces.
 func (r *runner) created(obj client.Object) {
+	if j, ok := obj.(*batchv1.Job); ok {
+		r.jobCreated(context.Background(), j)
+		return
+	}
 	run, ok := obj.(*v1alpha1.AnalysisRun)
 	if !ok {
 		return
@@ -265,13 +274,20 @@ func (r *runner) notify(obj client.Object) {
 	case *appsv1.ReplicaSet:
 		r.enqueue(key{kind: kindReplicaSet, NamespacedName: nn})
 		r.enqueueOwner(o)
+	case *batchv1.Job:
+		// The AnalysisRun controller watches the Jobs its runs own.
+		r.enqueueOwner(o)
 	}
 }
 
 func (r *runner) enqueueOwner(obj client.Object) {
 	for _, ref := range obj.GetOwnerReferences() {
-		if ref.Kind == "Rollout" {
-			r.enqueue(key{kind: kindRollout, NamespacedName: types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}})
+		nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: ref.Name}
+		switch ref.Kind {
+		case "Rollout":
+			r.enqueue(key{kind: kindRollout, NamespacedName: nn})
+		case "AnalysisRun":
+			r.enqueue(key{kind: kindAnalysisRun, NamespacedName: nn})
 		}
 	}
 }
@@ -460,6 +476,11 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.AnalysisRuns = runs.Items
+	var jobs batchv1.JobList
+	if err := r.c.List(ctx, &jobs, ns); err != nil {
+		return nil, err
+	}
+	res.Jobs = jobs.Items
 	sort.SliceStable(res.AnalysisRuns, func(i, j int) bool {
 		a, b := res.AnalysisRuns[i], res.AnalysisRuns[j]
 		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {

@@ -33,6 +33,7 @@ type ScenarioSpec struct {
 	Update            Update       `json:"update"`
 	Cluster           Cluster      `json:"cluster,omitempty"`
 	Traffic           Traffic      `json:"traffic,omitempty"`
+	Providers         Providers    `json:"providers,omitempty"`
 	Seed              *int64       `json:"seed,omitempty"`
 	Until             *Duration    `json:"until,omitempty"`
 	Warmup            *Duration    `json:"warmup,omitempty"`

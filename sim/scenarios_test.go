@@ -146,3 +146,23 @@ func BenchmarkReferenceBackground(b *testing.B) {
 		}
 	}
 }
+
+// Secret values given to args through secretKeyRef never reach a report.
+func TestSecretsNeverReported(t *testing.T) {
+	res := runFile(t, "../scenarios/web-and-secret.yaml")
+	var js, text bytes.Buffer
+	if err := reports.JSON(&js, reports.Build(res)); err != nil {
+		t.Fatal(err)
+	}
+	if err := reports.Text(&text, res); err != nil {
+		t.Fatal(err)
+	}
+	for name, b := range map[string][]byte{"json": js.Bytes(), "text": text.Bytes()} {
+		if bytes.Contains(b, []byte("s3cr3t-t0ken")) {
+			t.Errorf("the %s report contains the secret", name)
+		}
+	}
+	if res.Verdict != sim.Promoted {
+		t.Fatalf("the secret-backed header should let the smoke test pass: %s", res.Verdict)
+	}
+}

@@ -115,6 +115,9 @@ func (in *Input) complete() error {
 	if err := in.validateTraffic(ro, bad); err != nil {
 		return err
 	}
+	if err := in.validateProviders(ro, bad); err != nil {
+		return err
+	}
 	if sc.Spec.Until != nil && sc.Spec.Until.Duration <= 0 {
 		return bad("spec.until", "must be positive")
 	}
@@ -298,3 +301,103 @@ var (
 	_ client.Object = (*v1alpha1.Rollout)(nil)
 	_               = metav1.Now
 )
+
+// validateProviders checks spec.providers and that every metric whose answers
+// rollsim cannot compute has a script.
+func (in *Input) validateProviders(ro *v1alpha1.Rollout, bad func(fieldPath, format string, args ...any) error) error {
+	sp := in.Scenario.Spec.Providers
+	for i, w := range sp.Web {
+		p := fmt.Sprintf("spec.providers.web[%d]", i)
+		if w.URL == "" {
+			return bad(p+".url", "required")
+		}
+		if len(w.Responses) == 0 {
+			return bad(p+".responses", "at least one response is required")
+		}
+		for j, r := range w.Responses {
+			if r.Status != 0 && (r.Status < 100 || r.Status > 599) {
+				return bad(fmt.Sprintf("%s.responses[%d].status", p, j), "%d is not an HTTP status", r.Status)
+			}
+		}
+	}
+	jobs, values := map[string]bool{}, map[string]bool{}
+	for i, j := range sp.Job {
+		p := fmt.Sprintf("spec.providers.job[%d]", i)
+		if j.Metric == "" {
+			return bad(p+".metric", "required")
+		}
+		if len(j.Results) == 0 {
+			return bad(p+".results", "at least one result is required")
+		}
+		jobs[j.Metric] = true
+	}
+	for i, v := range sp.Values {
+		p := fmt.Sprintf("spec.providers.values[%d]", i)
+		if v.Metric == "" {
+			return bad(p+".metric", "required")
+		}
+		if len(v.Values) == 0 {
+			return bad(p+".values", "at least one value is required")
+		}
+		values[v.Metric] = true
+	}
+	for _, t := range in.templatesUsedBy(ro) {
+		for _, m := range t.spec.Metrics {
+			pv := m.Provider
+			switch {
+			case pv.Prometheus != nil, pv.Web != nil:
+			case pv.Job != nil:
+				if !jobs[m.Name] {
+					return bad("spec.providers.job", "metric %q of template %s runs a Job: script its outcome, e.g. {metric: %s, results: [Succeeded]}", m.Name, t.name, m.Name)
+				}
+			default:
+				if countProviders(pv) > 0 && !values[m.Name] {
+					return bad("spec.providers.values", "metric %q of template %s uses a provider rollsim does not model: script its values, e.g. {metric: %s, values: [0.99]}", m.Name, t.name, m.Name)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func countProviders(p v1alpha1.MetricProvider) int {
+	n := len(p.Plugin)
+	for _, set := range []bool{p.Prometheus != nil, p.Job != nil, p.Web != nil, p.Wavefront != nil, p.Kayenta != nil,
+		p.Datadog != nil, p.NewRelic != nil, p.CloudWatch != nil, p.Graphite != nil, p.Influxdb != nil, p.SkyWalking != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
+}
+
+// templatesUsedBy lists the templates the rollout's analyses reference, nested
+// ones included, each once.
+func (in *Input) templatesUsedBy(ro *v1alpha1.Rollout) []namedSpec {
+	var out []namedSpec
+	seen := map[string]bool{}
+	var walk func(refs []v1alpha1.AnalysisTemplateRef, depth int)
+	walk = func(refs []v1alpha1.AnalysisTemplateRef, depth int) {
+		for _, ref := range refs {
+			id := fmt.Sprintf("%v/%s", ref.IsClusterScope(), ref.TemplateName)
+			spec, ok := in.template(ref, ro.Namespace)
+			if !ok || seen[id] || depth > 32 {
+				continue
+			}
+			seen[id] = true
+			out = append(out, namedSpec{ref.TemplateName, spec})
+			walk(spec.Templates, depth+1)
+		}
+	}
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		if c.Analysis != nil {
+			walk(c.Analysis.Templates, 0)
+		}
+		for _, st := range c.Steps {
+			if st.Analysis != nil {
+				walk(st.Analysis.Templates, 0)
+			}
+		}
+	}
+	return out
+}

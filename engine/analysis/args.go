@@ -71,18 +71,6 @@ func withoutSecrets(args []v1alpha1.Argument) []v1alpha1.Argument {
 	return out
 }
 
-func resolveAll(metrics []v1alpha1.Metric, args []v1alpha1.Argument) ([]v1alpha1.Metric, error) {
-	out := make([]v1alpha1.Metric, 0, len(metrics))
-	for _, m := range metrics {
-		r, err := substitute(m, args)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, nil
-}
-
 func equalJSON(a, b any) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)

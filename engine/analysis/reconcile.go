@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -37,6 +38,62 @@ type Reconciler struct {
 	Providers Providers
 	Recorder  engine.Recorder
 	Version   engine.Version
+
+	// resolved memoizes argument substitution: a run's metrics and args do not
+	// change during its life, and substitution (a JSON round trip, as upstream
+	// does it) is most of a reconcile's cost.
+	mu       sync.Mutex
+	resolved map[resolveKey]resolvedMetric
+}
+
+type resolveKey struct {
+	uid   types.UID
+	run   types.NamespacedName
+	index int
+	args  string
+}
+
+type resolvedMetric struct {
+	metric v1alpha1.Metric
+	err    error
+}
+
+// substituteCached is substitute for metric i of run, memoized per run and args.
+func (r *Reconciler) substituteCached(run *v1alpha1.AnalysisRun, i int, args []v1alpha1.Argument) (v1alpha1.Metric, error) {
+	var b strings.Builder
+	for _, a := range args {
+		b.WriteString(a.Name)
+		if a.Value != nil {
+			b.WriteString("=")
+			b.WriteString(*a.Value)
+		}
+		b.WriteString("\x00")
+	}
+	k := resolveKey{uid: run.UID, run: types.NamespacedName{Namespace: run.Namespace, Name: run.Name}, index: i, args: b.String()}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if got, ok := r.resolved[k]; ok {
+		return *got.metric.DeepCopy(), got.err
+	}
+	m, err := substitute(run.Spec.Metrics[i], args)
+	if r.resolved == nil || len(r.resolved) > 4096 {
+		r.resolved = map[resolveKey]resolvedMetric{}
+	}
+	r.resolved[k] = resolvedMetric{*m.DeepCopy(), err}
+	return m, err
+}
+
+// resolveMetrics substitutes args into every metric of the run.
+func (r *Reconciler) resolveMetrics(run *v1alpha1.AnalysisRun, args []v1alpha1.Argument) ([]v1alpha1.Metric, error) {
+	out := make([]v1alpha1.Metric, 0, len(run.Spec.Metrics))
+	for i := range run.Spec.Metrics {
+		m, err := r.substituteCached(run, i, args)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Reconcile brings one AnalysisRun up to date. It returns when the run next wants
@@ -84,7 +141,7 @@ func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) 
 		r.completionEvent(run)
 		return run, nil
 	}
-	metrics, err := resolveAll(run.Spec.Metrics, withoutSecrets(run.Spec.Args))
+	metrics, err := r.resolveMetrics(run, withoutSecrets(run.Spec.Args))
 	if err != nil {
 		return fail(fmt.Sprintf("Unable to resolve metric arguments: %v", err))
 	}
@@ -250,7 +307,7 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 		return err
 	}
 	for _, t := range tasks {
-		metric, err := substitute(run.Spec.Metrics[t.index], args)
+		metric, err := r.substituteCached(run, t.index, args)
 		if err != nil {
 			return err
 		}
@@ -287,6 +344,12 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 			res = &run.Status.MetricResults[len(run.Status.MetricResults)-1]
 			if provider != nil {
 				res.Metadata = provider.Metadata(metric)
+				// Upstream stores the metadata of the secret-resolved metric (e.g. a
+				// resolved query holding a token); rollsim redacts it like messages,
+				// so that secret values never reach a report.
+				for k, v := range res.Metadata {
+					res.Metadata[k] = redact(v, secrets)
+				}
 			}
 		}
 		if m.Phase.Completed() {
@@ -296,11 +359,7 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 			}
 			r.count(res, m.Phase)
 		}
-		for _, s := range secrets {
-			if s != "" {
-				m.Message = strings.ReplaceAll(m.Message, s, "*****")
-			}
-		}
+		m.Message = redact(m.Message, secrets)
 		if t.inFlight == nil {
 			res.Measurements = append(res.Measurements, m)
 		} else {
@@ -308,6 +367,15 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 		}
 	}
 	return nil
+}
+
+func redact(s string, secrets []string) string {
+	for _, secret := range secrets {
+		if secret != "" {
+			s = strings.ReplaceAll(s, secret, "*****")
+		}
+	}
+	return s
 }
 
 // count updates a metric's counters for one completed measurement.

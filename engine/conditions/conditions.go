@@ -100,25 +100,51 @@ var (
 	cache   = map[cacheKey]compiled{}
 )
 
-// Eval runs one boolean condition against result.
-func Eval(result any, condition string) (bool, error) {
-	value := deref(result)
-	vars := map[string]any{
-		"result":  value,
+// evalState is a reusable evaluation environment: the variables map, the helpers
+// bound to the current result, and a VM. Pooling it makes an evaluation
+// allocation-free apart from the result itself.
+type evalState struct {
+	result any
+	vars   map[string]any
+	vm     vm.VM
+}
+
+func (e *evalState) isNil(any) bool { return isNil(e.result) }
+
+func (e *evalState) defaultValue(_ any, d any) any { return defaultOf(e.result, d) }
+
+var states = sync.Pool{New: func() any {
+	e := &evalState{}
+	e.vars = map[string]any{
+		"result":  nil,
 		"asInt":   asInt,
 		"asFloat": asFloat,
 		"isNaN":   math.IsNaN,
 		"isInf":   isInf,
 		// Upstream's isNil and default ignore their first argument and look at the
 		// whole result; reproduced on purpose.
-		"isNil":   func(any) bool { return isNil(result) },
-		"default": func(_ any, d any) any { return defaultOf(result, d) },
+		"isNil":   e.isNil,
+		"default": e.defaultValue,
 	}
-	prog, err := program(condition, value, vars)
+	return e
+}}
+
+// Eval runs one boolean condition against result.
+func Eval(result any, condition string) (bool, error) {
+	e := states.Get().(*evalState)
+	defer func() {
+		e.result = nil
+		e.vars["result"] = nil
+		states.Put(e)
+	}()
+	value := deref(result)
+	e.result = result
+	e.vars["result"] = value
+	prog, err := program(condition, value, e.vars)
 	if err != nil {
 		return false, err
 	}
-	out, err := runProgram(prog, vars)
+	out, err := runProgram(&e.vm, prog, e.vars)
 	if err != nil {
 		return false, err
 	}
@@ -146,7 +172,7 @@ func program(condition string, value any, vars map[string]any) (*vm.Program, err
 	return c.program, c.err
 }
 
-func runProgram(p *vm.Program, vars map[string]any) (out any, err error) {
+func runProgram(machine *vm.VM, p *vm.Program, vars map[string]any) (out any, err error) {
 	defer func() {
 		// expr recovers panics of helpers itself; this is a last guard so that no
 		// user expression can crash a simulation.
@@ -154,7 +180,7 @@ func runProgram(p *vm.Program, vars map[string]any) (out any, err error) {
 			err = fmt.Errorf("%v", r)
 		}
 	}()
-	out, err = expr.Run(p, vars)
+	out, err = machine.Run(p, vars)
 	return out, unwrap(err)
 }
 

@@ -1,0 +1,136 @@
+package sim
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Providers scripts the answers of metric providers other than Prometheus.
+type Providers struct {
+	Web    []WebScript   `json:"web,omitempty"`
+	Job    []JobScript   `json:"job,omitempty"`
+	Values []ValueScript `json:"values,omitempty"`
+}
+
+// WebScript answers requests to one URL (after argument substitution), one
+// response per request; the last one repeats.
+type WebScript struct {
+	URL       string        `json:"url"`
+	Method    string        `json:"method,omitempty"`
+	Responses []WebResponse `json:"responses"`
+}
+
+// WebResponse is one scripted answer: a status and body, or a transport error.
+type WebResponse struct {
+	Status int    `json:"status,omitempty"`
+	Body   string `json:"body,omitempty"`
+	Error  string `json:"error,omitempty"`
+}
+
+// JobScript says how the Jobs of one job metric end, one result per measurement;
+// the last one repeats.
+type JobScript struct {
+	Metric  string      `json:"metric"`
+	Results []JobResult `json:"results"`
+}
+
+// JobResult is "Succeeded", "Failed", "Succeeded after 2m" or
+// {result: Failed, after: 30s}. Without `after` the Job takes defaultJobDuration.
+type JobResult struct {
+	Result string    `json:"result"`
+	After  *Duration `json:"after,omitempty"`
+}
+
+// defaultJobDuration is how long a scripted Job runs when the script does not say.
+const defaultJobDuration = 30 * time.Second
+
+// UnmarshalJSON accepts the string and the object forms.
+func (r *JobResult) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		parts := strings.Fields(s)
+		switch {
+		case len(parts) == 1:
+			r.Result = parts[0]
+		case len(parts) == 3 && parts[1] == "after":
+			d, err := time.ParseDuration(parts[2])
+			if err != nil {
+				return fmt.Errorf("invalid duration %q in %q", parts[2], s)
+			}
+			r.Result, r.After = parts[0], &Duration{d}
+		default:
+			return fmt.Errorf("want Succeeded, Failed or e.g. \"Succeeded after 2m\", got %q", s)
+		}
+		return r.check()
+	}
+	type plain JobResult
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*r = JobResult(p)
+	return r.check()
+}
+
+func (r *JobResult) check() error {
+	if r.Result != "Succeeded" && r.Result != "Failed" {
+		return fmt.Errorf("job result %q: want Succeeded or Failed", r.Result)
+	}
+	if r.After != nil && r.After.Duration < 0 {
+		return fmt.Errorf("job result after %s: must not be negative", r.After.Duration)
+	}
+	return nil
+}
+
+// ValueScript gives the values of a metric whose provider rollsim does not
+// model (datadog, newRelic, cloudWatch, ...), one per measurement; the last repeats.
+type ValueScript struct {
+	Metric string  `json:"metric"`
+	Values []Value `json:"values"`
+}
+
+// Value is a number or a string, as a provider would return it.
+type Value struct {
+	Number *float64
+	Text   *string
+}
+
+// UnmarshalJSON accepts a number or a string.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	var f float64
+	if err := json.Unmarshal(b, &f); err == nil {
+		v.Number = &f
+		return nil
+	}
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a number or a string, got %s", b)
+	}
+	v.Text = &s
+	return nil
+}
+
+// MarshalJSON writes the number or the string.
+func (v Value) MarshalJSON() ([]byte, error) {
+	if v.Number != nil {
+		return json.Marshal(*v.Number)
+	}
+	if v.Text != nil {
+		return json.Marshal(*v.Text)
+	}
+	return []byte("null"), nil
+}
+
+// result is the value as a provider's result: float64 or string.
+func (v Value) result() (any, string) {
+	if v.Number != nil {
+		return *v.Number, strconv.FormatFloat(*v.Number, 'f', -1, 64)
+	}
+	if v.Text != nil {
+		return *v.Text, *v.Text
+	}
+	return nil, ""
+}
