@@ -38,13 +38,13 @@ func (a *answer) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestWebMeasurement(t *testing.T) {
 	now := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
-		name      string
-		web       v1alpha1.WebMetric
-		success   string
-		ans       answer
-		phase     v1alpha1.AnalysisPhase
-		value     string
-		message   string
+		name    string
+		web     v1alpha1.WebMetric
+		success string
+		ans     answer
+		phase   v1alpha1.AnalysisPhase
+		value   string
+		message string
 	}{
 		{"json path and condition", v1alpha1.WebMetric{URL: "http://x/s", JSONPath: "{$.data.ok}"}, "result == true",
 			answer{status: 200, body: `{"data":{"ok":true}}`}, v1alpha1.AnalysisPhaseSuccessful, "true", ""},
