@@ -86,6 +86,8 @@ func TestBadInput(t *testing.T) {
 		{"duplicate metric across templates", stream(strings.Replace(goodRollout, "- templateName: rate", "- templateName: rate\n          - templateName: rate2", 1),
 			goodTemplate, strings.Replace(goodTemplate, "name: rate\nspec", "name: rate2\nspec", 1), goodScenario),
 			[]string{"templateNames: [rate rate2]", "two metrics have the same name 'rate'"}},
+		{"step template with an unknown placeholder", stream(goodRollout, strings.Replace(goodTemplate, "query: sum(", "query: sum({{args.window}}", 1), goodScenario),
+			[]string{"steps[1].analysis.templates", `Invalid value: "rate": AnalysisTemplate rate: failed to resolve {{args.window}}`}},
 		{"no update image", stream(goodRollout, goodTemplate, strings.Replace(goodScenario, "update: {image: app:v2}", "update: {}", 1)),
 			[]string{"Scenario s", "spec.update.image", "required"}},
 		{"unknown container", stream(goodRollout, goodTemplate, strings.Replace(goodScenario, "update: {image: app:v2}", "update: {image: app:v2, container: web}", 1)),

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
@@ -189,7 +190,25 @@ func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
 		}
 		for _, ns := range specs {
 			if !u.background {
+				// Like the controller: args get placeholder values, then every metric
+				// must resolve and must finish.
+				args := make([]v1alpha1.Argument, len(ns.spec.Args))
+				for i, a := range ns.spec.Args {
+					args[i] = *a.DeepCopy()
+					if a.ValueFrom != nil && a.Value != nil {
+						return invalid(u.path.String(), field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: arg '%s' has both Value and ValueFrom fields", ns.name, a.Name)))
+					}
+					if args[i].Value == nil {
+						placeholder := "dummy-value"
+						args[i].Value = &placeholder
+					}
+				}
 				for _, m := range ns.spec.Metrics {
+					resolved, err := analysis.ResolveMetric(m, args)
+					if err != nil {
+						return invalid(u.path.String(), field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: %v", ns.name, err)))
+					}
+					m = resolved
 					if m.EffectiveCount() == nil {
 						msg := fmt.Sprintf("AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", ns.name, m.Name, m.Count)
 						return invalid(u.path.String(), field.Invalid(u.path, ns.name, msg))

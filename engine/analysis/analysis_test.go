@@ -382,3 +382,45 @@ func BenchmarkReconcileLogic(b *testing.B) {
 		r.reconcile(ctx, run)
 	}
 }
+
+func TestInitialDelayRetentionAndCSL(t *testing.T) {
+	// initialDelay counts from startedAt, which the first reconcile only stamps.
+	run, _ := runScript(t, v1alpha1.Metric{InitialDelay: "30s"}, []v1alpha1.AnalysisPhase{ok}, engine.V1_10, 0)
+	first := run.Status.MetricResults[0].Measurements[0].StartedAt.Time
+	if want := run.Status.StartedAt.Time.Add(30 * time.Second); !first.Equal(want) {
+		t.Errorf("first measurement at %s, want %s", first, want)
+	}
+	// consecutiveSuccessLimit ends an open-ended metric.
+	run, _ = runScript(t, v1alpha1.Metric{Interval: "1m", ConsecutiveSuccessLimit: ios(3)}, []v1alpha1.AnalysisPhase{bad, ok}, engine.V1_10, 0)
+	if run.Status.Phase != bad {
+		t.Errorf("a failure before the streak still fails with failureLimit 0: %s", run.Status.Phase)
+	}
+	run, _ = runScript(t, v1alpha1.Metric{Interval: "1m", ConsecutiveSuccessLimit: ios(3), FailureLimit: ios(2)}, []v1alpha1.AnalysisPhase{bad, ok}, engine.V1_10, 0)
+	if mr := run.Status.MetricResults[0]; run.Status.Phase != ok || mr.Count != 4 || mr.ConsecutiveSuccess != 3 {
+		t.Errorf("three successes in a row: %s, count %d", run.Status.Phase, mr.Count)
+	}
+}
+
+func TestRetentionLimit(t *testing.T) {
+	scheme, _ := v1alpha1.NewScheme()
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	clk := clocktesting.NewFakePassiveClock(start)
+	m := metric("m")
+	m.Interval, m.Count = "1m", ios(6)
+	ar := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "run", Namespace: "ns"}, Spec: v1alpha1.AnalysisRunSpec{
+		Metrics: []v1alpha1.Metric{m}, MeasurementRetention: []v1alpha1.MeasurementRetention{{MetricName: "m", Limit: 2}}}}
+	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ar).Build()
+	r := &Reconciler{Client: c, Clock: clk, Providers: &scripted{clk: clk, phases: []v1alpha1.AnalysisPhase{ok}}}
+	key := types.NamespacedName{Namespace: "ns", Name: "run"}
+	for i := 0; i < 6; i++ {
+		if _, err := r.Reconcile(context.Background(), key); err != nil {
+			t.Fatal(err)
+		}
+		clk.SetTime(clk.Now().Add(time.Minute))
+	}
+	var got v1alpha1.AnalysisRun
+	_ = c.Get(context.Background(), key, &got)
+	if mr := got.Status.MetricResults[0]; len(mr.Measurements) != 2 || mr.Count != 6 || got.Status.Phase != ok {
+		t.Fatalf("kept %d measurements, count %d, phase %s", len(mr.Measurements), mr.Count, got.Status.Phase)
+	}
+}

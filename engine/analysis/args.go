@@ -76,3 +76,9 @@ func equalJSON(a, b any) bool {
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
+
+// ResolveMetric substitutes args into a metric as the controller does; its errors
+// are the controller's (`failed to resolve {{args.x}}`, `argument "x" was not supplied`).
+func ResolveMetric(metric v1alpha1.Metric, args []v1alpha1.Argument) (v1alpha1.Metric, error) {
+	return substitute(metric, args)
+}
