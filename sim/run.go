@@ -186,22 +186,22 @@ func (r *runner) setup(ctx context.Context) error {
 
 	// The change under test, at t=0.
 	r.clock.At(r.set.start, workEvent, func() {
-		if err := r.applyUpdate(ctx); err != nil {
+		if err := r.applyUpdate(ctx, r.in.Scenario.Spec.Update); err != nil {
 			r.fail(err)
 		}
 	})
+	r.scheduleActions(ctx)
 	r.scheduleTraffic()
 	r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
 	return nil
 }
 
-// applyUpdate sets the new image on the Rollout, as `kubectl apply` would.
-func (r *runner) applyUpdate(ctx context.Context) error {
+// applyUpdate sets a new image on the Rollout, as `kubectl apply` would.
+func (r *runner) applyUpdate(ctx context.Context, up Update) error {
 	var ro v1alpha1.Rollout
 	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
 		return err
 	}
-	up := r.in.Scenario.Spec.Update
 	i := 0
 	for j, c := range ro.Spec.Template.Spec.Containers {
 		if c.Name == up.Container {
@@ -217,6 +217,8 @@ func (r *runner) applyUpdate(ctx context.Context) error {
 		return err
 	}
 	r.updated = true
+	// A new revision: the verdict is about it.
+	r.verdict, r.decidedAt = "", nil
 	r.note("Rollout/"+ro.Name, "Updated", fmt.Sprintf("container %s image %s -> %s", c.Name, old, up.Image))
 	return nil
 }
@@ -419,10 +421,14 @@ func (r *runner) loop(ctx context.Context) error {
 
 // decide records the first time the rollout is aborted or promoted.
 func (r *runner) decide(ctx context.Context) error {
+	st := r.roStatus
+	if r.verdict == Aborted && !st.Abort {
+		// Retried after the abort: undecided again.
+		r.verdict, r.decidedAt = "", nil
+	}
 	if !r.updated || r.verdict == Aborted || r.verdict == Promoted {
 		return nil
 	}
-	st := r.roStatus
 	switch {
 	case st.Abort:
 		r.setVerdict(Aborted)

@@ -119,6 +119,11 @@ func (in *Input) complete() error {
 	if err := in.validateProviders(ro, bad); err != nil {
 		return err
 	}
+	for i, a := range sc.Spec.Actions {
+		if err := a.check(); err != nil {
+			return bad(fmt.Sprintf("spec.actions[%d]", i), "%v", err)
+		}
+	}
 	if sc.Spec.Until != nil && sc.Spec.Until.Duration <= 0 {
 		return bad("spec.until", "must be positive")
 	}

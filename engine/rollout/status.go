@@ -26,6 +26,8 @@ const (
 	messageHealthy       = "Rollout is healthy"
 	messageNotHealthy    = "Rollout is not healthy"
 	messagePaused        = "Rollout is paused"
+	ReasonRetry          = "RolloutRetry"
+	messageRetry         = "Retrying Rollout after abort"
 	messageResumed       = "Rollout is resumed"
 )
 
@@ -97,7 +99,12 @@ func (s *state) conditions(st *v1alpha1.RolloutStatus) {
 			s.event(engine.EventWarning, ReasonAborted, msg)
 		}
 	} else {
+		retried := s.ro.Status.AbortedAt != nil && !s.ro.Status.Abort
 		switch {
+		case retried:
+			if s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionUnknown, ReasonRetry, messageRetry)) {
+				s.event(engine.EventNormal, ReasonRetry, messageRetry)
+			}
 		case isHealthy:
 			s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionTrue, ReasonNewRSAvailable,
 				fmt.Sprintf("ReplicaSet %q has successfully progressed.", s.newRS.Name)))
