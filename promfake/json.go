@@ -12,8 +12,9 @@ import (
 )
 
 // The encoding below writes the JSON of the Prometheus HTTP API byte for byte:
-// no whitespace, label objects in label order, timestamps as seconds with up
-// to three decimals (1735689600, 1735689600.5, 1735689600.015), sample values
+// no whitespace, label objects in label order, timestamps as seconds with
+// three decimals unless whole (1735689600, 1735689600.500, 1735689600.015),
+// as Prometheus' jsoniter codec writes them, sample values
 // as strings formatted as Go's strconv does with 'f' (or 'e' below 1e-6 and
 // from 1e21 on): "0.85", "NaN", "+Inf", "1e-07".
 
@@ -87,8 +88,8 @@ func appendPoint(b []byte, t int64, f float64) []byte {
 	return append(b, '"', ']')
 }
 
-// appendTimestamp writes milliseconds as seconds with the fraction's
-// trailing zeros kept to three digits at most, as Prometheus does.
+// appendTimestamp writes milliseconds as seconds, with a three-digit fraction
+// unless it is zero, as Prometheus does.
 func appendTimestamp(b []byte, t int64) []byte {
 	if t < 0 {
 		b = append(b, '-')
