@@ -36,6 +36,7 @@ func (s *state) canary(ctx context.Context) error {
 		return s.persist(ctx)
 	}
 
+	s.reconcileTrafficRouting()
 	if err := s.reconcileAnalysisRuns(ctx); err != nil {
 		return err
 	}
@@ -124,6 +125,11 @@ func (s *state) currentWeight() int32 {
 	return 0
 }
 
+// abortDelayApplies: an aborted traffic-routed canary is scaled down with a delay.
+func (s *state) abortDelayApplies() bool {
+	return s.pause.aborted(s.ro) && s.ro.Spec.Strategy.Canary.TrafficRouting != nil && s.hasDistinctStable()
+}
+
 // halted: the controller does not scale while the user paused the rollout or an
 // inconclusive analysis holds it.
 func (s *state) halted() bool {
@@ -144,19 +150,6 @@ func (s *state) desiredCounts() (int32, int32) {
 	return basicCanaryCounts(s.ro, s.currentWeight(), s.newRS, s.stableRS, s.otherRSs)
 }
 
-// trafficRoutedCounts: with a traffic router the canary gets enough pods for its
-// weight and the stable keeps full size (upstream CalculateReplicaCountsForTrafficRoutedCanary
-// without setCanaryScale or dynamicStableScale).
-func (s *state) trafficRoutedCounts() (int32, int32) {
-	replicas := specReplicas(s.ro)
-	if !s.hasDistinctStable() {
-		return replicas, 0
-	}
-	w := s.currentWeight()
-	canary := (replicas*w + maxWeight - 1) / maxWeight
-	return canary, replicas
-}
-
 // scaleReplicaSets moves the stable, then the new, then the older ReplicaSets one
 // move per reconcile (upstream reconcileCanaryReplicaSets).
 func (s *state) scaleReplicaSets(ctx context.Context) (bool, error) {
@@ -169,7 +162,17 @@ func (s *state) scaleReplicaSets(ctx context.Context) (bool, error) {
 			return scaled, err
 		}
 	}
-	if scaled, err := s.scale(ctx, s.newRS, wantNew); scaled || err != nil {
+	if s.abortDelayApplies() && wantNew < rsReplicas(s.newRS) {
+		// A traffic-routed canary is kept until the stable is fully available, then
+		// scaled down abortScaleDownDelaySeconds later (0: kept up).
+		delay, scaleDown := delaySeconds(s.ro.Spec.Strategy.Canary.AbortScaleDownDelaySeconds)
+		if !scaleDown || s.stableRS == nil || s.stableRS.Status.AvailableReplicas < specReplicas(s.ro) {
+			return false, nil
+		}
+		if scaled, err := s.delayedScaleDown(ctx, s.newRS, delay); scaled || err != nil {
+			return scaled, err
+		}
+	} else if scaled, err := s.scale(ctx, s.newRS, wantNew); scaled || err != nil {
 		return scaled, err
 	}
 	return s.scaleDownOlder(ctx)
@@ -198,11 +201,22 @@ func (s *state) scaleDownOlder(ctx context.Context) (bool, error) {
 			continue
 		}
 		want := max(0, n-budget)
+		var scaled bool
+		var err error
 		if s.ro.Spec.Strategy.Canary.TrafficRouting != nil {
-			// Traffic-routed: old pods take no traffic, they may all go.
+			// Traffic-routed: old pods take no traffic. The previous stable is kept
+			// scaleDownDelaySeconds after the switch; other old ones go at once.
+			if s.fullyPromoted() && !s.ro.Spec.Strategy.Canary.DynamicStableScale {
+				delay, _ := delaySeconds(s.ro.Spec.Strategy.Canary.ScaleDownDelaySeconds)
+				if scaled, err = s.delayedScaleDown(ctx, rs, delay); err != nil {
+					return false, err
+				}
+				scaledAny = scaledAny || scaled
+				continue
+			}
 			want = 0
 		}
-		scaled, err := s.scale(ctx, rs, want)
+		scaled, err = s.scale(ctx, rs, want)
 		if err != nil {
 			return false, err
 		}

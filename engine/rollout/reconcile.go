@@ -55,6 +55,7 @@ type state struct {
 	newStatus v1alpha1.RolloutStatus
 	pause     pauseChanges
 	requeue   time.Duration
+	timedOut  bool
 }
 
 // Reconcile brings one Rollout a step closer to its desired state and returns
@@ -256,6 +257,7 @@ func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool
 func (s *state) persist(ctx context.Context) error {
 	st := &s.newStatus
 	st.ObservedGeneration = strconv.FormatInt(s.ro.Generation, 10)
+	s.checkProgressDeadline(st)
 	s.pause.apply(s, st)
 	s.conditions(st)
 	st.Phase, st.Message = Phase(s.ro.Spec, *st)

@@ -2,6 +2,7 @@ package rollout
 
 import (
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -110,9 +111,18 @@ func (s *state) conditions(st *v1alpha1.RolloutStatus) {
 				fmt.Sprintf("ReplicaSet %q has successfully progressed.", s.newRS.Name)))
 		case paused:
 			s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionUnknown, ReasonPaused, messagePaused))
-		default:
-			s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionTrue, ReasonRSUpdated,
-				fmt.Sprintf("ReplicaSet %q is progressing.", s.newRS.Name)))
+		case s.timedOut:
+			s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionFalse, ReasonTimedOut, s.timeoutMessage()))
+		case s.progressed(st) || !progressingSince(st):
+			// Progress refreshes lastUpdateTime: the deadline counts from the last progress.
+			now := s.now()
+			c := cond(v1alpha1.RolloutProgressing, corev1.ConditionTrue, ReasonRSUpdated, fmt.Sprintf("ReplicaSet %q is progressing.", s.newRS.Name))
+			c.LastUpdateTime, c.LastTransitionTime = now, now
+			if cur := findCondition(st, v1alpha1.RolloutProgressing); cur != nil && cur.Status == corev1.ConditionTrue {
+				c.LastTransitionTime = cur.LastTransitionTime
+			}
+			removeCondition(st, v1alpha1.RolloutProgressing)
+			st.Conditions = append(st.Conditions, c)
 		}
 	}
 	if st.AvailableReplicas >= specReplicas(s.ro) {
@@ -168,4 +178,73 @@ func Phase(spec v1alpha1.RolloutSpec, st v1alpha1.RolloutStatus) (v1alpha1.Rollo
 		}
 	}
 	return v1alpha1.RolloutPhaseHealthy, ""
+}
+
+func removeCondition(st *v1alpha1.RolloutStatus, t v1alpha1.RolloutConditionType) {
+	var out []v1alpha1.RolloutCondition
+	for _, c := range st.Conditions {
+		if c.Type != t {
+			out = append(out, c)
+		}
+	}
+	st.Conditions = out
+}
+
+// progressingSince: the Progressing condition already says ReplicaSetUpdated.
+func progressingSince(st *v1alpha1.RolloutStatus) bool {
+	c := findCondition(st, v1alpha1.RolloutProgressing)
+	return c != nil && c.Reason == ReasonRSUpdated && c.Status == corev1.ConditionTrue
+}
+
+// progressed is upstream's RolloutProgressing: replica counts or the canary's
+// position moved since the last status.
+func (s *state) progressed(st *v1alpha1.RolloutStatus) bool {
+	old := s.ro.Status
+	idx := func(p *int32) int32 {
+		if p == nil {
+			return -1
+		}
+		return *p
+	}
+	return old.UpdatedReplicas != st.UpdatedReplicas || old.ReadyReplicas < st.ReadyReplicas ||
+		old.AvailableReplicas < st.AvailableReplicas || old.CurrentPodHash != st.CurrentPodHash ||
+		idx(old.CurrentStepIndex) != idx(st.CurrentStepIndex) || old.StableRS != st.StableRS
+}
+
+func (s *state) timeoutMessage() string {
+	return fmt.Sprintf("ReplicaSet %q has timed out progressing.", s.newRS.Name)
+}
+
+// checkProgressDeadline decides, before pause and abort are settled, whether the
+// rollout has made no progress for progressDeadlineSeconds (not counted while it
+// waits at a pause, analysis or experiment step, or is paused), and aborts if
+// progressDeadlineAbort says so. Otherwise it asks to be woken at the deadline.
+func (s *state) checkProgressDeadline(st *v1alpha1.RolloutStatus) {
+	if s.pause.aborted(s.ro) || s.healthy(st) || s.ro.Spec.Paused || len(s.ro.Status.PauseConditions) > 0 {
+		return
+	}
+	if step, _ := s.currentStep(); step != nil && (step.Pause != nil || step.Analysis != nil || step.Experiment != nil) {
+		return
+	}
+	if s.progressed(st) {
+		return
+	}
+	c := findCondition(&s.ro.Status, v1alpha1.RolloutProgressing)
+	if c == nil || c.Reason == ReasonNewRSAvailable {
+		return
+	}
+	deadline := int32(600)
+	if s.ro.Spec.ProgressDeadlineSeconds != nil {
+		deadline = *s.ro.Spec.ProgressDeadlineSeconds
+	}
+	at := c.LastUpdateTime.Add(time.Duration(deadline) * time.Second)
+	if c.Reason == ReasonTimedOut || s.r.Clock.Now().After(at) {
+		s.timedOut = true
+		if s.ro.Spec.ProgressDeadlineAbort && !s.ro.Status.Abort {
+			s.pause.abort(s.timeoutMessage())
+		}
+		return
+	}
+	// Woken just after the deadline (the controller compares "after").
+	s.requeueAt(at.Add(time.Second))
 }
