@@ -41,7 +41,7 @@ func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...
 // (an AnalysisRun being terminated, a ReplicaSet being scaled).
 func (s *stampingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	switch obj.(type) {
-	case *v1alpha1.AnalysisRun, *appsv1.ReplicaSet:
+	case *v1alpha1.AnalysisRun, *v1alpha1.Experiment, *appsv1.ReplicaSet:
 		obj.SetGeneration(obj.GetGeneration() + 1)
 	}
 	return s.Client.Update(ctx, obj, opts...)

@@ -83,6 +83,7 @@ const (
 	kindAnalysisRun
 	kindReplicaSet
 	kindPod
+	kindExperiment
 )
 
 type key struct {

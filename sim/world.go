@@ -13,6 +13,8 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -31,6 +33,18 @@ type world struct {
 	enqueue func(key)
 	// note reports a change in the number of available pods.
 	note func(rs string, available, desired int32)
+	// failures maps an image to the waiting reason of its never-ready containers.
+	failures map[string]string
+}
+
+// failure is the reason pods of this template never become Ready, or "".
+func (w *world) failure(spec corev1.PodSpec) (string, string) {
+	for _, c := range spec.Containers {
+		if reason, ok := w.failures[c.Image]; ok {
+			return c.Name, reason
+		}
+	}
+	return "", ""
 }
 
 type podState struct {
@@ -68,11 +82,17 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	pods := w.pods[rs.Name]
 	now := w.clock.Now()
 	for int32(len(pods)) < want {
-		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: rs.Labels["rollouts-pod-template-hash"], created: now}
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, &rs), created: now}
 		if err := w.createPod(ctx, &rs, p); err != nil {
 			return err
 		}
 		pods = append(pods, p)
+		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
+			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
+				return err
+			}
+			continue
+		}
 		readyAt := now.Add(w.podReadyAfter)
 		w.clock.At(readyAt, workEvent, func() {
 			p.ready = true
@@ -138,6 +158,52 @@ func (w *world) createPod(ctx context.Context, rs *appsv1.ReplicaSet, p *podStat
 	}
 	pod.Status.Phase = corev1.PodPending
 	return w.c.Create(ctx, pod)
+}
+
+// versionHash is the pod-template hash of the rollout revision a ReplicaSet's pods
+// run: its own, or for an experiment's ReplicaSet the one of the stable or canary
+// ReplicaSet the template was copied from (traffic treats them alike).
+func (w *world) versionHash(ctx context.Context, rs *appsv1.ReplicaSet) string {
+	hash := rs.Labels["rollouts-pod-template-hash"]
+	ref := metav1.GetControllerOf(rs)
+	if ref == nil || ref.Kind != "Experiment" {
+		return hash
+	}
+	var ex v1alpha1.Experiment
+	if err := w.c.Get(ctx, types.NamespacedName{Namespace: rs.Namespace, Name: ref.Name}, &ex); err != nil {
+		return hash
+	}
+	for _, t := range ex.Spec.Templates {
+		if t.Name == rs.Annotations["experiment.argoproj.io/template-name"] {
+			if h := t.Template.Labels["rollouts-pod-template-hash"]; h != "" {
+				return h
+			}
+		}
+	}
+	return hash
+}
+
+// markFailing writes the status of a pod whose container never starts properly.
+func (w *world) markFailing(ctx context.Context, namespace, name, container, reason string) error {
+	var pod corev1.Pod
+	if err := w.c.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, &pod); err != nil {
+		return err
+	}
+	pod.Status.Phase = corev1.PodRunning
+	if reason == "ErrImagePull" || reason == "ImagePullBackOff" || reason == "InvalidImageName" {
+		pod.Status.Phase = corev1.PodPending
+	}
+	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse, Reason: "ContainersNotReady"}}
+	for _, c := range pod.Spec.Containers {
+		cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image}
+		if c.Name == container {
+			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: reason}
+		} else {
+			cs.Ready = true
+		}
+		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, cs)
+	}
+	return w.c.Status().Update(ctx, &pod)
 }
 
 // markReady writes a pod's Running/Ready status once the kubelet would have.

@@ -37,6 +37,9 @@ func (s *state) canary(ctx context.Context) error {
 	}
 
 	s.reconcileTrafficRouting()
+	if err := s.reconcileExperiments(ctx); err != nil {
+		return err
+	}
 	if err := s.reconcileAnalysisRuns(ctx); err != nil {
 		return err
 	}
@@ -293,10 +296,11 @@ func (s *state) stepCompleted() bool {
 		return s.atDesiredCounts()
 	case step.Analysis != nil:
 		return s.stepRun != nil && s.stepRun.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
+	case step.Experiment != nil:
+		return s.currentEx != nil && s.currentEx.Status.Phase == v1alpha1.AnalysisPhaseSuccessful
 	case step.SetHeaderRoute != nil, step.SetMirrorRoute != nil, step.Plugin != nil:
 		return true
 	}
-	// Experiment steps are not simulated yet; they never complete.
 	return false
 }
 

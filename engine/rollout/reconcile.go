@@ -52,6 +52,8 @@ type state struct {
 	runs      []*v1alpha1.AnalysisRun
 	stepRun   *v1alpha1.AnalysisRun
 	bgRun     *v1alpha1.AnalysisRun
+	currentEx *v1alpha1.Experiment
+	otherExs  []*v1alpha1.Experiment
 	newStatus v1alpha1.RolloutStatus
 	pause     pauseChanges
 	requeue   time.Duration
@@ -151,7 +153,7 @@ func (s *state) load(ctx context.Context) error {
 		}
 	}
 	s.newStatus = *s.ro.Status.DeepCopy()
-	return nil
+	return s.loadExperiments(ctx)
 }
 
 func owned(obj metav1.Object, ro *v1alpha1.Rollout) bool {
