@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -24,12 +25,16 @@ type InputError struct {
 	Line  int    // first line of the document
 	What  string // "Rollout my-app", when known
 	Field string // field path, when known
+	At    int    // line of the field (or of the YAML error) in File, when known
 	Err   error
 }
 
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
+	if e.At > 0 {
+		fmt.Fprintf(&b, ":%d", e.At)
+	}
 	if e.Doc > 0 {
 		fmt.Fprintf(&b, ": document %d", e.Doc)
 		if e.Line > 0 {
@@ -68,6 +73,7 @@ type Input struct {
 	ScenarioDoc origin
 	Objects     []client.Object
 	origins     map[client.Object]origin
+	raw         map[string][]document // documents read, by file, for error lines
 }
 
 // origin says where an object was read from, for error messages.
@@ -155,7 +161,14 @@ func LoadData(path string, data []byte) (in *Input, err error) {
 			in, err = nil, &InputError{File: path, Err: fmt.Errorf("rollsim could not read this input (internal error: %v)", r)}
 		}
 	}()
-	in = &Input{File: path, origins: map[client.Object]origin{}}
+	in = &Input{File: path, origins: map[client.Object]origin{}, raw: map[string][]document{}}
+	read := in
+	defer func() {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			read.locate(ie)
+		}
+	}()
 	found, err := in.readData(path, data, true)
 	if err != nil {
 		return nil, err
@@ -195,11 +208,21 @@ func (in *Input) readFile(path string, allowScenario bool) (bool, error) {
 
 func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, error) {
 	found := false
-	for i, d := range splitStream(data) {
+	docs := splitStream(data)
+	if in.raw != nil {
+		in.raw[path] = docs
+	}
+	for i, d := range docs {
 		o := origin{file: path, doc: i + 1, line: d.line}
 		j, err := yaml.YAMLToJSONStrict(d.data)
 		if err != nil {
-			return false, o.errorf("", "", "malformed YAML: %s", strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "))
+			msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+			ie := o.errorf("", "", "malformed YAML: %s", msg)
+			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+				n, _ := strconv.Atoi(m[1])
+				ie.At = d.line + n - 1
+			}
+			return false, ie
 		}
 		var h kindHeader
 		_ = sigsjson.UnmarshalCaseSensitivePreserveInts(j, &h)
@@ -217,6 +240,9 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 			}
 			if len(strictErrs) > 0 {
 				return false, o.errorf(what, "", "%v", strictErrs[0])
+			}
+			if field, err := in.Scenario.Spec.Expect.validate(); err != nil {
+				return false, o.errorf(what, field, "%v", err)
 			}
 			in.ScenarioDoc = o
 			found = true

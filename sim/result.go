@@ -38,6 +38,8 @@ type Result struct {
 	Reconciles int
 	Writes     int
 	Expect     *Expect
+	// Record is what the run saw as it went (record.go).
+	Record *Record
 }
 
 // Entry is one line of the timeline: a Kubernetes event or something the

@@ -78,6 +78,7 @@ type runner struct {
 	jobs           *jobScripts
 	// roStatus is the last status written to the rollout under test.
 	roStatus v1alpha1.RolloutStatus
+	rec      Record // record.go
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -311,6 +312,7 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 			if !m.Phase.Completed() {
 				continue
 			}
+			r.recordMeasurement(run, &mr, &m)
 			msg := fmt.Sprintf("metric %q measured %s: %s", mr.Name, displayValue(m.Value), m.Phase)
 			if m.Message != "" {
 				msg += ": " + m.Message
@@ -386,6 +388,7 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 // told, and the state the verdict is decided from.
 func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	r.roStatus = *ro.Status.DeepCopy()
+	r.recordWeight(ro)
 	if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		r.traffic.canaryWeight = 0
 		if w := ro.Status.Canary.Weights; w != nil {
@@ -459,6 +462,7 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		Reconciles:        r.reconciles,
 		Writes:            r.writes,
 		Expect:            r.in.Scenario.Spec.Expect,
+		Record:            &r.rec,
 	}
 	var ro v1alpha1.Rollout
 	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {

@@ -53,22 +53,6 @@ type Cluster struct {
 	PodReadyAfter *Duration `json:"podReadyAfter,omitempty"`
 }
 
-// Expect is checked by `rollsim test`.
-type Expect struct {
-	Outcome      string           `json:"outcome,omitempty"`
-	Within       *Duration        `json:"within,omitempty"`
-	Message      string           `json:"message,omitempty"`
-	AnalysisRuns []RunExpectation `json:"analysisRuns,omitempty"`
-}
-
-// RunExpectation matches an AnalysisRun by any of its fields that are set.
-type RunExpectation struct {
-	Name    string `json:"name,omitempty"`
-	Type    string `json:"type,omitempty"`
-	Phase   string `json:"phase,omitempty"`
-	Message string `json:"message,omitempty"`
-}
-
 // Duration is a Go duration written as a string ("90s", "5m", "1h30m").
 type Duration struct{ time.Duration }
 

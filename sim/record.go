@@ -1,0 +1,303 @@
+package sim
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/rollsim/rollsim/engine/analysis"
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
+
+// Record is what the run saw as it went, beyond the final objects: every
+// measurement with the state it was judged in, and the canary's weight over
+// time. Reports use it to explain a verdict; the final AnalysisRuns keep only
+// the last measurements (measurementRetention) and no history of counters.
+type Record struct {
+	Measurements []MeasurementRecord
+	// Weights has one entry per change of the canary's step or weight.
+	Weights []WeightRecord
+}
+
+// WeightRecord is the canary's weight from At on.
+type WeightRecord struct {
+	At time.Duration
+	// Step is "index/steps" ("2/5"); empty without steps.
+	Step string
+	// SetWeight is what the steps ask for (0 when aborted, 100 when promoted).
+	SetWeight int32
+	// ActualWeight is the traffic router's weight, or for a basic canary the
+	// canary's share of the available pods.
+	ActualWeight int32
+	Aborted      bool
+}
+
+// MeasurementRecord is one completed measurement and how it was judged.
+type MeasurementRecord struct {
+	At       time.Duration
+	Run      string
+	RunType  string // Background | Step | PrePromotion | PostPromotion | Experiment
+	Metric   string
+	Provider string // prometheus, web, job, ...
+	// Query is what was asked with the args substituted: the PromQL query, the
+	// web URL; empty for providers without one.
+	Query string
+	// Value is the value as the conditions saw it ("[0.93]", "[]", "[NaN]").
+	Value   string
+	Phase   string
+	Message string
+	// SuccessCondition and FailureCondition are the metric's conditions and
+	// Held says which of them held ("successCondition held", ...).
+	SuccessCondition string
+	FailureCondition string
+	Held             string
+	DryRun           bool
+	// MetricPhase and RunPhase are the phases right after this measurement.
+	MetricPhase string
+	RunPhase    string
+	Counts      Counts
+	Limits      Limits
+}
+
+// Counts are a metric's counters right after a measurement.
+type Counts struct {
+	Count, Successful, Failed, Inconclusive, Error, ConsecutiveError, ConsecutiveSuccess int32
+}
+
+// Limits are the metric's limits as the controller applies them. Count is
+// -1 when the metric measures until its run ends; ConsecutiveSuccessLimit 0
+// and FailureLimit -1 are disabled, as upstream.
+type Limits struct {
+	Count, FailureLimit, InconclusiveLimit, ConsecutiveErrorLimit, ConsecutiveSuccessLimit int32
+}
+
+// limitOr reads an int-or-string limit; a string that is not a number (an
+// unresolved arg) reads as 0, as upstream's IntValue does.
+func limitOr(v *intstr.IntOrString, def int32) int32 {
+	if v == nil {
+		return def
+	}
+	return int32(v.IntValue())
+}
+
+// MetricLimits returns the limits the controller applies to m.
+func MetricLimits(m *v1alpha1.Metric) Limits {
+	l := Limits{
+		Count:                   -1,
+		FailureLimit:            limitOr(m.FailureLimit, 0),
+		InconclusiveLimit:       limitOr(m.InconclusiveLimit, 0),
+		ConsecutiveErrorLimit:   limitOr(m.ConsecutiveErrorLimit, 4),
+		ConsecutiveSuccessLimit: limitOr(m.ConsecutiveSuccessLimit, 0),
+	}
+	if c := m.EffectiveCount(); c != nil {
+		l.Count = int32(c.IntValue())
+	}
+	return l
+}
+
+// ProviderName is the provider a metric uses, as its YAML key is spelt.
+func ProviderName(p *v1alpha1.MetricProvider) string {
+	switch {
+	case p.Prometheus != nil:
+		return "prometheus"
+	case p.Web != nil:
+		return "web"
+	case p.Job != nil:
+		return "job"
+	case p.Kayenta != nil:
+		return "kayenta"
+	case p.Datadog != nil:
+		return "datadog"
+	case p.Wavefront != nil:
+		return "wavefront"
+	case p.NewRelic != nil:
+		return "newRelic"
+	case p.CloudWatch != nil:
+		return "cloudWatch"
+	case p.Graphite != nil:
+		return "graphite"
+	case p.Influxdb != nil:
+		return "influxdb"
+	case p.SkyWalking != nil:
+		return "skywalking"
+	case len(p.Plugin) > 0:
+		return "plugin"
+	}
+	return ""
+}
+
+// Held says which condition decided a phase. It follows the controller's
+// decision table: Failed when the failureCondition holds (or, without one,
+// when the successCondition does not), Successful when the successCondition
+// holds (or, without one, when the failureCondition does not), Inconclusive
+// when neither holds.
+func Held(phase, success, failure string) string {
+	switch phase {
+	case string(v1alpha1.AnalysisPhaseSuccessful):
+		switch {
+		case success != "":
+			return "successCondition held"
+		case failure != "":
+			return "failureCondition did not hold"
+		}
+		return "no conditions: Successful"
+	case string(v1alpha1.AnalysisPhaseFailed):
+		if failure != "" {
+			return "failureCondition held"
+		}
+		return "successCondition did not hold"
+	case string(v1alpha1.AnalysisPhaseInconclusive):
+		return "neither condition held"
+	case string(v1alpha1.AnalysisPhaseError):
+		return "not evaluated (error)"
+	}
+	return ""
+}
+
+// recordMeasurement notes a completed measurement of run's metric result mr.
+func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.MetricResult, m *v1alpha1.Measurement) {
+	rec := MeasurementRecord{
+		At: r.offset(), Run: run.Name, RunType: runType(run), Metric: mr.Name,
+		Value: m.Value, Phase: string(m.Phase), Message: m.Message, DryRun: mr.DryRun,
+		MetricPhase: string(mr.Phase), RunPhase: string(run.Status.Phase),
+		Counts: Counts{Count: mr.Count, Successful: mr.Successful, Failed: mr.Failed, Inconclusive: mr.Inconclusive,
+			Error: mr.Error, ConsecutiveError: mr.ConsecutiveError, ConsecutiveSuccess: mr.ConsecutiveSuccess},
+	}
+	if m.StartedAt != nil {
+		rec.At = m.StartedAt.Time.Sub(r.set.start)
+	}
+	for i := range run.Spec.Metrics {
+		spec := &run.Spec.Metrics[i]
+		if spec.Name != mr.Name {
+			continue
+		}
+		rec.Provider = ProviderName(&spec.Provider)
+		rec.SuccessCondition, rec.FailureCondition = spec.SuccessCondition, spec.FailureCondition
+		rec.Limits = MetricLimits(spec)
+		rec.Query = resolvedQuery(spec, run.Spec.Args, mr.Metadata)
+		// Dry-run metrics are judged but never fail the run.
+		rec.Held = Held(rec.Phase, rec.SuccessCondition, rec.FailureCondition)
+	}
+	r.rec.Measurements = append(r.rec.Measurements, rec)
+}
+
+// resolvedQuery is the query or URL of a metric with its args substituted, as
+// the provider saw it (secret values stay as placeholders).
+func resolvedQuery(spec *v1alpha1.Metric, args []v1alpha1.Argument, meta map[string]string) string {
+	if q := meta["ResolvedPrometheusQuery"]; q != "" {
+		return strings.TrimSpace(q)
+	}
+	var plain []v1alpha1.Argument
+	for _, a := range args {
+		if a.Value != nil {
+			plain = append(plain, a)
+		}
+	}
+	m := *spec
+	if resolved, err := analysis.ResolveMetric(m, plain); err == nil {
+		m = resolved
+	}
+	switch {
+	case m.Provider.Prometheus != nil:
+		return strings.TrimSpace(m.Provider.Prometheus.Query)
+	case m.Provider.Web != nil:
+		return m.Provider.Web.URL
+	}
+	return ""
+}
+
+// recordWeight notes the canary's step and weight when they change.
+func (r *runner) recordWeight(ro *v1alpha1.Rollout) {
+	if !r.updated {
+		return
+	}
+	c := ro.Spec.Strategy.Canary
+	if c == nil {
+		return
+	}
+	st := ro.Status
+	w := WeightRecord{At: r.offset(), Aborted: st.Abort}
+	idx := int32(0)
+	if st.CurrentStepIndex != nil {
+		idx = *st.CurrentStepIndex
+	}
+	if len(c.Steps) > 0 {
+		w.Step = fmt.Sprintf("%d/%d", idx, len(c.Steps))
+	}
+	done := st.StableRS != "" && st.StableRS == st.CurrentPodHash
+	switch {
+	case st.Abort:
+		w.SetWeight = 0
+	case int(idx) >= len(c.Steps) || done:
+		w.SetWeight = 100
+	default:
+		for i := int(idx); i >= 0; i-- {
+			if s := c.Steps[i].SetWeight; s != nil {
+				w.SetWeight = *s
+				break
+			}
+		}
+	}
+	switch {
+	case done && !st.Abort:
+		w.ActualWeight = 100
+	case c.TrafficRouting != nil && st.Canary.Weights != nil:
+		w.ActualWeight = st.Canary.Weights.Canary.Weight
+	case c.TrafficRouting != nil:
+		w.ActualWeight = 0
+	default:
+		w.ActualWeight = r.podShare(ro)
+	}
+	if n := len(r.rec.Weights); n > 0 {
+		last := r.rec.Weights[n-1]
+		if last.Step == w.Step && last.SetWeight == w.SetWeight && last.ActualWeight == w.ActualWeight && last.Aborted == w.Aborted {
+			return
+		}
+		if last.At == w.At {
+			r.rec.Weights[n-1] = w
+			return
+		}
+	}
+	r.rec.Weights = append(r.rec.Weights, w)
+}
+
+// podShare is the canary's share (percent) of the available pods: how
+// kube-proxy splits a basic canary's traffic.
+func (r *runner) podShare(ro *v1alpha1.Rollout) int32 {
+	var list appsv1.ReplicaSetList
+	if err := r.c.List(context.Background(), &list, client.InNamespace(ro.Namespace)); err != nil {
+		return 0
+	}
+	canaryHash := ro.Status.CurrentPodHash
+	if canaryHash == ro.Status.StableRS {
+		canaryHash = ""
+	}
+	var canary, total int32
+	for _, rs := range list.Items {
+		if !ownedBy(&rs, ro) {
+			continue
+		}
+		total += rs.Status.AvailableReplicas
+		if canaryHash != "" && rs.Labels["rollouts-pod-template-hash"] == canaryHash {
+			canary += rs.Status.AvailableReplicas
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return canary * 100 / total
+}
+
+func ownedBy(rs *appsv1.ReplicaSet, ro *v1alpha1.Rollout) bool {
+	for _, ref := range rs.OwnerReferences {
+		if ref.Kind == "Rollout" && ref.Name == ro.Name {
+			return true
+		}
+	}
+	return false
+}
