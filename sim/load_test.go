@@ -101,8 +101,8 @@ func TestBadInput(t *testing.T) {
 		{"two Rollouts, none named", stream(goodRollout, strings.Replace(goodRollout, "name: app\nspec", "name: app2\nspec", 1), goodTemplate, goodScenario),
 			[]string{"spec.rollout", "2 Rollouts"}},
 		{"named Rollout missing", stream(goodRollout, goodTemplate, goodScenario+"  rollout: web\n"), []string{"spec.rollout", `no Rollout named "web"`}},
-		{"blue-green not simulated", stream(strings.Replace(goodRollout, "    canary:\n      steps:\n      - setWeight: 20\n      - analysis:\n          templates:\n          - templateName: rate\n", "    blueGreen: {activeService: app}\n", 1), goodTemplate, goodScenario),
-			[]string{"Rollout app", "spec.strategy.blueGreen", "not simulated yet"}},
+		{"blue-green without an active service", stream(strings.Replace(goodRollout, "    canary:\n      steps:\n      - setWeight: 20\n      - analysis:\n          templates:\n          - templateName: rate\n", "    blueGreen: {previewService: app-preview}\n", 1), goodTemplate, goodScenario),
+			[]string{"Rollout app", "spec.strategy.blueGreen.activeService", "Required value"}},
 		{"missing manifest file", stream(goodScenario + "  manifests: [nope.yaml]\n"), []string{"spec.manifests[0]", "nope.yaml"}},
 		{"a list is not a document", "- 1\n- 2\n", []string{"document 1"}},
 		// Line numbers: file:line of the offending field, counted in the whole stream.

@@ -92,21 +92,18 @@ func (in *Input) complete() error {
 	}
 
 	// What the simulation covers so far.
-	if ro.Spec.Strategy.BlueGreen != nil {
-		return roBad("spec.strategy.blueGreen", "the blue-green strategy is not simulated yet")
+	if ro.Spec.Strategy.Canary == nil && ro.Spec.Strategy.BlueGreen == nil {
+		return roBad("spec.strategy", "a canary or blueGreen strategy is required")
 	}
-	if ro.Spec.Strategy.Canary == nil {
-		return roBad("spec.strategy", "a canary strategy is required")
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && bg.ActiveService == "" {
+		return roBad("spec.strategy.blueGreen.activeService", "Required value")
 	}
 	if ro.Spec.WorkloadRef != nil {
 		return roBad("spec.workloadRef", "workloadRef is not simulated yet; inline the pod template")
 	}
-	for i, st := range ro.Spec.Strategy.Canary.Steps {
-		if st.Experiment != nil {
-			return roBad(fmt.Sprintf("spec.strategy.canary.steps[%d].experiment", i), "experiment steps are not simulated yet")
-		}
-		if st.SetCanaryScale != nil {
-			return roBad(fmt.Sprintf("spec.strategy.canary.steps[%d].setCanaryScale", i), "setCanaryScale is not simulated yet")
+	for _, o := range in.Objects {
+		if ex, ok := o.(*v1alpha1.Experiment); ok {
+			return in.origins[o].errorf("Experiment "+ex.Name, "kind", "standalone Experiments are not simulated yet; use an experiment step in the Rollout")
 		}
 	}
 	if err := in.validateAnalysisRefs(ro); err != nil {
@@ -118,6 +115,11 @@ func (in *Input) complete() error {
 	}
 	if err := in.validateProviders(ro, bad); err != nil {
 		return err
+	}
+	for i, f := range sc.Spec.Cluster.PodFailures {
+		if f.Image == "" {
+			return bad(fmt.Sprintf("spec.cluster.podFailures[%d].image", i), "required")
+		}
 	}
 	for i, a := range sc.Spec.Actions {
 		if err := a.check(); err != nil {
@@ -147,19 +149,28 @@ func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
 	invalid := func(fieldPath string, err error) error {
 		return in.origins[ro].errorf("Rollout "+ro.Name, fieldPath, "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
 	}
-	c := ro.Spec.Strategy.Canary
 	type use struct {
 		path       *field.Path
 		analysis   *v1alpha1.RolloutAnalysis
 		background bool
 	}
 	var uses []use
-	if c.Analysis != nil && len(c.Analysis.Templates) > 0 {
-		uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "analysis", "templates"), &c.Analysis.RolloutAnalysis, true})
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		if c.Analysis != nil && len(c.Analysis.Templates) > 0 {
+			uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "analysis", "templates"), &c.Analysis.RolloutAnalysis, true})
+		}
+		for i := range c.Steps {
+			if a := c.Steps[i].Analysis; a != nil {
+				uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "steps").Index(i).Child("analysis", "templates"), a, false})
+			}
+		}
 	}
-	for i := range c.Steps {
-		if a := c.Steps[i].Analysis; a != nil {
-			uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "steps").Index(i).Child("analysis", "templates"), a, false})
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		if a := bg.PrePromotionAnalysis; a != nil && len(a.Templates) > 0 {
+			uses = append(uses, use{field.NewPath("spec", "strategy", "blueGreen", "prePromotionAnalysis", "templates"), a, false})
+		}
+		if a := bg.PostPromotionAnalysis; a != nil && len(a.Templates) > 0 {
+			uses = append(uses, use{field.NewPath("spec", "strategy", "blueGreen", "postPromotionAnalysis", "templates"), a, false})
 		}
 	}
 	for _, u := range uses {
@@ -420,6 +431,18 @@ func (in *Input) templatesUsedBy(ro *v1alpha1.Rollout) []namedSpec {
 		for _, st := range c.Steps {
 			if st.Analysis != nil {
 				walk(st.Analysis.Templates, 0)
+			}
+			if st.Experiment != nil {
+				for _, a := range st.Experiment.Analyses {
+					walk([]v1alpha1.AnalysisTemplateRef{{TemplateName: a.TemplateName, ClusterScope: a.ClusterScope}}, 0)
+				}
+			}
+		}
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		for _, a := range []*v1alpha1.RolloutAnalysis{bg.PrePromotionAnalysis, bg.PostPromotionAnalysis} {
+			if a != nil {
+				walk(a.Templates, 0)
 			}
 		}
 	}

@@ -57,7 +57,12 @@ func (s *state) canary(ctx context.Context) error {
 	return s.syncStatus(ctx)
 }
 
-func (s *state) steps() []v1alpha1.CanaryStep { return s.ro.Spec.Strategy.Canary.Steps }
+func (s *state) steps() []v1alpha1.CanaryStep {
+	if s.ro.Spec.Strategy.Canary == nil {
+		return nil
+	}
+	return s.ro.Spec.Strategy.Canary.Steps
+}
 
 // currentStep returns the step at the status' index, or nil past the end.
 func (s *state) currentStep() (*v1alpha1.CanaryStep, int32) {

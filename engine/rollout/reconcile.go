@@ -52,6 +52,8 @@ type state struct {
 	runs      []*v1alpha1.AnalysisRun
 	stepRun   *v1alpha1.AnalysisRun
 	bgRun     *v1alpha1.AnalysisRun
+	preRun    *v1alpha1.AnalysisRun
+	postRun   *v1alpha1.AnalysisRun
 	currentEx *v1alpha1.Experiment
 	otherExs  []*v1alpha1.Experiment
 	newStatus v1alpha1.RolloutStatus
@@ -70,14 +72,20 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		}
 		return 0, err
 	}
-	if ro.Spec.Strategy.Canary == nil {
-		return 0, fmt.Errorf("rollout %s: only the canary strategy is simulated", ro.Name)
-	}
 	s := &state{r: r, ro: &ro}
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
-	if err := s.canary(ctx); err != nil {
+	var err error
+	switch {
+	case ro.Spec.Strategy.Canary != nil:
+		err = s.canary(ctx)
+	case ro.Spec.Strategy.BlueGreen != nil:
+		err = s.blueGreen(ctx)
+	default:
+		err = fmt.Errorf("rollout %s: spec.strategy needs canary or blueGreen", ro.Name)
+	}
+	if err != nil {
 		return 0, err
 	}
 	return s.requeue, nil
@@ -150,6 +158,13 @@ func (s *state) load(ctx context.Context) error {
 		}
 		if c.CurrentBackgroundAnalysisRunStatus != nil && c.CurrentBackgroundAnalysisRunStatus.Name == run.Name {
 			s.bgRun = run
+		}
+		bg := s.ro.Status.BlueGreen
+		if bg.PrePromotionAnalysisRunStatus != nil && bg.PrePromotionAnalysisRunStatus.Name == run.Name && run.Labels[PodTemplateHashLabel] == hash {
+			s.preRun = run
+		}
+		if bg.PostPromotionAnalysisRunStatus != nil && bg.PostPromotionAnalysisRunStatus.Name == run.Name && run.Labels[PodTemplateHashLabel] == hash {
+			s.postRun = run
 		}
 	}
 	s.newStatus = *s.ro.Status.DeepCopy()
