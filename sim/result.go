@@ -31,6 +31,7 @@ type Result struct {
 	Pods         []corev1.Pod
 	AnalysisRuns []v1alpha1.AnalysisRun
 	Jobs         []batchv1.Job
+	Experiments  []v1alpha1.Experiment
 	Timeline     []Entry
 	Queries      int
 	// Reconciles and Writes count controller reconciles and API writes, to keep

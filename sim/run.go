@@ -23,6 +23,7 @@ import (
 	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/engine/conditions"
+	"github.com/rollsim/rollsim/engine/experiment"
 	"github.com/rollsim/rollsim/engine/rollout"
 	"github.com/rollsim/rollsim/promfake"
 )
@@ -49,15 +50,16 @@ type Options struct {
 const maxReconcilesPerInstant = 10000
 
 type runner struct {
-	in       *Input
-	set      settings
-	clock    *Clock
-	c        client.Client
-	world    *world
-	traffic  *traffic
-	prom     *promAPI
-	rollouts *rollout.Reconciler
-	analyses *analysis.Reconciler
+	in          *Input
+	set         settings
+	clock       *Clock
+	c           client.Client
+	world       *world
+	traffic     *traffic
+	prom        *promAPI
+	rollouts    *rollout.Reconciler
+	analyses    *analysis.Reconciler
+	experiments *experiment.Reconciler
 
 	queue  []key
 	queued map[key]bool
@@ -126,7 +128,14 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 	r.c = &watchingClient{Client: stamped, notify: r.notify, created: r.created}
 
 	rng := rand.New(rand.NewPCG(uint64(set.seed), 0x726f6c6c73696d)) // "rollsim"
-	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue,
+	failures := map[string]string{}
+	for _, f := range in.Scenario.Spec.Cluster.PodFailures {
+		failures[f.Image] = f.Reason
+		if f.Reason == "" {
+			failures[f.Image] = "CrashLoopBackOff"
+		}
+	}
+	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
 		note: func(rs string, available, desired int32) {
 			r.note("ReplicaSet/"+rs, "PodsAvailable", fmt.Sprintf("%d of %d pods available", available, desired))
 		}}
@@ -141,6 +150,7 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 	}
 	rec := &recorder{r: r}
 	r.rollouts = &rollout.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version}
+	r.experiments = &experiment.Reconciler{Client: r.c, Clock: clock, Recorder: rec}
 	sp := in.Scenario.Spec.Providers
 	r.jobs = newJobScripts(sp.Job)
 	r.analyses = &analysis.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version,
@@ -280,6 +290,9 @@ func (r *runner) notify(obj client.Object) {
 	case *batchv1.Job:
 		// The AnalysisRun controller watches the Jobs its runs own.
 		r.enqueueOwner(o)
+	case *v1alpha1.Experiment:
+		r.enqueue(key{kind: kindExperiment, NamespacedName: nn})
+		r.enqueueOwner(o)
 	}
 }
 
@@ -291,6 +304,8 @@ func (r *runner) enqueueOwner(obj client.Object) {
 			r.enqueue(key{kind: kindRollout, NamespacedName: nn})
 		case "AnalysisRun":
 			r.enqueue(key{kind: kindAnalysisRun, NamespacedName: nn})
+		case "Experiment":
+			r.enqueue(key{kind: kindExperiment, NamespacedName: nn})
 		}
 	}
 }
@@ -366,6 +381,8 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 		after, err = r.rollouts.Reconcile(ctx, k.NamespacedName)
 	case kindAnalysisRun:
 		after, err = r.analyses.Reconcile(ctx, k.NamespacedName)
+	case kindExperiment:
+		after, err = r.experiments.Reconcile(ctx, k.NamespacedName)
 	case kindReplicaSet:
 		err = r.world.syncReplicaSet(ctx, k.NamespacedName)
 	case kindPod:
@@ -389,6 +406,14 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	r.roStatus = *ro.Status.DeepCopy()
 	r.recordWeight(ro)
+	if ro.Spec.Strategy.BlueGreen != nil {
+		// Production traffic follows the active service: to the new revision once
+		// it is switched, to the stable until then.
+		r.traffic.canaryWeight = 0
+		if r.updateHash != "" && ro.Status.BlueGreen.ActiveSelector == r.updateHash {
+			r.traffic.canaryWeight = 100
+		}
+	}
 	if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		r.traffic.canaryWeight = 0
 		if w := ro.Status.Canary.Weights; w != nil {
@@ -491,6 +516,11 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Jobs = jobs.Items
+	var exps v1alpha1.ExperimentList
+	if err := r.c.List(ctx, &exps, ns); err != nil {
+		return nil, err
+	}
+	res.Experiments = exps.Items
 	sort.SliceStable(res.AnalysisRuns, func(i, j int) bool {
 		a, b := res.AnalysisRuns[i], res.AnalysisRuns[j]
 		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {

@@ -50,7 +50,15 @@ type Update struct {
 
 // Cluster is how the simulated cluster behaves.
 type Cluster struct {
-	PodReadyAfter *Duration `json:"podReadyAfter,omitempty"`
+	PodReadyAfter *Duration    `json:"podReadyAfter,omitempty"`
+	PodFailures   []PodFailure `json:"podFailures,omitempty"`
+}
+
+// PodFailure makes the pods running an image never become Ready, as a crash-looping
+// or unpullable container would.
+type PodFailure struct {
+	Image  string `json:"image"`
+	Reason string `json:"reason,omitempty"` // default CrashLoopBackOff
 }
 
 // Duration is a Go duration written as a string ("90s", "5m", "1h30m").
