@@ -176,7 +176,9 @@ func get(t *testing.T, srv *httptest.Server, path string, params url.Values) (in
 // The JSON is Prometheus' byte for byte: key order, number formats, errors.
 func TestAPIJSON(t *testing.T) {
 	srv, _ := apiServer(t)
-	unix := func(d time.Duration) string { return strconv.FormatFloat(float64(t0.Add(d).UnixMilli())/1000, 'f', -1, 64) }
+	unix := func(d time.Duration) string {
+		return strconv.FormatFloat(float64(t0.Add(d).UnixMilli())/1000, 'f', -1, 64)
+	}
 	ts := strconv.FormatInt(t0.Unix(), 10)
 	for _, tc := range []struct {
 		path   string

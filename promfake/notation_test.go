@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
 )
 
 // The examples of promtool's documentation (docs/configuration/unit_testing_rules.md,

@@ -33,6 +33,7 @@ type ScenarioSpec struct {
 	Update            Update       `json:"update"`
 	Cluster           Cluster      `json:"cluster,omitempty"`
 	Traffic           Traffic      `json:"traffic,omitempty"`
+	Series            []SeriesSpec `json:"series,omitempty"`
 	Providers         Providers    `json:"providers,omitempty"`
 	Actions           []Action     `json:"actions,omitempty"`
 	Seed              *int64       `json:"seed,omitempty"`

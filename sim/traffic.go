@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -12,53 +13,102 @@ import (
 	"github.com/rollsim/rollsim/promfake"
 )
 
-// traffic turns the scenario's load into what Envoy would count: at every scrape,
-// the requests since the last scrape, split between versions and answered with
-// each version's error rate, added to the route's cumulative counters.
+// Versions of the service, as indices into per-version arrays.
+const (
+	stableVersion = 0
+	canaryVersion = 1
+)
+
+var versionNames = [2]string{"stable", "canary"}
+
+// traffic turns the scenario's load into what the exporters would count: at
+// every scrape, the requests since the previous scrape, split between the
+// versions (by the traffic router's weight, or by Ready pods as kube-proxy
+// spreads them), answered with each version's status codes and latencies,
+// added to the cumulative counters and histograms that Prometheus scrapes.
 type traffic struct {
-	cluster    *promfake.EnvoyCluster
-	src        rand.Source
-	noise      bool
-	rps        float64
-	stable     float64 // error rates
-	canary     float64
+	mesh     string
+	src      rand.Source
+	rng      *rand.Rand // over src, for normal draws
+	noise    bool
+	rate     *rateSchedule
+	interval time.Duration
+	specs    [2]versionSpec
+	models   [2]*behaviour
+	last     time.Time // previous scrape; zero before the first
+
 	stableHash string
-	interval   time.Duration
 	// canaryWeight, when >= 0, is the traffic router's canary weight (percent);
 	// otherwise traffic follows Ready pods, as kube-proxy spreads it.
 	canaryWeight int32
+
+	envoy *promfake.EnvoyCluster
+	istio *istioSeries
+
+	pods    []podView        // scratch
+	batches []promfake.Batch // scratch
 }
 
-// newTraffic builds the traffic model of a scenario, writing into store.
+// newTraffic builds the traffic model of a scenario, writing into store. It
+// also loads spec.series, whose samples are fixed in advance.
 func newTraffic(in *Input, set settings, store *promfake.Store) *traffic {
 	tr := in.Scenario.Spec.Traffic
+	src := rand.NewPCG(uint64(set.seed), 0x74726166666963) // "traffic"
 	t := &traffic{
-		cluster:      promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels()),
-		src:          rand.NewPCG(uint64(set.seed), 0x74726166666963), // "traffic"
+		mesh:         tr.Mesh,
+		src:          src,
+		rng:          rand.New(src),
 		noise:        tr.Noise != "none",
+		rate:         newRateSchedule(&tr, set.start),
 		interval:     set.scrape,
 		canaryWeight: -1,
 	}
-	if tr.RPS != nil {
-		t.rps = *tr.RPS
-	}
-	if tr.Stable.ErrorRate != nil {
-		t.stable = *tr.Stable.ErrorRate
-	}
+	t.specs[stableVersion] = versionSpec{p50: defaultP50, p99: defaultP99}
+	t.specs[stableVersion].merge(&tr.Stable)
 	// The canary behaves like the stable unless told otherwise.
-	t.canary = t.stable
-	if tr.Canary.ErrorRate != nil {
-		t.canary = *tr.Canary.ErrorRate
+	t.specs[canaryVersion] = t.specs[stableVersion]
+	t.specs[canaryVersion].merge(&tr.Canary)
+	for v := range t.specs {
+		t.models[v] = t.specs[v].resolve()
+	}
+	switch tr.Mesh {
+	case "istio":
+		t.istio = newIstioSeries(in, store)
+	default:
+		t.envoy = promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels())
 	}
 	return t
 }
 
-// scheduleTraffic schedules the scrapes (from the start of the warmup to the end)
-// and the scenario's traffic events.
+// loadSeries writes spec.series into the store (validated on load).
+func loadSeries(in *Input, set settings, store *promfake.Store) error {
+	for i, s := range in.Scenario.Spec.Series {
+		interval := promfake.DefaultNotationInterval
+		if s.Interval != nil {
+			interval = s.Interval.Duration
+		}
+		start := set.start
+		if s.Start != nil {
+			start = start.Add(s.Start.Duration)
+		}
+		if err := promfake.LoadSeriesNotation(store, s.Series, s.Values, start, interval); err != nil {
+			return in.ScenarioDoc.errorf("Scenario "+in.Scenario.Metadata.Name, fmt.Sprintf("spec.series[%d]", i), "%v", err)
+		}
+	}
+	return nil
+}
+
+// scheduleTraffic loads spec.series and schedules the scrapes (from the start
+// of the warmup to the end) and the scenario's traffic events.
 func (r *runner) scheduleTraffic() {
+	if err := loadSeries(r.in, r.set, r.prom.store); err != nil {
+		r.fail(err)
+		return
+	}
 	var tick func()
 	tick = func() {
-		if err := r.traffic.scrape(r.clock.Now(), r.world.readyPods()); err != nil {
+		r.traffic.pods = r.world.podViews(r.traffic.pods)
+		if err := r.traffic.scrape(r.clock.Now(), r.traffic.pods); err != nil {
 			r.fail(err)
 			return
 		}
@@ -70,78 +120,213 @@ func (r *runner) scheduleTraffic() {
 	for _, ev := range r.in.Scenario.Spec.Traffic.Events {
 		ev := ev
 		r.clock.At(r.set.start.Add(ev.At.Duration), tickEvent, func() {
-			if ev.RPS != nil {
-				r.traffic.rps = *ev.RPS
-			}
-			if ev.Stable != nil && ev.Stable.ErrorRate != nil {
-				r.traffic.stable = *ev.Stable.ErrorRate
-			}
-			if ev.Canary != nil && ev.Canary.ErrorRate != nil {
-				r.traffic.canary = *ev.Canary.ErrorRate
-			}
-			r.note("Traffic", "TrafficChanged", fmt.Sprintf("rps %g, stable errorRate %g, canary errorRate %g", r.traffic.rps, r.traffic.stable, r.traffic.canary))
+			r.note("Traffic", "TrafficChanged", r.traffic.apply(&ev))
 		})
 	}
 }
 
-// split returns the share of requests each version gets.
-func (t *traffic) split(ready []hashCount) (stableShare, canaryShare float64) {
-	if t.canaryWeight >= 0 {
-		c := float64(t.canaryWeight) / 100
-		return 1 - c, c
-	}
-	var total, canary int
-	for _, hc := range ready {
-		total += hc.n
-		if hc.hash != t.stableHash {
-			canary += hc.n
+// apply changes the versions' behaviour (the rate follows its schedule) and
+// describes the event for the timeline.
+func (t *traffic) apply(ev *TrafficEvent) string {
+	var what []string
+	if ev.RPS != nil {
+		if ev.Over != nil {
+			what = append(what, fmt.Sprintf("rps ramps to %g over %s", *ev.RPS, ev.Over.Duration))
+		} else {
+			what = append(what, fmt.Sprintf("rps %g", *ev.RPS))
 		}
 	}
-	if total == 0 {
-		return 0, 0
+	for v, b := range [2]*Behaviour{ev.Stable, ev.Canary} {
+		if b == nil {
+			continue
+		}
+		t.specs[v].merge(b)
+		t.models[v] = t.specs[v].resolve()
+		what = append(what, versionNames[v]+" "+t.models[v].describe())
 	}
-	c := float64(canary) / float64(total)
-	return 1 - c, c
+	if ev.Restart != "" {
+		t.restart(ev.Restart)
+		what = append(what, "restart "+ev.Restart)
+	}
+	return strings.Join(what, ", ")
+}
+
+// describe summarizes an answer model: "errorRate 0.25" or the codes, and
+// the latency.
+func (b *behaviour) describe() string {
+	var s strings.Builder
+	if len(b.codes) <= 2 && (len(b.codes) == 1 || b.codes[0].code == 200 && b.codes[1].code == 503) {
+		e := 0.0
+		if len(b.codes) == 2 {
+			e = b.codes[1].share
+		} else if b.codes[0].code >= 500 {
+			e = 1
+		}
+		fmt.Fprintf(&s, "errorRate %g", e)
+	} else {
+		s.WriteString("codes {")
+		for i, c := range b.codes {
+			if i > 0 {
+				s.WriteString(", ")
+			}
+			fmt.Fprintf(&s, "%d: %g", c.code, c.share)
+		}
+		s.WriteString("}")
+	}
+	fmt.Fprintf(&s, ", latency p50 %gms p99 %gms", b.p50, b.p99)
+	return s.String()
+}
+
+func (t *traffic) restart(what string) {
+	switch what {
+	case "gateway":
+		if t.envoy != nil {
+			t.envoy.Restart()
+		}
+		if t.istio != nil {
+			t.istio.restartGateway()
+		}
+	case "stable", "canary":
+		if t.istio != nil {
+			v := stableVersion
+			if what == "canary" {
+				v = canaryVersion
+			}
+			t.istio.restartPods(v)
+		}
+	}
+}
+
+// versionOf tells the stable pods from the others.
+func (t *traffic) versionOf(hash string) int {
+	if hash == t.stableHash {
+		return stableVersion
+	}
+	return canaryVersion
+}
+
+// split returns the share of requests each version gets and its Ready pods.
+func (t *traffic) split(pods []podView) (share [2]float64, ready [2]int) {
+	for _, p := range pods {
+		if p.ready {
+			ready[t.versionOf(p.hash)]++
+		}
+	}
+	if t.canaryWeight >= 0 {
+		c := float64(t.canaryWeight) / 100
+		return [2]float64{1 - c, c}, ready
+	}
+	total := ready[0] + ready[1]
+	if total == 0 {
+		return share, ready
+	}
+	c := float64(ready[canaryVersion]) / float64(total)
+	return [2]float64{1 - c, c}, ready
 }
 
 // scrape records one scrape at now.
-func (t *traffic) scrape(now time.Time, ready []hashCount) error {
-	stableShare, canaryShare := t.split(ready)
-	mean := t.rps * t.interval.Seconds()
-	codes := map[int]uint64{}
-	for _, v := range []struct {
-		share, errRate float64
-	}{{stableShare, t.stable}, {canaryShare, t.canary}} {
-		if v.share <= 0 {
+func (t *traffic) scrape(now time.Time, pods []podView) error {
+	from := t.last
+	if from.IsZero() {
+		from = now.Add(-t.interval)
+	}
+	t.last = now
+	mean := t.rate.requests(from, now)
+	share, ready := t.split(pods)
+	if t.istio != nil {
+		return t.istio.scrape(t, now, mean, share, ready, pods)
+	}
+	batches := t.batches[:0]
+	for v := range share {
+		m := mean * share[v]
+		if m <= 0 {
 			continue
 		}
-		n, errs := t.requests(mean*v.share, v.errRate)
-		codes[200] += n - errs
-		codes[503] += errs
+		if ready[v] == 0 {
+			// Weighted to a version without endpoints: the proxy answers
+			// 503 (no healthy upstream) at once.
+			batches = t.unavailable(m, batches)
+			continue
+		}
+		batches = t.draw(m, t.models[v], batches)
 	}
-	return t.cluster.Scrape(now, codes)
+	t.batches = batches
+	return t.envoy.ScrapeBatches(now, batches)
 }
 
-// requests draws how many requests arrived and how many failed.
-func (t *traffic) requests(mean, errRate float64) (uint64, uint64) {
+// draw appends the requests of one interval with mean expected requests
+// answered by b: with noise, a Poisson count split over status codes and
+// latency buckets by multinomial draws (chains of binomials) and a latency
+// sum drawn from its normal approximation; without, the expected values.
+func (t *traffic) draw(mean float64, b *behaviour, out []promfake.Batch) []promfake.Batch {
 	if mean <= 0 {
-		return 0, 0
+		return out
 	}
+	nb := len(b.bucket)
 	if !t.noise {
-		n := math.Round(mean)
-		return uint64(n), uint64(math.Round(n * errRate))
+		for _, c := range b.codes {
+			n := mean * c.share
+			bk := make([]float64, nb)
+			for i, p := range b.bucket {
+				bk[i] = n * p
+			}
+			out = append(out, promfake.Batch{Code: c.code, Count: n, Buckets: bk, LatencySum: n * b.mean})
+		}
+		return out
 	}
-	n := distuv.Poisson{Lambda: mean, Src: t.src}.Rand()
+	rem := distuv.Poisson{Lambda: mean, Src: t.src}.Rand()
+	restShare := 1.0
+	for i, c := range b.codes {
+		k := rem
+		if i < len(b.codes)-1 {
+			k = t.binomial(rem, c.share/restShare)
+		}
+		rem -= k
+		restShare -= c.share
+		if k <= 0 {
+			continue
+		}
+		bk := make([]float64, nb)
+		left := k
+		for j := range bk {
+			if left <= 0 {
+				break
+			}
+			x := left
+			if j < nb-1 {
+				x = t.binomial(left, b.cond[j])
+			}
+			bk[j] = x
+			left -= x
+		}
+		sum := k*b.mean + math.Sqrt(k)*b.sd*t.rng.NormFloat64()
+		out = append(out, promfake.Batch{Code: c.code, Count: k, Buckets: bk, LatencySum: max(0, sum)})
+	}
+	return out
+}
+
+// unavailable appends requests answered 503 by the proxy itself, in well
+// under a millisecond.
+func (t *traffic) unavailable(mean float64, out []promfake.Batch) []promfake.Batch {
+	n := mean
+	if t.noise {
+		n = distuv.Poisson{Lambda: mean, Src: t.src}.Rand()
+	}
 	if n <= 0 {
-		return 0, 0
+		return out
 	}
-	var errs float64
+	bk := make([]float64, len(promfake.LatencyBounds)+1)
+	bk[0] = n
+	return append(out, promfake.Batch{Code: 503, Count: n, Buckets: bk, LatencySum: 0.1 * n})
+}
+
+// binomial draws Binomial(n, p) from the run's source.
+func (t *traffic) binomial(n, p float64) float64 {
 	switch {
-	case errRate <= 0:
-	case errRate >= 1:
-		errs = n
-	default:
-		errs = distuv.Binomial{N: n, P: errRate, Src: t.src}.Rand()
+	case n <= 0 || p <= 0:
+		return 0
+	case p >= 1:
+		return n
 	}
-	return uint64(n), uint64(errs)
+	return distuv.Binomial{N: n, P: p, Src: t.src}.Rand()
 }

@@ -2,25 +2,74 @@ package sim
 
 // Traffic is the request load and how each version answers it.
 type Traffic struct {
-	Mesh           string         `json:"mesh,omitempty"`
-	Route          string         `json:"route,omitempty"`
-	RPS            *float64       `json:"rps,omitempty"`
-	ScrapeInterval *Duration      `json:"scrapeInterval,omitempty"`
-	Noise          string         `json:"noise,omitempty"`
-	Stable         Behaviour      `json:"stable,omitempty"`
-	Canary         Behaviour      `json:"canary,omitempty"`
-	Events         []TrafficEvent `json:"events,omitempty"`
+	// Mesh picks the exporters whose series are generated: envoy (Envoy
+	// Gateway's envoy_cluster_upstream_*) or istio (istio_requests_total and
+	// istio_request_duration_milliseconds_*).
+	Mesh string `json:"mesh,omitempty"`
+	// Route is the envoy_cluster_name prefix (httproute/<namespace>/<name>;
+	// the cluster is <route>/rule/0) or, for istio, the destination_service
+	// the clients call (name.namespace.svc.cluster.local).
+	Route string `json:"route,omitempty"`
+	// RPS is the request rate at the start (requests per second).
+	RPS *float64 `json:"rps,omitempty"`
+	// Daily modulates the rate over the day.
+	Daily          *DailyCurve `json:"daily,omitempty"`
+	ScrapeInterval *Duration   `json:"scrapeInterval,omitempty"`
+	// Noise is poisson (default: request counts drawn per scrape) or none
+	// (exact expected counts).
+	Noise  string         `json:"noise,omitempty"`
+	Stable Behaviour      `json:"stable,omitempty"`
+	Canary Behaviour      `json:"canary,omitempty"`
+	Events []TrafficEvent `json:"events,omitempty"`
+}
+
+// DailyCurve is a daily traffic cycle: the rate is multiplied by
+// 1 + amplitude*cos(2π (time of day - peak) / 24h), so it peaks at `peak`
+// (UTC, on the scenario's absolute clock) and bottoms out twelve hours later.
+type DailyCurve struct {
+	Amplitude float64 `json:"amplitude"`
+	Peak      string  `json:"peak,omitempty"` // "15:04", default "14:00"
 }
 
 // Behaviour is how one version of the service answers requests.
 type Behaviour struct {
+	// ErrorRate is the share of 5xx answers. With Codes it rescales them: the
+	// 5xx codes share errorRate, the others the rest, in their proportions.
 	ErrorRate *float64 `json:"errorRate,omitempty"`
+	// Codes is the share of each HTTP status code, e.g. {200: .98, 404: .01,
+	// 503: .01}; shares add up to 1. Default {200: 1}, with errorRate as 503.
+	Codes map[int]float64 `json:"codes,omitempty"`
+	// Latency of the answers, fitted to a log-normal distribution.
+	Latency *Latency `json:"latency,omitempty"`
+}
+
+// Latency is a response-time distribution given by two percentiles.
+type Latency struct {
+	P50 *Duration `json:"p50,omitempty"`
+	P99 *Duration `json:"p99,omitempty"`
 }
 
 // TrafficEvent changes the load or a version's behaviour at a virtual time.
 type TrafficEvent struct {
-	At     Duration   `json:"at"`
-	RPS    *float64   `json:"rps,omitempty"`
+	At  Duration `json:"at"`
+	RPS *float64 `json:"rps,omitempty"`
+	// Over turns the rps change into a linear ramp lasting this long.
+	Over   *Duration  `json:"over,omitempty"`
 	Stable *Behaviour `json:"stable,omitempty"`
 	Canary *Behaviour `json:"canary,omitempty"`
+	// Restart restarts processes, resetting their counters: stable or canary
+	// (the version's pods: Istio sidecars), or gateway (the Envoy Gateway
+	// proxy, or the Istio ingress gateway).
+	Restart string `json:"restart,omitempty"`
+}
+
+// SeriesSpec is an extra raw series in promtool's input_series notation.
+type SeriesSpec struct {
+	Series string `json:"series"`
+	Values string `json:"values"`
+	// Interval between values; default 1m, as promtool.
+	Interval *Duration `json:"interval,omitempty"`
+	// Start is the time of the first value, an offset from the update
+	// (default 0s).
+	Start *Duration `json:"start,omitempty"`
 }

@@ -2,12 +2,15 @@ package sim
 
 import (
 	"fmt"
+	"math"
+	"strings"
 	"time"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/promfake"
 )
 
-// validateTraffic checks spec.traffic and fills its defaults.
+// validateTraffic checks spec.traffic and spec.series and fills defaults.
 func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, format string, args ...any) error) error {
 	sc := &in.Scenario
 	tr := &sc.Spec.Traffic
@@ -15,12 +18,22 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 	case "", "envoy":
 		tr.Mesh = "envoy"
 	case "istio":
-		return bad("spec.traffic.mesh", "istio series are not generated yet; use envoy")
 	default:
-		return bad("spec.traffic.mesh", "unknown mesh %q (want envoy)", tr.Mesh)
+		return bad("spec.traffic.mesh", "unknown mesh %q (want envoy or istio)", tr.Mesh)
 	}
 	if tr.Route == "" {
-		tr.Route = fmt.Sprintf("httproute/%s/%s", sc.Spec.Namespace, ro.Name)
+		if tr.Mesh == "istio" {
+			svc := ro.Name
+			if c := ro.Spec.Strategy.Canary; c != nil && c.StableService != "" {
+				svc = c.StableService
+			}
+			tr.Route = fmt.Sprintf("%s.%s.svc.cluster.local", svc, ro.Namespace)
+		} else {
+			tr.Route = fmt.Sprintf("httproute/%s/%s", sc.Spec.Namespace, ro.Name)
+		}
+	}
+	if tr.Mesh == "istio" && len(strings.Split(tr.Route, ".")) < 2 {
+		return bad("spec.traffic.route", "istio routes are a destination_service such as name.namespace.svc.cluster.local, got %q", tr.Route)
 	}
 	switch tr.Noise {
 	case "":
@@ -29,34 +42,149 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 	default:
 		return bad("spec.traffic.noise", "unknown noise %q (want poisson or none)", tr.Noise)
 	}
-	if tr.RPS != nil && *tr.RPS < 0 {
-		return bad("spec.traffic.rps", "must be >= 0")
+	if tr.RPS != nil && !(*tr.RPS >= 0 && *tr.RPS < 1e9) {
+		return bad("spec.traffic.rps", "must be between 0 and 1e9, got %v", *tr.RPS)
+	}
+	if d := tr.Daily; d != nil {
+		if !(d.Amplitude >= 0 && d.Amplitude <= 1) {
+			return bad("spec.traffic.daily.amplitude", "must be between 0 and 1, got %v", d.Amplitude)
+		}
+		if _, err := parsePeak(d.Peak); err != nil {
+			return bad("spec.traffic.daily.peak", "%v", err)
+		}
 	}
 	if tr.ScrapeInterval != nil && tr.ScrapeInterval.Duration < time.Second {
 		return bad("spec.traffic.scrapeInterval", "must be at least 1s")
 	}
-	checkRate := func(path string, b *Behaviour) error {
-		if b != nil && b.ErrorRate != nil && (*b.ErrorRate < 0 || *b.ErrorRate > 1) {
-			return bad(path+".errorRate", "must be between 0 and 1, got %v", *b.ErrorRate)
-		}
-		return nil
-	}
-	if err := checkRate("spec.traffic.stable", &tr.Stable); err != nil {
+	if err := checkBehaviour("spec.traffic.stable", &tr.Stable, bad); err != nil {
 		return err
 	}
-	if err := checkRate("spec.traffic.canary", &tr.Canary); err != nil {
+	if err := checkBehaviour("spec.traffic.canary", &tr.Canary, bad); err != nil {
 		return err
+	}
+	warmup := defaultWarmup
+	if sc.Spec.Warmup != nil {
+		warmup = sc.Spec.Warmup.Duration
 	}
 	for i, ev := range tr.Events {
 		p := fmt.Sprintf("spec.traffic.events[%d]", i)
-		if err := checkRate(p+".stable", ev.Stable); err != nil {
+		if ev.At.Duration < -warmup {
+			return bad(p+".at", "%s is before the warmup starts (-%s)", ev.At.Duration, warmup)
+		}
+		if err := checkBehaviour(p+".stable", ev.Stable, bad); err != nil {
 			return err
 		}
-		if err := checkRate(p+".canary", ev.Canary); err != nil {
+		if err := checkBehaviour(p+".canary", ev.Canary, bad); err != nil {
 			return err
 		}
-		if ev.RPS != nil && *ev.RPS < 0 {
-			return bad(p+".rps", "must be >= 0")
+		if ev.RPS != nil && !(*ev.RPS >= 0 && *ev.RPS < 1e9) {
+			return bad(p+".rps", "must be between 0 and 1e9, got %v", *ev.RPS)
+		}
+		if ev.Over != nil {
+			if ev.RPS == nil {
+				return bad(p+".over", "ramps the rps: set rps too")
+			}
+			if ev.Over.Duration <= 0 {
+				return bad(p+".over", "must be positive")
+			}
+		}
+		switch ev.Restart {
+		case "", "stable", "canary", "gateway":
+		default:
+			return bad(p+".restart", "unknown %q (want stable, canary or gateway)", ev.Restart)
+		}
+	}
+	return in.validateSeries(bad)
+}
+
+func checkBehaviour(path string, b *Behaviour, bad func(fieldPath, format string, args ...any) error) error {
+	if b == nil {
+		return nil
+	}
+	if b.ErrorRate != nil && !(*b.ErrorRate >= 0 && *b.ErrorRate <= 1) {
+		return bad(path+".errorRate", "must be between 0 and 1, got %v", *b.ErrorRate)
+	}
+	if b.Codes != nil {
+		sum := 0.0
+		for _, code := range sortedCodes(b.Codes) {
+			share := b.Codes[code]
+			if code < 100 || code > 599 {
+				return bad(fmt.Sprintf("%s.codes[%d]", path, code), "not an HTTP status code (100 to 599)")
+			}
+			if !(share >= 0 && share <= 1) {
+				return bad(fmt.Sprintf("%s.codes[%d]", path, code), "share must be between 0 and 1, got %v", share)
+			}
+			sum += share
+		}
+		if math.Abs(sum-1) > 1e-6 {
+			return bad(path+".codes", "shares must add up to 1, got %v", sum)
+		}
+	}
+	if l := b.Latency; l != nil {
+		if l.P50 == nil || l.P99 == nil {
+			return bad(path+".latency", "give both p50 and p99")
+		}
+		if l.P50.Duration <= 0 {
+			return bad(path+".latency.p50", "must be positive")
+		}
+		if l.P99.Duration < l.P50.Duration {
+			return bad(path+".latency.p99", "must not be below p50 (%s)", l.P50.Duration)
+		}
+	}
+	return nil
+}
+
+// parsePeak reads a time of day ("14:00"); empty is 14:00.
+func parsePeak(s string) (time.Duration, error) {
+	if s == "" {
+		return 14 * time.Hour, nil
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, fmt.Errorf("want a time of day such as \"14:00\", got %q", s)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
+}
+
+// generatedMetrics are the metric names rollsim writes itself; spec.series
+// must not write them (the samples would collide).
+func generatedMetrics() map[string]bool {
+	out := map[string]bool{}
+	for _, n := range promfake.EnvoyMetricNames {
+		out[n] = true
+	}
+	for _, n := range promfake.IstioMetricNames {
+		out[n] = true
+	}
+	return out
+}
+
+// validateSeries checks spec.series: promtool notation, parsed by the
+// upstream parser.
+func (in *Input) validateSeries(bad func(fieldPath, format string, args ...any) error) error {
+	gen := generatedMetrics()
+	seen := map[string]int{}
+	for i, s := range in.Scenario.Spec.Series {
+		p := fmt.Sprintf("spec.series[%d]", i)
+		if s.Series == "" {
+			return bad(p+".series", "required: a series such as 'queue_depth{app=\"x\"}'")
+		}
+		if strings.TrimSpace(s.Values) == "" {
+			return bad(p+".values", "required: values in promtool notation such as '0+5x120'")
+		}
+		lset, _, err := promfake.ParseSeriesNotation(s.Series, s.Values)
+		if err != nil {
+			return bad(p, "%v", err)
+		}
+		if gen[lset.Get("__name__")] {
+			return bad(p+".series", "%s is generated from spec.traffic; give the series another name", lset.Get("__name__"))
+		}
+		if j, dup := seen[lset.String()]; dup {
+			return bad(p+".series", "%s is already given by spec.series[%d]", lset, j)
+		}
+		seen[lset.String()] = i
+		if s.Interval != nil && s.Interval.Duration <= 0 {
+			return bad(p+".interval", "must be positive")
 		}
 	}
 	return nil
