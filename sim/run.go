@@ -44,6 +44,9 @@ func sharedEngine() *promfake.Engine {
 type Options struct {
 	ControllerVersion string // "" keeps the scenario's
 	Seed              *int64 // nil keeps the scenario's
+	// Envtest runs the simulation against a real API server (StartEnvtest);
+	// nil: the in-memory one.
+	Envtest *Envtest
 }
 
 // maxReconcilesPerInstant guards against controllers that never settle.
@@ -111,7 +114,7 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 	if opts.Seed != nil {
 		set.seed = *opts.Seed
 	}
-	base, err := newMemoryClient()
+	base, err := newAPIClient(in, opts)
 	if err != nil {
 		return nil, err
 	}

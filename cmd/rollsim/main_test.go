@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/rollsim/rollsim/sim"
 )
 
 func TestMain(m *testing.M) {
@@ -28,7 +31,19 @@ func TestCLI(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SCENARIOS", scenarios)
+			// Scripts run in a temporary folder: point them at the envtest assets.
+			if d, err := sim.FindEnvtestAssets(); err == nil {
+				env.Setenv("KUBEBUILDER_ASSETS", d)
+			}
 			return nil
+		},
+		// [envtest]: the envtest backend is tested (always, unless ROLLSIM_ENVTEST=0
+		// outside CI; a script then fails when the assets are missing).
+		Condition: func(cond string) (bool, error) {
+			if cond == "envtest" {
+				return os.Getenv("ROLLSIM_ENVTEST") != "0" || os.Getenv("CI") != "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			// exit N cmd args...: run cmd and require exit code N.

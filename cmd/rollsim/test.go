@@ -20,9 +20,10 @@ import (
 )
 
 type testOptions struct {
-	paths []string
-	junit string
-	out   io.Writer
+	paths     []string
+	junit     string
+	apiserver string
+	out       io.Writer
 }
 
 func newTestCommand() *cobra.Command {
@@ -38,17 +39,24 @@ fails, 2 on invalid input.`,
   rollsim test scenarios/
 
   # With a JUnit report for CI
-  rollsim test scenarios/ --junit rollsim.xml`,
+  rollsim test scenarios/ --junit rollsim.xml
+
+  # Through a real API server (started once for all scenarios)
+  rollsim test --apiserver envtest scenarios/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.paths = args
 			if len(o.paths) == 0 {
 				o.paths = []string{"."}
 			}
 			o.out = cmd.OutOrStdout()
+			if err := checkAPIServer(o.apiserver); err != nil {
+				return err
+			}
 			return o.run(cmd.Context())
 		},
 	}
 	cmd.Flags().StringVar(&o.junit, "junit", "", "also write a JUnit XML report to this file")
+	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", apiserverFlagHelp)
 	return cmd
 }
 
@@ -101,6 +109,11 @@ func (o *testOptions) run(ctx context.Context) error {
 	for _, p := range o.paths {
 		named[p] = true
 	}
+	env, stop, err := startAPIServer(o.apiserver)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	var results []caseResult
 	passed, failed := 0, 0
 	for _, f := range files {
@@ -115,7 +128,7 @@ func (o *testOptions) run(ctx context.Context) error {
 			continue
 		}
 		began := time.Now()
-		res, err := sim.Run(ctx, in, sim.Options{})
+		res, err := sim.Run(ctx, in, sim.Options{Envtest: env})
 		if err != nil {
 			return inputOrFailure(err)
 		}

@@ -9,6 +9,8 @@ import (
 )
 
 // +kubebuilder:object:root=true
+// +kubebuilder:resource:path=analysistemplates,shortName=at
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp",description="Time since resource was created"
 
 // AnalysisTemplate is a namespaced, reusable set of metrics with arguments.
 type AnalysisTemplate struct {
@@ -28,6 +30,8 @@ type AnalysisTemplateList struct {
 }
 
 // +kubebuilder:object:root=true
+// +kubebuilder:resource:path=clusteranalysistemplates,shortName=cat,scope=Cluster
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp",description="Time since resource was created"
 
 // ClusterAnalysisTemplate is the cluster-scoped form of AnalysisTemplate.
 type ClusterAnalysisTemplate struct {
@@ -48,6 +52,11 @@ type ClusterAnalysisTemplateList struct {
 
 // AnalysisTemplateSpec is shared by both template kinds.
 type AnalysisTemplateSpec struct {
+	// Metrics are keyed by name in the CRD (listType=map): the Job spec of the
+	// job provider carries immutability rules (oldSelf) that the API server only
+	// accepts inside a list whose items it can match across updates.
+	// +listType=map
+	// +listMapKey=name
 	Metrics []Metric `json:"metrics,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	// Args declares the arguments; a nil Value must be supplied by the caller.
 	Args                 []Argument             `json:"args,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
@@ -102,19 +111,25 @@ type TTLStrategy struct {
 // accepted and kept verbatim (OpaqueProvider) without validating their
 // contents; Plugin is free-form per plugin name, as upstream.
 type MetricProvider struct {
-	Prometheus *PrometheusMetric          `json:"prometheus,omitempty"`
-	Kayenta    *OpaqueProvider            `json:"kayenta,omitempty"`
-	Web        *WebMetric                 `json:"web,omitempty"`
-	Datadog    *OpaqueProvider            `json:"datadog,omitempty"`
-	Wavefront  *OpaqueProvider            `json:"wavefront,omitempty"`
-	NewRelic   *OpaqueProvider            `json:"newRelic,omitempty"`
-	Job        *JobMetric                 `json:"job,omitempty"`
-	CloudWatch *OpaqueProvider            `json:"cloudWatch,omitempty"`
-	Graphite   *OpaqueProvider            `json:"graphite,omitempty"`
-	Influxdb   *OpaqueProvider            `json:"influxdb,omitempty"`
-	SkyWalking *OpaqueProvider            `json:"skywalking,omitempty"`
-	Plugin     map[string]json.RawMessage `json:"plugin,omitempty"`
+	Prometheus *PrometheusMetric `json:"prometheus,omitempty"`
+	Kayenta    *OpaqueProvider   `json:"kayenta,omitempty"`
+	Web        *WebMetric        `json:"web,omitempty"`
+	Datadog    *OpaqueProvider   `json:"datadog,omitempty"`
+	Wavefront  *OpaqueProvider   `json:"wavefront,omitempty"`
+	NewRelic   *OpaqueProvider   `json:"newRelic,omitempty"`
+	Job        *JobMetric        `json:"job,omitempty"`
+	CloudWatch *OpaqueProvider   `json:"cloudWatch,omitempty"`
+	Graphite   *OpaqueProvider   `json:"graphite,omitempty"`
+	Influxdb   *OpaqueProvider   `json:"influxdb,omitempty"`
+	SkyWalking *OpaqueProvider   `json:"skywalking,omitempty"`
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
+	Plugin map[string]json.RawMessage `json:"plugin,omitempty"`
 }
+
+// +kubebuilder:validation:Type=object
+// +kubebuilder:pruning:PreserveUnknownFields
 
 // OpaqueProvider holds the configuration of a metric provider that rollsim
 // does not model, exactly as written (compact JSON). Any JSON value is
@@ -199,10 +214,13 @@ type WebMetric struct {
 	URL     string            `json:"url"`
 	Headers []WebMetricHeader `json:"headers,omitempty" patchStrategy:"merge" patchMergeKey:"key"`
 	// Body and JSONBody are alternatives: a raw string or a JSON document.
-	Body           string          `json:"body,omitempty"`
-	TimeoutSeconds int64           `json:"timeoutSeconds,omitempty"`
-	JSONPath       string          `json:"jsonPath,omitempty"`
-	Insecure       bool            `json:"insecure,omitempty"`
+	Body           string `json:"body,omitempty"`
+	TimeoutSeconds int64  `json:"timeoutSeconds,omitempty"`
+	JSONPath       string `json:"jsonPath,omitempty"`
+	Insecure       bool   `json:"insecure,omitempty"`
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
 	JSONBody       json.RawMessage `json:"jsonBody,omitempty"`
 	Authentication Authentication  `json:"authentication,omitempty"`
 }
@@ -230,6 +248,9 @@ type JobMetric struct {
 }
 
 // +kubebuilder:object:root=true
+// +kubebuilder:resource:path=analysisruns,shortName=ar
+// +kubebuilder:printcolumn:name="Status",type="string",JSONPath=".status.phase",description="AnalysisRun status"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp",description="Time since resource was created"
 
 // AnalysisRun is one execution of a set of metrics.
 type AnalysisRun struct {
@@ -250,6 +271,11 @@ type AnalysisRunList struct {
 
 // AnalysisRunSpec is the resolved set of metrics and arguments of a run.
 type AnalysisRunSpec struct {
+	// Metrics are keyed by name in the CRD (listType=map): the Job spec of the
+	// job provider carries immutability rules (oldSelf) that the API server only
+	// accepts inside a list whose items it can match across updates.
+	// +listType=map
+	// +listMapKey=name
 	Metrics []Metric   `json:"metrics" patchStrategy:"merge" patchMergeKey:"name"`
 	Args    []Argument `json:"args,omitempty" patchStrategy:"merge" patchMergeKey:"name"`
 	// Terminate asks the run to stop after in-flight measurements.

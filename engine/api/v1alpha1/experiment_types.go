@@ -12,6 +12,9 @@ const (
 )
 
 // +kubebuilder:object:root=true
+// +kubebuilder:resource:path=experiments,shortName=exp
+// +kubebuilder:printcolumn:name="Status",type="string",JSONPath=".status.phase",description="Experiment status"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp",description="Time since resource was created"
 
 // Experiment runs one or more short-lived ReplicaSets, optionally with analyses.
 type Experiment struct {

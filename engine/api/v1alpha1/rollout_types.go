@@ -9,6 +9,14 @@ import (
 )
 
 // +kubebuilder:object:root=true
+// +kubebuilder:resource:path=rollouts,shortName=ro
+// +kubebuilder:subresource:status
+// +kubebuilder:subresource:scale:specpath=.spec.replicas,statuspath=.status.HPAReplicas,selectorpath=.status.selector
+// +kubebuilder:printcolumn:name="Desired",type="integer",JSONPath=".spec.replicas",description="Number of desired pods"
+// +kubebuilder:printcolumn:name="Current",type="integer",JSONPath=".status.replicas",description="Total number of non-terminated pods targeted by this rollout"
+// +kubebuilder:printcolumn:name="Up-to-date",type="integer",JSONPath=".status.updatedReplicas",description="Total number of non-terminated pods targeted by this rollout that have the desired template spec"
+// +kubebuilder:printcolumn:name="Available",type="integer",JSONPath=".status.availableReplicas",description="Total number of available pods (ready for at least minReadySeconds) targeted by this rollout"
+// +kubebuilder:printcolumn:name="Age",type="date",JSONPath=".metadata.creationTimestamp",description="Time since resource was created"
 
 // Rollout is a Deployment replacement that moves pods to a new revision
 // through a canary or blue-green strategy.
@@ -37,15 +45,21 @@ type RolloutList struct {
 // and are left out here.
 type RolloutSpec struct {
 	// Replicas is the desired pod count; nil means 1.
-	Replicas *int32                 `json:"replicas,omitempty"`
-	Selector *metav1.LabelSelector  `json:"selector"`
+	Replicas *int32 `json:"replicas,omitempty"`
+	// Selector is immutable once set (upstream CRD rule).
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message=".spec.selector is immutable"
+	// +optional
+	Selector *metav1.LabelSelector `json:"selector"`
+	// Template may be empty when WorkloadRef is set.
+	// +optional
 	Template corev1.PodTemplateSpec `json:"template"`
 	// WorkloadRef points at a Deployment whose pod template is used instead of Template.
 	WorkloadRef     *ObjectRef `json:"workloadRef,omitempty"`
 	MinReadySeconds int32      `json:"minReadySeconds,omitempty"`
 	// RollbackWindow fast-tracks a rollback to one of the last N revisions.
 	RollbackWindow *RollbackWindowSpec `json:"rollbackWindow,omitempty"`
-	Strategy       RolloutStrategy     `json:"strategy"`
+	// +optional
+	Strategy RolloutStrategy `json:"strategy"`
 	// RevisionHistoryLimit is the number of old ReplicaSets kept; nil means 10.
 	RevisionHistoryLimit *int32 `json:"revisionHistoryLimit,omitempty"`
 	Paused               bool   `json:"paused,omitempty"`
@@ -190,6 +204,9 @@ type RolloutTrafficRouting struct {
 	Traefik       *TraefikTrafficRouting    `json:"traefik,omitempty"`
 	ManagedRoutes []MangedRoutes            `json:"managedRoutes,omitempty"`
 	Apisix        *ApisixTrafficRouting     `json:"apisix,omitempty"`
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
 	// Plugins maps a traffic router plugin name to its free-form configuration.
 	Plugins          map[string]json.RawMessage `json:"plugins,omitempty"`
 	MaxTrafficWeight *int32                     `json:"maxTrafficWeight,omitempty"`
@@ -383,7 +400,10 @@ type StringMatch struct {
 
 // PluginStep runs a step plugin with free-form configuration.
 type PluginStep struct {
-	Name   string          `json:"name"`
+	Name string `json:"name"`
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
 	Config json.RawMessage `json:"config,omitempty"`
 }
 
@@ -408,6 +428,7 @@ type RolloutAnalysisBackground struct {
 // AnalysisTemplateRef names an AnalysisTemplate, or a ClusterAnalysisTemplate
 // when ClusterScope is true.
 type AnalysisTemplateRef struct {
+	// +optional
 	TemplateName string `json:"templateName"`
 	ClusterScope *bool  `json:"clusterScope,omitempty"`
 }
@@ -615,6 +636,9 @@ type StepPluginStatus struct {
 	Backoff    DurationString      `json:"backoff,omitempty"`
 	Executions int32               `json:"executions,omitempty"`
 	Disabled   bool                `json:"disabled,omitempty"`
+	// +kubebuilder:validation:Schemaless
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
 	// Status is the plugin's own opaque state.
 	Status json.RawMessage `json:"status,omitempty"`
 }
@@ -650,8 +674,9 @@ type ALBStatus struct {
 
 // AwsResourceRef identifies an AWS resource.
 type AwsResourceRef struct {
-	Name     string `json:"name"`
-	ARN      string `json:"arn"`
+	Name string `json:"name"`
+	ARN  string `json:"arn"`
+	// +optional
 	FullName string `json:"fullName"`
 }
 
