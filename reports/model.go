@@ -19,20 +19,24 @@ import (
 
 // Report is the JSON report. Field names are part of rollsim's contract.
 type Report struct {
-	Scenario          string        `json:"scenario"`
-	File              string        `json:"file"`
-	ControllerVersion string        `json:"controllerVersion"`
-	Seed              int64         `json:"seed"`
-	Verdict           string        `json:"verdict"`
-	DecidedAt         string        `json:"decidedAt,omitempty"`
-	DecidedAtTime     string        `json:"decidedAtTime,omitempty"`
-	Message           string        `json:"message"`
-	Rollout           RolloutInfo   `json:"rollout"`
-	AnalysisRuns      []RunInfo     `json:"analysisRuns"`
-	Experiments       []any         `json:"experiments"`
-	Events            []EventInfo   `json:"events"`
-	Expectation       *Expectations `json:"expectation,omitempty"`
-	Timing            Timing        `json:"timing"`
+	Scenario          string           `json:"scenario"`
+	File              string           `json:"file"`
+	ControllerVersion string           `json:"controllerVersion"`
+	Seed              int64            `json:"seed"`
+	Verdict           string           `json:"verdict"`
+	DecidedAt         string           `json:"decidedAt,omitempty"`
+	DecidedAtTime     string           `json:"decidedAtTime,omitempty"`
+	Message           string           `json:"message"`
+	Rollout           RolloutInfo      `json:"rollout"`
+	AnalysisRuns      []RunInfo        `json:"analysisRuns"`
+	Experiments       []ExperimentInfo `json:"experiments"`
+	Events            []EventInfo      `json:"events"`
+	// Measurements explains every measurement of the run in order, with the
+	// counters and limits right after it; Weights is the canary's weight over time.
+	Measurements []MeasurementExplained `json:"measurements"`
+	Weights      []WeightInfo           `json:"weights"`
+	Expectation  *Expectations          `json:"expectation,omitempty"`
+	Timing       Timing                 `json:"timing"`
 }
 
 // RolloutInfo is what `kubectl argo rollouts get rollout` shows in its header.
@@ -138,7 +142,7 @@ func Build(res *sim.Result) *Report {
 		Verdict:           res.Verdict,
 		Message:           res.Message,
 		Rollout:           rolloutInfo(res),
-		Experiments:       []any{},
+		Experiments:       []ExperimentInfo{},
 		Timing:            Timing{VirtualSeconds: (res.Ended + 0).Seconds(), Queries: res.Queries},
 	}
 	if res.DecidedAt != nil {
@@ -155,6 +159,12 @@ func Build(res *sim.Result) *Report {
 			At: offset(e.At), Time: stamp(res.Start.Add(e.At)), Object: e.Object,
 			Type: e.Type, Reason: e.Reason, Message: e.Message,
 		})
+	}
+	r.Measurements, r.Weights = explain(res)
+	if exps := res.ExperimentList(); len(exps) > 0 {
+		for i := range exps {
+			r.Experiments = append(r.Experiments, experimentInfo(res, &exps[i]))
+		}
 	}
 	if res.Expect != nil {
 		fails := sim.Check(res)
@@ -367,4 +377,22 @@ func imageLine(img ImageInfo) string {
 		return img.Image
 	}
 	return fmt.Sprintf("%s (%s)", img.Image, strings.Join(img.Tags, ", "))
+}
+
+// ExperimentInfo is one Experiment.
+type ExperimentInfo struct {
+	Name      string `json:"name"`
+	Phase     string `json:"phase"`
+	Message   string `json:"message,omitempty"`
+	CreatedAt string `json:"createdAt"`
+	// AnalysisRuns names the runs the experiment owns.
+	AnalysisRuns []string `json:"analysisRuns,omitempty"`
+}
+
+func experimentInfo(res *sim.Result, x *v1alpha1.Experiment) ExperimentInfo {
+	info := ExperimentInfo{Name: x.Name, Phase: string(x.Status.Phase), Message: x.Status.Message, CreatedAt: stamp(x.CreationTimestamp.Time)}
+	for _, a := range x.Status.AnalysisRuns {
+		info.AnalysisRuns = append(info.AnalysisRuns, a.AnalysisRun)
+	}
+	return info
 }

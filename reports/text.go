@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/rollsim/rollsim/sim"
@@ -17,16 +18,55 @@ func JSON(w io.Writer, rep *Report) error {
 	return enc.Encode(rep)
 }
 
-// Text writes the human report: verdict first, then the timeline from the update
-// on, the final `get rollout` view and every AnalysisRun as `kubectl describe` shows it.
-func Text(w io.Writer, res *sim.Result) error {
+// Text writes the human report without colour: verdict first, then the
+// measurements explained, the timeline from the update on, the final
+// `get rollout` view and every AnalysisRun as `kubectl describe` shows it.
+func Text(w io.Writer, res *sim.Result) error { return TextColor(w, res, false) }
+
+// ANSI colours for a terminal.
+const (
+	ansiReset  = "\x1b[0m"
+	ansiBold   = "\x1b[1m"
+	ansiRed    = "\x1b[31m"
+	ansiGreen  = "\x1b[32m"
+	ansiYellow = "\x1b[33m"
+	ansiDim    = "\x1b[2m"
+)
+
+// painter colours text when enabled.
+type painter bool
+
+func (p painter) paint(code, s string) string {
+	if !p || s == "" {
+		return s
+	}
+	return code + s + ansiReset
+}
+
+// phase colours a verdict or phase: green for good, red for bad, yellow for
+// waiting or undecided.
+func (p painter) phase(s string) string {
+	switch s {
+	case sim.Promoted, "Successful", "Healthy":
+		return p.paint(ansiGreen, s)
+	case sim.Aborted, "Failed", "Error", "Degraded":
+		return p.paint(ansiRed, s)
+	case sim.Paused, sim.Incomplete, "Inconclusive", "Running", "Pending":
+		return p.paint(ansiYellow, s)
+	}
+	return s
+}
+
+// TextColor is Text with ANSI colours when color is set (a terminal).
+func TextColor(w io.Writer, res *sim.Result, color bool) error {
+	p := painter(color)
 	rep := Build(res)
-	fmt.Fprintf(w, "Scenario:  %s (%s)\n", rep.Scenario, rep.File)
-	fmt.Fprintf(w, "Verdict:   %s", rep.Verdict)
+	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, "Verdict:  "), p.paint(ansiBold, p.phase(rep.Verdict)))
 	if rep.DecidedAt != "" {
 		fmt.Fprintf(w, " at %s after the update (%s)", rep.DecidedAt, rep.DecidedAtTime)
 	}
 	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Scenario:  %s (%s)\n", rep.Scenario, rep.File)
 	if rep.Message != "" {
 		fmt.Fprintf(w, "Message:   %s\n", rep.Message)
 	}
@@ -34,12 +74,30 @@ func Text(w io.Writer, res *sim.Result) error {
 		rep.ControllerVersion, rep.Seed, res.Ended, rep.Timing.Queries)
 	if e := rep.Expectation; e != nil {
 		if e.Passed {
-			fmt.Fprintf(w, "Expect:    PASS\n")
+			fmt.Fprintf(w, "Expect:    %s\n", p.paint(ansiGreen, "PASS"))
 		} else {
-			fmt.Fprintf(w, "Expect:    FAIL\n")
+			fmt.Fprintf(w, "Expect:    %s\n", p.paint(ansiRed, "FAIL"))
 			for _, f := range e.Failures {
 				fmt.Fprintf(w, "  - %s\n", f)
 			}
+		}
+	}
+
+	if len(rep.Measurements) > 0 {
+		fmt.Fprintf(w, "\nMeasurements (value as the condition saw it; counts right after each)\n")
+		query := map[string]string{}
+		for _, m := range rep.Measurements {
+			key := m.Run + "\x00" + m.Metric
+			fmt.Fprintf(w, "  %s  %s  %s\n", m.At, m.Run, explainColored(p, m))
+			if m.Query != "" && query[key] != m.Query {
+				query[key] = m.Query
+				fmt.Fprintf(w, "        %s: %s\n", queryLabel(m.Provider), oneLine(m.Query))
+			}
+			weight := weightText(m.Weight)
+			if weight != "" {
+				weight += "; "
+			}
+			fmt.Fprintf(w, "        %s%s; metric %s, run %s\n", weight, m.Standing, p.phase(m.MetricPhase), p.phase(m.RunPhase))
 		}
 	}
 
@@ -93,3 +151,24 @@ func Summary(res *sim.Result) string {
 	}
 	return s
 }
+
+func explainColored(p painter, m MeasurementExplained) string {
+	line := explainLine(m)
+	if i := strings.LastIndex(line, "→ "+m.Phase); i >= 0 {
+		line = line[:i] + "→ " + p.phase(m.Phase) + line[i+len("→ ")+len(m.Phase):]
+	}
+	return line
+}
+
+func queryLabel(provider string) string {
+	switch provider {
+	case "prometheus":
+		return "query"
+	case "web":
+		return "url"
+	}
+	return provider
+}
+
+// oneLine folds a multi-line query onto one line.
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
