@@ -74,3 +74,52 @@ func BenchmarkAppend(b *testing.B) {
 		i++
 	}
 }
+
+// fullEnvoyStore is the seed's cluster with everything an EnvoyCluster
+// writes (counters by class and code, the rq_time histogram) for 1h of 15s
+// scrapes: what a scenario's store holds.
+func fullEnvoyStore(b *testing.B) *Store {
+	s := NewStore()
+	c := NewEnvoyCluster(s, "httproute/joel-test/backend-eg/rule/0", envoyTarget)
+	bk := make([]float64, len(LatencyBounds)+1)
+	bk[4], bk[5], bk[6] = 600, 300, 100
+	for d := time.Duration(0); d <= time.Hour; d += scrapeInterval {
+		if err := c.ScrapeBatches(t0.Add(d), []Batch{{Code: 200, Count: 850, Buckets: bk, LatencySum: 20000}, {Code: 503, Count: 150}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return s
+}
+
+// BenchmarkSeedQueryPaths runs the seed query over 1h of the full Envoy
+// series through rollsim's path (Engine.Instant, as the prometheus provider
+// does) and on a bare upstream engine with the same options, in one
+// benchmark, so that the ratio is measured under the same conditions.
+func BenchmarkSeedQueryPaths(b *testing.B) {
+	s := fullEnvoyStore(b)
+	at := t0.Add(time.Hour)
+	ctx := context.Background()
+	b.Run("rollsim", func(b *testing.B) {
+		e := NewEngine()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := e.Instant(ctx, s, seedQuery, at); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("bare-engine", func(b *testing.B) {
+		ng := promql.NewEngine(engineOpts())
+		b.ReportAllocs()
+		for b.Loop() {
+			qry, err := ng.NewInstantQuery(ctx, s, nil, seedQuery, at)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res := qry.Exec(ctx); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+			qry.Close()
+		}
+	})
+}
