@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -51,7 +50,7 @@ final 'kubectl argo rollouts get rollout' tree and every AnalysisRun as
 			return o.run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text or json")
+	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text, json, yaml (final objects), markdown or html")
 	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", apiserverFlagHelp)
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise and names (default: the scenario's spec.seed)")
 	cmd.Flags().StringVar(&o.controllerVersion, "controller-version", "", "Argo Rollouts behaviour to model: v1.10, v1.9 or v1.8 (default: the scenario's)")
@@ -65,12 +64,8 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) {
 }
 
 func (o *runOptions) validate() error {
-	switch o.output {
-	case "text", "json":
-	case "yaml", "markdown", "html":
-		return usageError("--output %s is not available yet; use text or json", o.output)
-	default:
-		return usageError("--output %q: want text or json", o.output)
+	if err := checkOutput(o.output); err != nil {
+		return err
 	}
 	return checkAPIServer(o.apiserver)
 }
@@ -110,17 +105,8 @@ func (o *runOptions) run(ctx context.Context) error {
 		if i > 0 && o.output == "text" {
 			fmt.Fprintln(o.out, "\n---")
 		}
-		switch o.output {
-		case "json":
-			rep := reports.Build(res)
-			rep.Timing.WallMs = float64(wall.Microseconds()) / 1000
-			if err := reports.JSON(o.out, rep); err != nil {
-				return err
-			}
-		default:
-			if err := reports.Text(o.out, res); err != nil {
-				return err
-			}
+		if err := writeReport(o.out, res, o.output, wall); err != nil {
+			return err
 		}
 	}
 	return nil

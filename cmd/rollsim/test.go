@@ -3,25 +3,27 @@ package main
 import (
 	"context"
 	"encoding/xml"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
 
 type testOptions struct {
 	paths     []string
 	junit     string
+	markdown  string
+	golden    string
+	update    bool
+	parallel  int
 	apiserver string
 	out       io.Writer
 }
@@ -33,17 +35,31 @@ func newTestCommand() *cobra.Command {
 		Short: "Run every scenario that has an expect block and check it",
 		Long: `Run every scenario with an 'expect' block (folders are walked for *.yaml; YAML files
 without a Scenario document, such as referenced manifests, are skipped) and print
-one line per scenario, then 'N passed, M failed'. Exit code 1 when an expectation
-fails, 2 on invalid input.`,
+one line per scenario, then 'N passed, M failed'. Scenarios run in parallel, one
+per CPU; the output is in file order all the same. Exit code 1 when an expectation
+fails, 2 on invalid input.
+
+With --golden FOLDER each scenario's text and JSON reports must also equal
+FOLDER/<file>.txt and FOLDER/<file>.json; --update rewrites them.`,
 		Example: `  # Every scenario under scenarios/
   rollsim test scenarios/
 
   # With a JUnit report for CI
   rollsim test scenarios/ --junit rollsim.xml
 
+  # A summary on the GitHub Actions run page
+  rollsim test scenarios/ --markdown "$GITHUB_STEP_SUMMARY"
+
+  # Pin every report, then check them on each change
+  rollsim test scenarios/ --golden testdata/golden --update
+  rollsim test scenarios/ --golden testdata/golden
+
   # Through a real API server (started once for all scenarios)
   rollsim test --apiserver envtest scenarios/`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.update && o.golden == "" {
+				return usageError("--update needs --golden FOLDER")
+			}
 			o.paths = args
 			if len(o.paths) == 0 {
 				o.paths = []string{"."}
@@ -56,6 +72,10 @@ fails, 2 on invalid input.`,
 		},
 	}
 	cmd.Flags().StringVar(&o.junit, "junit", "", "also write a JUnit XML report to this file")
+	cmd.Flags().StringVar(&o.markdown, "markdown", "", "also append a Markdown summary to this file (e.g. $GITHUB_STEP_SUMMARY)")
+	cmd.Flags().StringVar(&o.golden, "golden", "", "compare each scenario's text and JSON reports with FOLDER/<file>.txt|json")
+	cmd.Flags().BoolVar(&o.update, "update", false, "rewrite the golden reports under --golden instead of comparing")
+	cmd.Flags().IntVar(&o.parallel, "parallel", 0, "scenarios run at once (default: one per CPU)")
 	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", apiserverFlagHelp)
 	return cmd
 }
@@ -64,6 +84,7 @@ type caseResult struct {
 	file, name, summary string
 	failures            []string
 	seconds             float64
+	res                 *sim.Result
 }
 
 // collect lists the scenario files: named files as given, folders walked.
@@ -114,47 +135,23 @@ func (o *testOptions) run(ctx context.Context) error {
 		return err
 	}
 	defer stop()
-	var results []caseResult
-	passed, failed := 0, 0
-	for _, f := range files {
-		in, err := sim.Load(f)
-		if errors.Is(err, sim.ErrNoScenario) && !named[f] {
-			continue
-		}
-		if err != nil {
-			return inputOrFailure(err)
-		}
-		if in.Scenario.Spec.Expect == nil {
-			continue
-		}
-		began := time.Now()
-		res, err := sim.Run(ctx, in, sim.Options{Envtest: env})
-		if err != nil {
-			return inputOrFailure(err)
-		}
-		c := caseResult{file: f, name: res.Scenario, summary: reports.Summary(res), failures: sim.Check(res), seconds: time.Since(began).Seconds()}
-		results = append(results, c)
-		if len(c.failures) == 0 {
-			passed++
-			fmt.Fprintf(o.out, "PASS  %s  %s  (%s)\n", c.name, c.summary, f)
-		} else {
-			failed++
-			fmt.Fprintf(o.out, "FAIL  %s  %s  (%s)\n      %s\n", c.name, c.summary, f, c.failures[0])
-			for _, more := range c.failures[1:] {
-				fmt.Fprintf(o.out, "      %s\n", more)
-			}
-		}
+	workers := runtime.GOMAXPROCS(0)
+	if o.apiserver != "" && o.apiserver != "memory" {
+		workers = 1 // one API server for all scenarios
 	}
-	fmt.Fprintf(o.out, "%d passed, %d failed\n", passed, failed)
-	if o.junit != "" {
-		if err := writeJUnit(o.junit, results); err != nil {
-			return err
-		}
+	if o.parallel > 0 {
+		workers = o.parallel
 	}
-	if failed > 0 {
-		return &exitError{code: 1, err: errors.New("")}
+	results, err := o.runCases(ctx, files, named, workers, func(ctx context.Context, in *sim.Input) (*sim.Result, error) {
+		return sim.Run(ctx, in, sim.Options{Envtest: env})
+	})
+	if err != nil {
+		return err
 	}
-	return nil
+	if err := o.checkGolden(results); err != nil {
+		return err
+	}
+	return o.report(results)
 }
 
 type junitSuite struct {
