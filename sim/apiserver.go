@@ -63,7 +63,11 @@ func newMemoryClient() (client.Client, error) {
 		WithRESTMapper(backendMapper).
 		WithObjectTracker(tracker).
 		Build()
-	return &statusSubresource{Client: newInformerCache(c, backendScheme, backendMapper)}, nil
+	// The cache writes through to the tracker and applies the status-subresource
+	// rules itself, for every kind.
+	cache := newInformerCache(c, backendScheme, backendMapper)
+	cache.tracker = tracker
+	return cache, nil
 }
 
 // statusSubresource gives the in-memory backend the status subresource semantics of

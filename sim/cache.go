@@ -5,16 +5,21 @@ import (
 	"fmt"
 	"reflect"
 	"sort"
+	"strconv"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	clienttesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
 // informerCache plays the informers' part: controllers read from a local, typed copy
@@ -27,6 +32,11 @@ type informerCache struct {
 	scheme  *runtime.Scheme
 	mapper  meta.RESTMapper
 	objects map[objectKey]client.Object
+	// tracker, when set, is the object store under the in-memory fake client:
+	// updates are written to it directly, typed, with the API server's
+	// resourceVersion and status-subresource rules applied here. Going through the
+	// fake client costs several JSON round trips per write and dominated long runs.
+	tracker clienttesting.ObjectTracker
 }
 
 type objectKey struct {
@@ -136,10 +146,72 @@ func (c *informerCache) Create(ctx context.Context, obj client.Object, opts ...c
 }
 
 func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	if c.tracker != nil {
+		return c.writeThrough(obj, false)
+	}
 	if err := c.Client.Update(ctx, obj, opts...); err != nil {
 		return err
 	}
 	return c.store(obj)
+}
+
+// statusKinds have a status subresource: Update keeps .status, Status().Update
+// changes only .status. (AnalysisRun has none: its controller writes whole objects.)
+func statusKinds(obj client.Object) bool {
+	switch obj.(type) {
+	case *v1alpha1.Rollout, *v1alpha1.Experiment, *appsv1.ReplicaSet, *corev1.Pod, *appsv1.Deployment, *batchv1.Job:
+		return true
+	}
+	return false
+}
+
+// writeThrough is an update on the in-memory store: optimistic concurrency on the
+// resourceVersion, the status-subresource rule, a new resourceVersion, typed copies.
+func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
+	k, err := c.key(obj)
+	if err != nil {
+		return err
+	}
+	prev, ok := c.objects[k]
+	if !ok {
+		return c.notFound(k)
+	}
+	if rv := obj.GetResourceVersion(); rv != "" && rv != prev.GetResourceVersion() {
+		return apierrors.NewConflict(schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}, k.name,
+			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
+	}
+	var next client.Object
+	switch {
+	case statusOnly:
+		next = prev.DeepCopyObject().(client.Object)
+		reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
+	default:
+		next = obj.DeepCopyObject().(client.Object)
+		if statusKinds(obj) {
+			reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(prev.DeepCopyObject()).Elem().FieldByName("Status"))
+		}
+	}
+	n, _ := strconv.ParseUint(prev.GetResourceVersion(), 10, 64)
+	rv := strconv.FormatUint(n+1, 10)
+	next.SetResourceVersion(rv)
+	m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version)
+	if err != nil {
+		return err
+	}
+	// The tracker keeps its own copy.
+	if err := c.tracker.Update(m.Resource, next, k.namespace); err != nil {
+		return err
+	}
+	c.objects[k] = next
+	// The caller's object ends as the server returned it: its own content, the new
+	// resourceVersion, and for a plain update of a kind with a status subresource,
+	// the status the server kept.
+	obj.SetResourceVersion(rv)
+	if !statusOnly && statusKinds(obj) {
+		copyInto(obj, next)
+		obj.GetObjectKind().SetGroupVersionKind(k.gvk)
+	}
+	return nil
 }
 
 func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
@@ -173,6 +245,9 @@ type cacheStatusWriter struct {
 
 // Update stores the cached object with the new status: only .status changed.
 func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	if w.c.tracker != nil {
+		return w.c.writeThrough(obj, true)
+	}
 	if err := w.SubResourceWriter.Update(ctx, obj, opts...); err != nil {
 		return err
 	}

@@ -66,6 +66,7 @@ type runner struct {
 
 	queue  []key
 	queued map[key]bool
+	timers map[key]time.Time
 
 	roKey      types.NamespacedName
 	updated    bool
@@ -124,6 +125,7 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 		set:      set,
 		clock:    clock,
 		queued:   map[key]bool{},
+		timers:   map[key]time.Time{},
 		measured: map[string]int32{},
 		end:      set.start.Add(set.until),
 	}
@@ -399,9 +401,25 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 		return err
 	}
 	if after > 0 {
-		r.clock.At(r.clock.Now().Add(after), workEvent, func() { r.enqueue(k) })
+		r.requeueAfter(k, after)
 	}
 	return nil
+}
+
+// requeueAfter wakes a controller for key k later, like a workqueue's AddAfter: a
+// wake-up already due earlier (or at the same time) makes a new one unnecessary.
+func (r *runner) requeueAfter(k key, after time.Duration) {
+	at := r.clock.Now().Add(after)
+	if pending, ok := r.timers[k]; ok && pending.After(r.clock.Now()) && !pending.After(at) {
+		return
+	}
+	r.timers[k] = at
+	r.clock.At(at, workEvent, func() {
+		if t, ok := r.timers[k]; ok && t.Equal(at) {
+			delete(r.timers, k)
+		}
+		r.enqueue(k)
+	})
 }
 
 // observeRollout watches the rollout under test: what the traffic router would be
