@@ -36,7 +36,7 @@ rollout would have been promoted or aborted, when, and why.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newRunCommand(), newTestCommand(), newQueryCommand(), newServeCommand(), newTuneCommand(), newVersionCommand())
+	root.AddCommand(newRunCommand(), newTestCommand(), newQueryCommand(), newServeCommand(), newTuneCommand(), newLintCommand(), newVersionCommand())
 	return root
 }
 
