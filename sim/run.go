@@ -434,6 +434,7 @@ func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 		if r.updateHash != "" && ro.Status.BlueGreen.ActiveSelector == r.updateHash {
 			r.traffic.canaryWeight = 100
 		}
+		r.traffic.previewHash = ro.Status.BlueGreen.PreviewSelector
 	}
 	if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil {
 		r.traffic.canaryWeight = 0

@@ -45,6 +45,12 @@ type traffic struct {
 	envoy *promfake.EnvoyCluster
 	istio *istioSeries
 
+	// Blue-green preview traffic: requests to the preview service, answered by the
+	// pods of previewHash (the preview selector), counted on their own route.
+	preview     *promfake.EnvoyCluster
+	previewRPS  float64
+	previewHash string
+
 	pods    []podView        // scratch
 	batches []promfake.Batch // scratch
 }
@@ -76,6 +82,14 @@ func newTraffic(in *Input, set settings, store *promfake.Store) *traffic {
 		t.istio = newIstioSeries(in, store)
 	default:
 		t.envoy = promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels())
+		if p := tr.Preview; p != nil && p.RPS != nil && *p.RPS > 0 {
+			route := p.Route
+			if route == "" {
+				route = tr.Route + "-preview"
+			}
+			t.preview = promfake.NewEnvoyCluster(store, route+"/rule/0", labels.EmptyLabels())
+			t.previewRPS = *p.RPS
+		}
 	}
 	return t
 }
@@ -251,7 +265,31 @@ func (t *traffic) scrape(now time.Time, pods []podView) error {
 		batches = t.draw(m, t.models[v], batches)
 	}
 	t.batches = batches
-	return t.envoy.ScrapeBatches(now, batches)
+	if err := t.envoy.ScrapeBatches(now, batches); err != nil {
+		return err
+	}
+	return t.scrapePreview(now, now.Sub(from), pods)
+}
+
+// scrapePreview records the preview service's requests, if it has any traffic.
+func (t *traffic) scrapePreview(now time.Time, d time.Duration, pods []podView) error {
+	if t.preview == nil || t.previewHash == "" {
+		return nil
+	}
+	ready := 0
+	for _, p := range pods {
+		if p.ready && p.hash == t.previewHash {
+			ready++
+		}
+	}
+	mean := t.previewRPS * d.Seconds()
+	var batches []promfake.Batch
+	if ready == 0 {
+		batches = t.unavailable(mean, nil)
+	} else {
+		batches = t.draw(mean, t.models[t.versionOf(t.previewHash)], nil)
+	}
+	return t.preview.ScrapeBatches(now, batches)
 }
 
 // draw appends the requests of one interval with mean expected requests

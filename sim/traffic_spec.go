@@ -21,6 +21,18 @@ type Traffic struct {
 	Stable Behaviour      `json:"stable,omitempty"`
 	Canary Behaviour      `json:"canary,omitempty"`
 	Events []TrafficEvent `json:"events,omitempty"`
+	// Preview is the traffic a blue-green rollout's preview service gets (testers,
+	// smoke tests): by default none at all, which leaves a pre-promotion analysis
+	// of request metrics with nothing to measure.
+	Preview *PreviewTraffic `json:"preview,omitempty"`
+}
+
+// PreviewTraffic is requests sent to the preview service, answered by the
+// ReplicaSet it selects, counted under their own route.
+type PreviewTraffic struct {
+	// Route is the preview's envoy_cluster_name prefix (default: route + "-preview").
+	Route string   `json:"route,omitempty"`
+	RPS   *float64 `json:"rps,omitempty"`
 }
 
 // DailyCurve is a daily traffic cycle: the rate is multiplied by

@@ -94,6 +94,17 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 			return bad(p+".restart", "unknown %q (want stable, canary or gateway)", ev.Restart)
 		}
 	}
+	if p := tr.Preview; p != nil {
+		if p.RPS != nil && *p.RPS < 0 {
+			return bad("spec.traffic.preview.rps", "must be >= 0")
+		}
+		if tr.Mesh == "istio" && p.RPS != nil && *p.RPS > 0 {
+			return bad("spec.traffic.preview", "preview traffic is generated for the envoy mesh only")
+		}
+		if ro.Spec.Strategy.BlueGreen == nil || ro.Spec.Strategy.BlueGreen.PreviewService == "" {
+			return bad("spec.traffic.preview", "Rollout %s has no blue-green previewService", ro.Name)
+		}
+	}
 	return in.validateSeries(bad)
 }
 
