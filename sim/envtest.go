@@ -47,8 +47,9 @@ type Envtest struct {
 	// StartTime is the wall time the control plane and the CRDs took to come up.
 	StartTime time.Duration
 
-	mu    sync.Mutex
-	taken map[string]bool // namespaces and cluster-scoped names handed out
+	mu       sync.Mutex
+	taken    map[string]bool           // namespaces and cluster-scoped names handed out
+	sessions map[*Input]*serverSession // the latest run of each input
 }
 
 // envtestAssets are the binaries envtest starts.
@@ -145,7 +146,7 @@ func StartEnvtest(opts EnvtestOptions) (*Envtest, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("starting the envtest API server: %w", err)
 	}
-	e := &Envtest{env: env, StartTime: time.Since(began), taken: map[string]bool{}}
+	e := &Envtest{env: env, StartTime: time.Since(began), taken: map[string]bool{}, sessions: map[*Input]*serverSession{}}
 	e.cfg = rest.CopyConfig(cfg)
 	// The simulation is the only client: no client-side throttling (the default
 	// 5 requests/s would dominate a run), and no warnings on stderr (typed
@@ -200,4 +201,17 @@ func (e *Envtest) createNamespace(ctx context.Context, name string) error {
 		return fmt.Errorf("creating namespace %s: %w", name, err)
 	}
 	return nil
+}
+
+// serverNamespace is the namespace on the server of namespace ns in the latest
+// run of in.
+func (e *Envtest) serverNamespace(in *Input, ns string) (string, bool) {
+	e.mu.Lock()
+	s := e.sessions[in]
+	e.mu.Unlock()
+	if s == nil {
+		return "", false
+	}
+	got, ok := s.serverNS[ns]
+	return got, ok
 }

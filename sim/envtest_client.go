@@ -42,7 +42,11 @@ func newAPIClient(in *Input, opts Options) (client.Client, error) {
 	if err := s.validateInput(context.Background(), in); err != nil {
 		return nil, err
 	}
-	return newInformerCache(s, backendScheme, backendMapper), nil
+	c := newInformerCache(s, backendScheme, backendMapper)
+	opts.Envtest.mu.Lock()
+	opts.Envtest.sessions[in] = s
+	opts.Envtest.mu.Unlock()
+	return c, nil
 }
 
 // serverSession is one run's client of a shared envtest server. It moves the

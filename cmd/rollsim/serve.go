@@ -26,6 +26,9 @@ type serveOptions struct {
 	seed     int64
 	seedSet  bool
 	out      io.Writer
+	// apiserver and kubeconfig: serve_envtest.go.
+	apiserver  string
+	kubeconfig string
 	// ready, when set, receives the listening address (tests).
 	ready func(addr string)
 }
@@ -62,6 +65,8 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:9090", "loopback address to listen on (port 0 picks a free one)")
 	cmd.Flags().DurationVar(&o.until, "until", 0, "generate series up to this offset from the update (default: the scenario's until)")
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise (default: the scenario's spec.seed)")
+	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", "memory: serve the series only; envtest: also run the scenario step by step on a real API server for kubectl (step with 'step 1m' on stdin or POST /rollsim/step?by=1m)")
+	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "with --apiserver envtest: write the server's kubeconfig here (default: a temporary file, printed)")
 	return cmd
 }
 
@@ -83,13 +88,19 @@ func (o *serveOptions) validate() error {
 	if o.untilSet && o.until <= 0 {
 		return usageError("--until must be positive")
 	}
-	return nil
+	if o.apiserver == "" {
+		o.apiserver = "memory"
+	}
+	return checkAPIServer(o.apiserver)
 }
 
 func (o *serveOptions) run(ctx context.Context) error {
 	in, err := sim.Load(o.file)
 	if err != nil {
 		return inputOrFailure(err)
+	}
+	if o.apiserver == "envtest" {
+		return (&serveEnvtest{o: o, in: os.Stdin, kubeconfig: o.kubeconfig}).run(ctx, in)
 	}
 	opts := sim.Options{}
 	if o.seedSet {
