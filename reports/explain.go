@@ -57,7 +57,7 @@ func explain(res *sim.Result) ([]MeasurementExplained, []WeightInfo) {
 	for _, m := range res.Record.Measurements {
 		x := MeasurementExplained{
 			At: offset(m.At), Time: stamp(res.Start.Add(m.At)), Run: m.Run, RunType: m.RunType, Metric: m.Metric,
-			Provider: m.Provider, Query: m.Query, Value: shownValue(m.Value), SuccessCondition: m.SuccessCondition,
+			Provider: m.Provider, Query: m.Query, Value: shownValue(m.Value, m.Message), SuccessCondition: m.SuccessCondition,
 			FailureCondition: m.FailureCondition, Held: m.Held, Phase: m.Phase, Message: m.Message, DryRun: m.DryRun,
 			MetricPhase: m.MetricPhase, RunPhase: m.RunPhase, Counts: m.Counts, Limits: m.Limits,
 			Standing: Standing(m.Counts, m.Limits),
@@ -82,13 +82,19 @@ func weightAt(ws []sim.WeightRecord, m sim.MeasurementRecord) *sim.WeightRecord 
 	return found
 }
 
-// shownValue is the value as the condition saw it; a measurement without one
-// (an error before the provider answered) shows as "(no value)".
-func shownValue(v string) string {
-	if v == "" {
-		return "(no value)"
+// shownValue is the value as the condition saw it. The controller records no
+// value for an Error measurement; when the error says the result was empty
+// (v1.10's "nil or empty", expr's index out of range on result[0] before),
+// the condition saw [], and that is what is shown. Other errors (the provider
+// failed) show "(no value)".
+func shownValue(v, message string) string {
+	if v != "" {
+		return v
 	}
-	return v
+	if strings.Contains(message, "metric result is nil or empty") || strings.Contains(message, "index out of range") {
+		return "[]"
+	}
+	return "(no value)"
 }
 
 // Standing says where a metric stands against its limits after a measurement:
@@ -97,9 +103,9 @@ func shownValue(v string) string {
 func Standing(c sim.Counts, l sim.Limits) string {
 	var parts []string
 	if l.Count >= 0 {
-		parts = append(parts, fmt.Sprintf("measurement %d of %d", c.Count, l.Count))
+		parts = append(parts, fmt.Sprintf("count %d of %d", c.Count, l.Count))
 	} else {
-		parts = append(parts, fmt.Sprintf("measurement %d (until the run ends)", c.Count))
+		parts = append(parts, fmt.Sprintf("count %d (until the run ends)", c.Count))
 	}
 	mark := func(n, limit int32) string {
 		if n > limit {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden reports under testdata/golden")
 
-// Each scenario's text and JSON reports are pinned in testdata/golden; review
+// Each scenario's reports in every format are pinned in testdata/golden; review
 // changes in the diff and regenerate with `go test ./reports -update`.
 func TestGoldenReports(t *testing.T) {
 	files, err := filepath.Glob("../scenarios/*.yaml")
@@ -33,17 +34,45 @@ func TestGoldenReports(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var text, js bytes.Buffer
-			if err := reports.Text(&text, res); err != nil {
-				t.Fatal(err)
+			golden := filepath.Join("..", "testdata", "golden", name)
+			for _, f := range formats {
+				got := render(t, f.render, res)
+				compare(t, golden+f.ext, got)
+				// Byte-identical across runs: a second run of the same
+				// scenario renders the same bytes.
+				if f.ext == ".json" {
+					again, err := sim.Run(context.Background(), in, sim.Options{})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !bytes.Equal(got, render(t, f.render, again)) {
+						t.Errorf("%s: a second run renders a different report", name)
+					}
+				}
 			}
-			if err := reports.JSON(&js, reports.Build(res)); err != nil {
-				t.Fatal(err)
-			}
-			compare(t, filepath.Join("..", "testdata", "golden", name+".txt"), text.Bytes())
-			compare(t, filepath.Join("..", "testdata", "golden", name+".json"), js.Bytes())
 		})
 	}
+}
+
+// formats are the report formats pinned per scenario.
+var formats = []struct {
+	ext    string
+	render func(io.Writer, *sim.Result) error
+}{
+	{".txt", reports.Text},
+	{".json", func(w io.Writer, res *sim.Result) error { return reports.JSON(w, reports.Build(res)) }},
+	{".md", reports.Markdown},
+	{".html", reports.HTML},
+	{".yaml", reports.YAML},
+}
+
+func render(t *testing.T, f func(io.Writer, *sim.Result) error, res *sim.Result) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := f(&b, res); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }
 
 func compare(t *testing.T, path string, got []byte) {
