@@ -156,10 +156,11 @@ func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...c
 }
 
 // statusKinds have a status subresource: Update keeps .status, Status().Update
-// changes only .status. (AnalysisRun has none: its controller writes whole objects.)
+// changes only .status. (AnalysisRun and Experiment have none, as upstream: their
+// controllers write whole objects.)
 func statusKinds(obj client.Object) bool {
 	switch obj.(type) {
-	case *v1alpha1.Rollout, *v1alpha1.Experiment, *appsv1.ReplicaSet, *corev1.Pod, *appsv1.Deployment, *batchv1.Job:
+	case *v1alpha1.Rollout, *appsv1.ReplicaSet, *corev1.Pod, *appsv1.Deployment, *batchv1.Job:
 		return true
 	}
 	return false

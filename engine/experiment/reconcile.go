@@ -88,7 +88,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	if !equality.Semantic.DeepEqual(ex.Status, s.st) {
 		prev := ex.Status.Phase
 		ex.Status = s.st
-		if err := r.Client.Status().Update(ctx, &ex); err != nil {
+		// The Experiment CRD has no status subresource (upstream v1.10 too): the
+		// controller writes the whole object, as upstream's status patch does.
+		if err := r.Client.Update(ctx, &ex); err != nil {
 			return 0, fmt.Errorf("updating Experiment %s status: %w", ex.Name, err)
 		}
 		if prev != s.st.Phase {
