@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/promfake"
@@ -67,6 +68,20 @@ func BenchmarkBackgroundRollouts(b *testing.B) {
 			}
 		})
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rollouts/s")
+	})
+	b.Run("parse", func(b *testing.B) {
+		// The parsing part of the floor: the seed's query string to an AST,
+		// which every Instant call does again.
+		p := parser.NewParser(parser.Options{})
+		b.ReportAllocs()
+		for b.Loop() {
+			for _, q := range queries {
+				if _, err := p.ParseExpr(q.query); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*len(queries))*1e6, "µs/parse")
 	})
 	b.Run("queries", func(b *testing.B) {
 		// The same query strings at the same virtual times, against a store
