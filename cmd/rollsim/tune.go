@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -268,6 +269,9 @@ func (o *tuneOptions) run(ctx context.Context) error {
 	plan, err := tune.NewPlan(o.input, o.spec)
 	if err != nil {
 		return tuneError(err)
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(tune.SweepGCPercent))
 	}
 	bar := newProgressBar(o.stderr, o.progress)
 	part, err := plan.Run(ctx, tune.RunOptions{Parallel: o.parallel, Shard: o.shardArg, Progress: bar.update})

@@ -53,6 +53,12 @@ func RunSeed(base int64, i int) int64 {
 	return int64((z ^ z>>31) &^ (1 << 63))
 }
 
+// SweepGCPercent is the garbage collector target the CLI sets for a sweep
+// (unless GOGC is set): a run allocates ~6 MB and keeps little of it, so a
+// higher target trades a few tens of MB of heap for ~20% less CPU per run
+// (measured on the seed's background case: 23-27 -> 18-22 cpu-ms under load).
+const SweepGCPercent = 400
+
 // RunOptions say how to run a plan.
 type RunOptions struct {
 	// Parallel is the number of runs at once; 0 means one per CPU.
