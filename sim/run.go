@@ -187,6 +187,19 @@ func (r *runner) setup(ctx context.Context) error {
 		if _, ok := obj.(*v1alpha1.AnalysisRun); ok {
 			continue // runs are created by the controller
 		}
+		if ex, ok := obj.(*v1alpha1.Experiment); ok {
+			// A standalone Experiment is applied with the update, at t=0.
+			ex.SetResourceVersion("")
+			ex.Status = v1alpha1.ExperimentStatus{}
+			r.clock.At(r.set.start, workEvent, func() {
+				if err := r.c.Create(ctx, ex); err != nil {
+					r.fail(fmt.Errorf("creating Experiment %s: %w", ex.Name, err))
+					return
+				}
+				r.note("Experiment/"+ex.Name, "Applied", "standalone Experiment created")
+			})
+			continue
+		}
 		obj.SetResourceVersion("")
 		if err := r.c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("creating %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)

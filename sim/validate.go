@@ -103,7 +103,20 @@ func (in *Input) complete() error {
 	}
 	for _, o := range in.Objects {
 		if ex, ok := o.(*v1alpha1.Experiment); ok {
-			return in.origins[o].errorf("Experiment "+ex.Name, "kind", "standalone Experiments are not simulated yet; use an experiment step in the Rollout")
+			if len(ex.Spec.Templates) == 0 {
+				return in.origins[o].errorf("Experiment "+ex.Name, "spec.templates", "at least one template is required")
+			}
+			for i, t := range ex.Spec.Templates {
+				if t.Selector == nil {
+					return in.origins[o].errorf("Experiment "+ex.Name, fmt.Sprintf("spec.templates[%d].selector", i), "Required value")
+				}
+			}
+			for i, a := range ex.Spec.Analyses {
+				ref := v1alpha1.AnalysisTemplateRef{TemplateName: a.TemplateName, ClusterScope: a.ClusterScope}
+				if _, found := in.template(ref, ex.Namespace); !found {
+					return in.origins[o].errorf("Experiment "+ex.Name, fmt.Sprintf("spec.analyses[%d].templateName", i), "AnalysisTemplate '%s' not found", a.TemplateName)
+				}
+			}
 		}
 	}
 	if err := in.validateAnalysisRefs(ro); err != nil {
@@ -443,6 +456,13 @@ func (in *Input) templatesUsedBy(ro *v1alpha1.Rollout) []namedSpec {
 		for _, a := range []*v1alpha1.RolloutAnalysis{bg.PrePromotionAnalysis, bg.PostPromotionAnalysis} {
 			if a != nil {
 				walk(a.Templates, 0)
+			}
+		}
+	}
+	for _, o := range in.Objects {
+		if ex, ok := o.(*v1alpha1.Experiment); ok {
+			for _, a := range ex.Spec.Analyses {
+				walk([]v1alpha1.AnalysisTemplateRef{{TemplateName: a.TemplateName, ClusterScope: a.ClusterScope}}, 0)
 			}
 		}
 	}
