@@ -419,6 +419,30 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 	return nil
 }
 
+// noteRoutes records what the traffic router is told by setHeaderRoute and
+// setMirrorRoute steps (they complete at once; rollsim's traffic does not route by
+// header, so they change no series).
+func (r *runner) noteRoutes(ro *v1alpha1.Rollout) {
+	c := ro.Spec.Strategy.Canary
+	if c == nil || ro.Status.CurrentStepIndex == nil || r.roStatus.CurrentStepIndex == nil {
+		return
+	}
+	from, to := int(*r.roStatus.CurrentStepIndex), int(*ro.Status.CurrentStepIndex)
+	for i := from; i < to && i < len(c.Steps); i++ {
+		st := c.Steps[i]
+		switch {
+		case st.SetHeaderRoute != nil:
+			r.note("Rollout/"+ro.Name, "HeaderRouteSet", fmt.Sprintf("traffic router: header route %q to the canary (%d match rules)", st.SetHeaderRoute.Name, len(st.SetHeaderRoute.Match)))
+		case st.SetMirrorRoute != nil:
+			pct := int32(100)
+			if st.SetMirrorRoute.Percentage != nil {
+				pct = *st.SetMirrorRoute.Percentage
+			}
+			r.note("Rollout/"+ro.Name, "MirrorRouteSet", fmt.Sprintf("traffic router: mirror route %q, %d%% of matching requests copied to the canary", st.SetMirrorRoute.Name, pct))
+		}
+	}
+}
+
 // requeueAfter wakes a controller for key k later, like a workqueue's AddAfter: a
 // wake-up already due earlier (or at the same time) makes a new one unnecessary.
 func (r *runner) requeueAfter(k key, after time.Duration) {
@@ -438,6 +462,7 @@ func (r *runner) requeueAfter(k key, after time.Duration) {
 // observeRollout watches the rollout under test: what the traffic router would be
 // told, and the state the verdict is decided from.
 func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
+	r.noteRoutes(ro)
 	r.roStatus = *ro.Status.DeepCopy()
 	r.recordWeight(ro)
 	if ro.Spec.Strategy.BlueGreen != nil {
