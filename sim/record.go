@@ -178,6 +178,12 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 		}
 		rec.Provider = ProviderName(&spec.Provider)
 		rec.SuccessCondition, rec.FailureCondition = spec.SuccessCondition, spec.FailureCondition
+		// Conditions and limits as the controller evaluated them: with plain
+		// (non-secret) args substituted, e.g. a {{args.threshold}}.
+		if resolved, err := analysis.ResolveMetric(*spec, plainArgs(run.Spec.Args)); err == nil {
+			rec.SuccessCondition, rec.FailureCondition = resolved.SuccessCondition, resolved.FailureCondition
+			spec = &resolved
+		}
 		rec.Limits = MetricLimits(spec)
 		rec.Query = resolvedQuery(spec, run.Spec.Args, mr.Metadata)
 		// Dry-run metrics are judged but never fail the run.
@@ -300,4 +306,19 @@ func ownedBy(rs *appsv1.ReplicaSet, ro *v1alpha1.Rollout) bool {
 		}
 	}
 	return false
+}
+
+// plainArgs are the args with literal values; secret-backed ones get a placeholder
+// so that substitution succeeds without revealing them.
+func plainArgs(args []v1alpha1.Argument) []v1alpha1.Argument {
+	out := make([]v1alpha1.Argument, 0, len(args))
+	for _, a := range args {
+		a := *a.DeepCopy()
+		if a.Value == nil {
+			v := "*****"
+			a.Value, a.ValueFrom = &v, nil
+		}
+		out = append(out, a)
+	}
+	return out
 }
