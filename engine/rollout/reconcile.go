@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -39,6 +40,35 @@ type Reconciler struct {
 	Clock    clock.PassiveClock
 	Recorder engine.Recorder
 	Version  engine.Version
+
+	// hashes memoizes the pod-template hash per rollout generation: it is a JSON
+	// encoding of the whole template, needed on every reconcile.
+	mu     sync.Mutex
+	hashes map[hashKey]string
+}
+
+type hashKey struct {
+	uid        types.UID
+	generation int64
+	collisions int32
+}
+
+func (r *Reconciler) templateHash(ro *v1alpha1.Rollout) string {
+	k := hashKey{uid: ro.UID, generation: ro.Generation}
+	if ro.Status.CollisionCount != nil {
+		k.collisions = *ro.Status.CollisionCount + 1
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if h, ok := r.hashes[k]; ok && ro.UID != "" {
+		return h
+	}
+	h := PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount)
+	if r.hashes == nil || len(r.hashes) > 1024 {
+		r.hashes = map[hashKey]string{}
+	}
+	r.hashes[k] = h
+	return h
 }
 
 // state is what one reconcile works with (upstream rolloutContext).
@@ -126,7 +156,7 @@ func (s *state) load(ctx context.Context) error {
 		}
 	}
 	sort.Slice(s.allRSs, func(i, j int) bool { return s.allRSs[i].Name < s.allRSs[j].Name })
-	hash := PodTemplateHash(&s.ro.Spec.Template, s.ro.Status.CollisionCount)
+	hash := s.r.templateHash(s.ro)
 	for _, rs := range s.allRSs {
 		switch rs.Labels[PodTemplateHashLabel] {
 		case hash:
@@ -196,7 +226,7 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 			maxRev = max(maxRev, revisionOf(rs))
 		}
 		rev := strconv.FormatInt(maxRev+1, 10)
-		hash := PodTemplateHash(&s.ro.Spec.Template, s.ro.Status.CollisionCount)
+		hash := s.r.templateHash(s.ro)
 		tpl := *s.ro.Spec.Template.DeepCopy()
 		tpl.Labels = withLabel(tpl.Labels, PodTemplateHashLabel, hash)
 		sel := s.ro.Spec.Selector.DeepCopy()
