@@ -219,7 +219,7 @@ func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 			}
 			s.preRun = run
 		} else if s.preRun != nil && !skip {
-			s.blueGreenOutcome(s.preRun, "Blue/green pre-promotion analysis phase error/failed")
+			s.outcome(s.preRun, "Blue/green pre-promotion analysis phase error/failed")
 		}
 	}
 	if bg.PostPromotionAnalysis != nil && len(bg.PostPromotionAnalysis.Templates) > 0 {
@@ -231,7 +231,7 @@ func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 			}
 			s.postRun = run
 		} else if s.postRun != nil && !skip {
-			s.blueGreenOutcome(s.postRun, "Blue/green post-promotion analysis phase error/failed")
+			s.outcome(s.postRun, "Blue/green post-promotion analysis phase error/failed")
 		}
 	}
 	prevPre, prevPost := s.ro.Status.BlueGreen.PrePromotionAnalysisRunStatus, s.ro.Status.BlueGreen.PostPromotionAnalysisRunStatus
@@ -240,20 +240,4 @@ func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 	s.statusChangeEvent(prevPre, s.preRun, TypePrePromotion)
 	s.statusChangeEvent(prevPost, s.postRun, TypePostPromotion)
 	return nil
-}
-
-func (s *state) blueGreenOutcome(run *v1alpha1.AnalysisRun, prefix string) {
-	switch run.Status.Phase {
-	case v1alpha1.AnalysisPhaseInconclusive:
-		s.pause.add = append(s.pause.add, v1alpha1.PauseReasonInconclusiveAnalysis)
-	case v1alpha1.AnalysisPhaseError, v1alpha1.AnalysisPhaseFailed:
-		msg := run.Status.Message
-		if s.r.Version.PrefixesAbortMessages() {
-			msg = prefix
-			if run.Status.Message != "" {
-				msg += ": " + run.Status.Message
-			}
-		}
-		s.pause.abort(msg)
-	}
 }
