@@ -178,24 +178,10 @@ func offset(d time.Duration) string { return d.String() }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// RunType is the run's rollout-type label, or "Experiment" for runs an
-// Experiment owns.
-func RunType(run *v1alpha1.AnalysisRun) string {
-	if t := run.Labels["rollout-type"]; t != "" {
-		return t
-	}
-	for _, ref := range run.OwnerReferences {
-		if ref.Kind == "Experiment" {
-			return "Experiment"
-		}
-	}
-	return ""
-}
-
 func runInfo(res *sim.Result, run *v1alpha1.AnalysisRun) RunInfo {
 	ri := RunInfo{
 		Name:          run.Name,
-		Type:          RunType(run),
+		Type:          sim.RunType(run),
 		Phase:         string(run.Status.Phase),
 		Message:       run.Status.Message,
 		CreatedAt:     stamp(run.CreationTimestamp.Time),

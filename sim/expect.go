@@ -3,7 +3,6 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"strings"
 	"time"
 
@@ -190,19 +189,12 @@ func Check(res *Result) []string {
 	return fails
 }
 
-// ExperimentList returns the run's Experiments: the Result field Experiments once
-// the run loop provides it, none before. (Read by name so that this file does
-// not depend on when that field lands.)
-func (res *Result) ExperimentList() []v1alpha1.Experiment {
-	v := reflect.ValueOf(res).Elem().FieldByName("Experiments")
-	if !v.IsValid() {
-		return nil
-	}
-	exps, _ := v.Interface().([]v1alpha1.Experiment)
-	return exps
-}
+// ExperimentList returns the run's Experiments.
+func (res *Result) ExperimentList() []v1alpha1.Experiment { return res.Experiments }
 
-func runType(run *v1alpha1.AnalysisRun) string {
+// RunType is the run's rollout-type label, or "Experiment" for runs an
+// Experiment owns.
+func RunType(run *v1alpha1.AnalysisRun) string {
 	if t := run.Labels["rollout-type"]; t != "" {
 		return t
 	}
@@ -221,7 +213,7 @@ func matchRuns(runs []v1alpha1.AnalysisRun, want RunExpectation) string {
 	for i := range runs {
 		r := &runs[i]
 		if (want.Name != "" && want.Name != r.Name) ||
-			(want.Type != "" && want.Type != runType(r)) ||
+			(want.Type != "" && want.Type != RunType(r)) ||
 			(want.Phase != "" && want.Phase != string(r.Status.Phase)) ||
 			(want.Message != "" && want.Message != r.Status.Message) ||
 			(want.MessageContains != "" && !strings.Contains(r.Status.Message, want.MessageContains)) {
@@ -301,7 +293,7 @@ func describeRuns(runs []v1alpha1.AnalysisRun) string {
 	}
 	var parts []string
 	for i := range runs {
-		parts = append(parts, fmt.Sprintf("%s %s %s", runs[i].Name, runType(&runs[i]), runs[i].Status.Phase))
+		parts = append(parts, fmt.Sprintf("%s %s %s", runs[i].Name, RunType(&runs[i]), runs[i].Status.Phase))
 	}
 	return strings.Join(parts, "; ")
 }

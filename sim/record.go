@@ -162,7 +162,7 @@ func Held(phase, success, failure string) string {
 // recordMeasurement notes a completed measurement of run's metric result mr.
 func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.MetricResult, m *v1alpha1.Measurement) {
 	rec := MeasurementRecord{
-		At: r.offset(), Run: run.Name, RunType: runType(run), Metric: mr.Name,
+		At: r.offset(), Run: run.Name, RunType: RunType(run), Metric: mr.Name,
 		Value: m.Value, Phase: string(m.Phase), Message: m.Message, DryRun: mr.DryRun,
 		MetricPhase: string(mr.Phase), RunPhase: string(run.Status.Phase),
 		Counts: Counts{Count: mr.Count, Successful: mr.Successful, Failed: mr.Failed, Inconclusive: mr.Inconclusive,
