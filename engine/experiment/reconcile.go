@@ -326,25 +326,18 @@ func (s *state) scaleDownLater(ctx context.Context, rs *appsv1.ReplicaSet) error
 	if s.ex.Spec.ScaleDownDelaySeconds != nil {
 		delay = time.Duration(*s.ex.Spec.ScaleDownDelaySeconds) * time.Second
 	}
-	now := s.r.Clock.Now()
-	if v, ok := rs.Annotations[rollout.ScaleDownDeadlineAnnotation]; ok {
-		deadline, err := time.Parse(time.RFC3339, v)
-		if err == nil && now.Before(deadline) {
-			s.requeueAt(deadline)
-			return nil
-		}
+	if _, ok := rs.Annotations[rollout.ScaleDownDeadlineAnnotation]; !ok && delay <= 0 {
 		return s.scale(ctx, rs, 0)
 	}
-	if delay <= 0 {
+	deadline, passed, stamped := rollout.ScaleDownDeadline(rs, s.r.Clock.Now(), delay)
+	if passed {
 		return s.scale(ctx, rs, 0)
 	}
-	deadline := now.Add(delay).Truncate(time.Second)
-	if rs.Annotations == nil {
-		rs.Annotations = map[string]string{}
-	}
-	rs.Annotations[rollout.ScaleDownDeadlineAnnotation] = deadline.UTC().Format(time.RFC3339)
 	s.requeueAt(deadline)
-	return s.r.Client.Update(ctx, rs)
+	if stamped {
+		return s.r.Client.Update(ctx, rs)
+	}
+	return nil
 }
 
 // createReplicaSet creates `<experiment>-<template>` with zero replicas; its

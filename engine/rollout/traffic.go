@@ -151,29 +151,43 @@ func delaySeconds(v *int32) (time.Duration, bool) {
 	return time.Duration(*v) * time.Second, true
 }
 
+// ScaleDownDeadline decides on a ReplicaSet whose pods are to go after a delay. If
+// it carries a scale-down-deadline, it returns it and whether it has passed (an
+// unreadable one counts as passed); otherwise it stamps now+delay on rs, which the
+// caller then writes, and reports stamped.
+func ScaleDownDeadline(rs *appsv1.ReplicaSet, now time.Time, delay time.Duration) (deadline time.Time, passed, stamped bool) {
+	if v, ok := rs.Annotations[ScaleDownDeadlineAnnotation]; ok {
+		d, err := time.Parse(time.RFC3339, v)
+		if err == nil && now.Before(d) {
+			return d, false, false
+		}
+		return time.Time{}, true, false
+	}
+	if rs.Annotations == nil {
+		rs.Annotations = map[string]string{}
+	}
+	deadline = now.Add(delay).Truncate(time.Second)
+	rs.Annotations[ScaleDownDeadlineAnnotation] = deadline.UTC().Format(time.RFC3339)
+	return deadline, false, true
+}
+
 // delayedScaleDown scales a ReplicaSet to zero once its scale-down deadline has
 // passed, stamping the deadline first. It reports whether it wrote anything.
 func (s *state) delayedScaleDown(ctx context.Context, rs *appsv1.ReplicaSet, delay time.Duration) (bool, error) {
 	if rs == nil || rsReplicas(rs) == 0 {
 		return false, nil
 	}
-	now := s.r.Clock.Now()
-	if v, ok := rs.Annotations[ScaleDownDeadlineAnnotation]; ok {
-		deadline, err := time.Parse(time.RFC3339, v)
-		if err == nil && now.Before(deadline) {
-			s.requeueAt(deadline)
-			return false, nil
-		}
+	deadline, passed, stamped := ScaleDownDeadline(rs, s.r.Clock.Now(), delay)
+	switch {
+	case passed:
 		return s.scale(ctx, rs, 0)
-	}
-	if rs.Annotations == nil {
-		rs.Annotations = map[string]string{}
-	}
-	deadline := now.Add(delay).Truncate(time.Second)
-	rs.Annotations[ScaleDownDeadlineAnnotation] = deadline.UTC().Format(time.RFC3339)
-	if err := s.r.Client.Update(ctx, rs); err != nil {
-		return false, err
+	case stamped:
+		if err := s.r.Client.Update(ctx, rs); err != nil {
+			return false, err
+		}
+		s.requeueAt(deadline)
+		return true, nil
 	}
 	s.requeueAt(deadline)
-	return true, nil
+	return false, nil
 }
