@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -56,6 +57,9 @@ func TestServeEnvtest(t *testing.T) {
 	if _, err := io.WriteString(typed, "step 15m\n"); err != nil {
 		t.Fatal(err)
 	}
+	// The stdin step runs on its own goroutine: wait until it has been applied
+	// before stepping over HTTP, so the two steps add up whatever the scheduling.
+	waitStatus(t, addr, "t=0s:")
 	resp, err := http.Post("http://"+addr+"/rollsim/step?by=10m", "", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -122,4 +126,26 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitStatus polls GET /rollsim/status until the status starts with prefix.
+func waitStatus(t *testing.T, addr, prefix string) {
+	t.Helper()
+	var last string
+	for i := 0; i < 600; i++ {
+		resp, err := http.Get("http://" + addr + "/rollsim/status")
+		if err == nil {
+			var st struct{ Status string }
+			err = json.NewDecoder(resp.Body).Decode(&st)
+			resp.Body.Close()
+			if err == nil {
+				last = st.Status
+				if strings.HasPrefix(last, prefix) {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("status never reached %q; last: %s", prefix, last)
 }
