@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
@@ -26,7 +28,7 @@ func TestGoldenReports(t *testing.T) {
 	for _, f := range files {
 		name := strings.TrimSuffix(filepath.Base(f), ".yaml")
 		t.Run(name, func(t *testing.T) {
-			in, err := sim.Load(f)
+			in, err := scenario.Load(f)
 			if err != nil {
 				t.Fatal(err)
 			}

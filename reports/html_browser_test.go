@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
@@ -30,7 +32,7 @@ func TestHTMLRendersInChromium(t *testing.T) {
 	if browser == "" {
 		t.Skip("no chromium on PATH (apt-get install -y chromium)")
 	}
-	in, err := sim.Load("../scenarios/inline-analysis-abort.yaml")
+	in, err := scenario.Load("../scenarios/inline-analysis-abort.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -108,9 +110,9 @@ func Markdown(w io.Writer, res *sim.Result) error {
 
 func verdictEmoji(v string) string {
 	switch v {
-	case sim.Promoted:
+	case scenario.Promoted:
 		return "✅"
-	case sim.Aborted:
+	case scenario.Aborted:
 		return "❌"
 	}
 	return "⏸️"

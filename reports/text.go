@@ -7,6 +7,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -47,11 +49,11 @@ func (p painter) paint(code, s string) string {
 // waiting or undecided.
 func (p painter) phase(s string) string {
 	switch s {
-	case sim.Promoted, "Successful", "Healthy":
+	case scenario.Promoted, "Successful", "Healthy":
 		return p.paint(ansiGreen, s)
-	case sim.Aborted, "Failed", "Error", "Degraded":
+	case scenario.Aborted, "Failed", "Error", "Degraded":
 		return p.paint(ansiRed, s)
-	case sim.Paused, sim.Incomplete, "Inconclusive", "Running", "Pending":
+	case scenario.Paused, scenario.Incomplete, "Inconclusive", "Running", "Pending":
 		return p.paint(ansiYellow, s)
 	}
 	return s

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"k8s.io/utils/ptr"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -13,7 +15,7 @@ import (
 func (r *runner) scheduleActions(ctx context.Context) {
 	for _, a := range r.in.Scenario.Spec.Actions {
 		a := a
-		r.clock.At(r.set.start.Add(a.At.Duration), workEvent, func() {
+		r.clock.At(r.set.Start.Add(a.At.Duration), workEvent, func() {
 			if err := r.act(ctx, a); err != nil {
 				r.fail(fmt.Errorf("action %s at %s: %w", a.Name(), a.At.Duration, err))
 			}
@@ -24,7 +26,7 @@ func (r *runner) scheduleActions(ctx context.Context) {
 // act does what `kubectl argo rollouts <verb>` does: patch the Rollout's spec or
 // status and let the controller react (the plugin's promote/abort/retry logic,
 // upstream pkg/kubectl-argo-rollouts/cmd).
-func (r *runner) act(ctx context.Context, a Action) error {
+func (r *runner) act(ctx context.Context, a scenario.Action) error {
 	var ro v1alpha1.Rollout
 	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
 		return err

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/kube"
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
@@ -19,7 +22,7 @@ import (
 // startEnvtest starts the shared API server for one test (and its subtests).
 // The envtest backend is tested whenever the assets exist, and a missing asset
 // fails the test: the only way to skip is ROLLSIM_ENVTEST=0, and never in CI.
-func startEnvtest(t *testing.T) *sim.Envtest {
+func startEnvtest(t *testing.T) *kube.Envtest {
 	t.Helper()
 	if os.Getenv("ROLLSIM_ENVTEST") == "0" {
 		if os.Getenv("CI") != "" {
@@ -27,7 +30,7 @@ func startEnvtest(t *testing.T) *sim.Envtest {
 		}
 		t.Skip("ROLLSIM_ENVTEST=0: envtest backend not tested")
 	}
-	env, err := sim.StartEnvtest(sim.EnvtestOptions{})
+	env, err := kube.StartEnvtest(kube.EnvtestOptions{})
 	if err != nil {
 		t.Fatalf("%v\n(run ./hack/test.sh, which builds the assets, or set ROLLSIM_ENVTEST=0 to skip the envtest tests locally)", err)
 	}
@@ -114,7 +117,7 @@ func uidMap(from, to *sim.Result) map[string]string {
 
 func run(t *testing.T, file string, opts sim.Options) (*sim.Result, time.Duration) {
 	t.Helper()
-	in, err := sim.Load(file)
+	in, err := scenario.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,14 +175,14 @@ func TestEnvtest(t *testing.T) {
 		if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		in, err := sim.Load(file)
+		in, err := scenario.Load(file)
 		if err != nil {
 			t.Fatalf("the memory backend's checks should accept this input: %v", err)
 		}
 		_, err = sim.Run(context.Background(), in, sim.Options{Envtest: env})
-		var ie *sim.InputError
+		var ie *scenario.InputError
 		if !errors.As(err, &ie) {
-			t.Fatalf("got %v, want *sim.InputError", err)
+			t.Fatalf("got %v, want *scenario.InputError", err)
 		}
 		if ie.File != file || ie.Doc != 1 || ie.Field != "spec.template.spec.containers[0].name" {
 			t.Errorf("got file %s, document %d, field %q; want %s, 1, spec.template.spec.containers[0].name", ie.File, ie.Doc, ie.Field, file)

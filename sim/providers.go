@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -57,7 +59,7 @@ func (p *providers) For(_ string, metric v1alpha1.Metric) (analysis.Provider, er
 
 // webScripts answers HTTP requests from spec.providers.web; nothing leaves the process.
 type webScripts struct {
-	scripts []WebScript
+	scripts []scenario.WebScript
 	next    map[int]int
 }
 
@@ -92,7 +94,7 @@ func (w *webScripts) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // valueScript hands out one scripted value per measurement.
 type valueScript struct {
-	values []Value
+	values []scenario.Value
 	next   int
 }
 
@@ -106,7 +108,7 @@ func (v *valueProvider) Run(_ context.Context, _ *v1alpha1.AnalysisRun, metric v
 	now := metav1.NewTime(v.clock.Now().Truncate(time.Second))
 	val := v.script.values[min(v.script.next, len(v.script.values)-1)]
 	v.script.next++
-	result, text := val.result()
+	result, text := val.Result()
 	m := v1alpha1.Measurement{StartedAt: &now, FinishedAt: &now}
 	phase, err := conditions.Evaluate(result, metric.SuccessCondition, metric.FailureCondition, v.wording)
 	if err != nil {
@@ -130,7 +132,7 @@ func (v *valueProvider) Metadata(v1alpha1.Metric) map[string]string { return nil
 // jobScripts plays the Job controller: a Job created for a metric ends as the
 // scenario scripts it, after the scripted time.
 type jobScripts struct {
-	scripts map[string]*JobScript
+	scripts map[string]*scenario.JobScript
 	next    map[string]int
 }
 
@@ -144,7 +146,7 @@ func (r *runner) jobCreated(ctx context.Context, j *batchv1.Job) {
 	n := r.jobs.next[metric]
 	r.jobs.next[metric] = n + 1
 	res := s.Results[min(n, len(s.Results)-1)]
-	after := defaultJobDuration
+	after := scenario.DefaultJobDuration
 	if res.After != nil {
 		after = res.After.Duration
 	}
@@ -190,7 +192,7 @@ func (r *runner) finishJob(ctx context.Context, key types.NamespacedName, result
 	return nil
 }
 
-func newValueScripts(in []ValueScript) map[string]*valueScript {
+func newValueScripts(in []scenario.ValueScript) map[string]*valueScript {
 	out := map[string]*valueScript{}
 	for _, s := range in {
 		out[s.Metric] = &valueScript{values: s.Values}
@@ -198,8 +200,8 @@ func newValueScripts(in []ValueScript) map[string]*valueScript {
 	return out
 }
 
-func newJobScripts(in []JobScript) *jobScripts {
-	j := &jobScripts{scripts: map[string]*JobScript{}, next: map[string]int{}}
+func newJobScripts(in []scenario.JobScript) *jobScripts {
+	j := &jobScripts{scripts: map[string]*scenario.JobScript{}, next: map[string]int{}}
 	for i := range in {
 		j.scripts[in[i].Metric] = &in[i]
 	}

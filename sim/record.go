@@ -169,7 +169,7 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 			Error: mr.Error, ConsecutiveError: mr.ConsecutiveError, ConsecutiveSuccess: mr.ConsecutiveSuccess},
 	}
 	if m.StartedAt != nil {
-		rec.At = m.StartedAt.Time.Sub(r.set.start)
+		rec.At = m.StartedAt.Time.Sub(r.set.Start)
 	}
 	for i := range run.Spec.Metrics {
 		spec := &run.Spec.Metrics[i]

@@ -3,6 +3,8 @@ package sim
 import (
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -38,7 +40,7 @@ type Result struct {
 	// an eye on what a run costs.
 	Reconciles int
 	Writes     int
-	Expect     *Expect
+	Expect     *scenario.Expect
 	// Record is what the run saw as it went (record.go).
 	Record *Record
 }

@@ -10,8 +10,11 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/kube"
+	"github.com/rollsim/rollsim/sim/scenario"
+	"github.com/rollsim/rollsim/sim/traffic"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -28,37 +31,26 @@ import (
 	"github.com/rollsim/rollsim/promfake"
 )
 
-var (
-	engineOnce sync.Once
-	engineAll  *promfake.Engine
-)
-
-// sharedEngine is one PromQL engine for all runs: it holds no data, is safe for
-// concurrent use, and is costly to build.
-func sharedEngine() *promfake.Engine {
-	engineOnce.Do(func() { engineAll = promfake.NewEngine() })
-	return engineAll
-}
-
 // Options override scenario settings for one run.
 type Options struct {
 	ControllerVersion string // "" keeps the scenario's
 	Seed              *int64 // nil keeps the scenario's
 	// Envtest runs the simulation against a real API server (StartEnvtest);
 	// nil: the in-memory one.
-	Envtest *Envtest
+	Envtest *kube.Envtest
 }
 
 // maxReconcilesPerInstant guards against controllers that never settle.
 const maxReconcilesPerInstant = 10000
 
 type runner struct {
-	in          *Input
-	set         settings
+	in          *scenario.Input
+	set         scenario.Settings
 	clock       *Clock
 	c           client.Client
 	world       *world
-	traffic     *traffic
+	traffic     *traffic.Model
+	pods        []traffic.Pod // scratch for scrapes
 	prom        *promAPI
 	rollouts    *rollout.Reconciler
 	analyses    *analysis.Reconciler
@@ -88,8 +80,8 @@ type runner struct {
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
-// (*InputError) or a simulation failure.
-func Run(ctx context.Context, in *Input, opts Options) (*Result, error) {
+// (*scenario.InputError) or a simulation failure.
+func Run(ctx context.Context, in *scenario.Input, opts Options) (*Result, error) {
 	r, err := newRunner(in, opts)
 	if err != nil {
 		return nil, err
@@ -103,23 +95,23 @@ func Run(ctx context.Context, in *Input, opts Options) (*Result, error) {
 	return r.result(ctx)
 }
 
-func newRunner(in *Input, opts Options) (*runner, error) {
-	set := in.settings()
+func newRunner(in *scenario.Input, opts Options) (*runner, error) {
+	set := in.Settings()
 	if opts.ControllerVersion != "" {
 		v, err := engine.ParseVersion(opts.ControllerVersion)
 		if err != nil {
-			return nil, &InputError{File: in.File, Field: "--controller-version", Err: err}
+			return nil, &scenario.InputError{File: in.File, Field: "--controller-version", Err: err}
 		}
-		set.version = v
+		set.Version = v
 	}
 	if opts.Seed != nil {
-		set.seed = *opts.Seed
+		set.Seed = *opts.Seed
 	}
-	base, err := newAPIClient(in, opts)
+	base, err := kube.NewClient(in, opts.Envtest)
 	if err != nil {
 		return nil, err
 	}
-	clock := NewClock(set.start.Add(-set.warmup))
+	clock := NewClock(set.Start.Add(-set.Warmup))
 	r := &runner{
 		in:       in,
 		set:      set,
@@ -127,12 +119,12 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 		queued:   map[key]bool{},
 		timers:   map[key]time.Time{},
 		measured: map[string]int32{},
-		end:      set.start.Add(set.until),
+		end:      set.Start.Add(set.Until),
 	}
-	stamped := &stampingClient{Client: base, clock: clock, seed: set.seed}
-	r.c = &watchingClient{Client: stamped, notify: r.notify, created: r.created}
+	stamped := kube.Stamp(base, clock, set.Seed)
+	r.c = kube.Watch(stamped, r.notify, r.created)
 
-	rng := rand.New(rand.NewPCG(uint64(set.seed), 0x726f6c6c73696d)) // "rollsim"
+	rng := rand.New(rand.NewPCG(uint64(set.Seed), 0x726f6c6c73696d)) // "rollsim"
 	failures := map[string]string{}
 	for _, f := range in.Scenario.Spec.Cluster.PodFailures {
 		failures[f.Image] = f.Reason
@@ -140,32 +132,32 @@ func newRunner(in *Input, opts Options) (*runner, error) {
 			failures[f.Image] = "CrashLoopBackOff"
 		}
 	}
-	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.podReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
+	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.PodReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
 		note: func(rs string, available, desired int32) {
 			r.note("ReplicaSet/"+rs, "PodsAvailable", fmt.Sprintf("%d of %d pods available", available, desired))
 		}}
 
 	store := promfake.NewStore()
-	r.prom = &promAPI{engine: sharedEngine(), store: store}
-	r.traffic = newTraffic(in, set, store)
+	r.prom = &promAPI{engine: promfake.Shared(), store: store}
+	r.traffic = traffic.New(in, set, store)
 
 	wording := conditions.WordingV110
-	if !set.version.WrapsConditionErrors() {
+	if !set.Version.WrapsConditionErrors() {
 		wording = conditions.WordingV19
 	}
 	rec := &recorder{r: r}
-	r.rollouts = &rollout.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version}
+	r.rollouts = &rollout.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.Version}
 	r.experiments = &experiment.Reconciler{Client: r.c, Clock: clock, Recorder: rec}
 	sp := in.Scenario.Spec.Providers
 	r.jobs = newJobScripts(sp.Job)
-	r.analyses = &analysis.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.version,
+	r.analyses = &analysis.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.Version,
 		Providers: &providers{prom: r.prom, clock: clock, wording: wording, c: r.c,
 			web: &webScripts{scripts: sp.Web, next: map[int]int{}}, values: newValueScripts(sp.Values)}}
 	return r, nil
 }
 
 // offset is virtual time relative to the update.
-func (r *runner) offset() time.Duration { return r.clock.Now().Sub(r.set.start) }
+func (r *runner) offset() time.Duration { return r.clock.Now().Sub(r.set.Start) }
 
 func (r *runner) note(object, reason, message string) {
 	r.timeline = append(r.timeline, Entry{At: r.offset(), Object: object, Type: engine.EventNormal, Reason: reason, Message: message})
@@ -179,7 +171,7 @@ func (r *runner) setup(ctx context.Context) error {
 		obj := o.DeepCopyObject().(client.Object)
 		if x, ok := obj.(*v1alpha1.Rollout); ok {
 			if x.Name != r.in.Scenario.Spec.Rollout {
-				return &InputError{File: r.in.File, Field: "spec.rollout", Err: fmt.Errorf("only one Rollout is simulated; found also %q", x.Name)}
+				return &scenario.InputError{File: r.in.File, Field: "spec.rollout", Err: fmt.Errorf("only one Rollout is simulated; found also %q", x.Name)}
 			}
 			ro = x
 			continue
@@ -191,7 +183,7 @@ func (r *runner) setup(ctx context.Context) error {
 			// A standalone Experiment is applied with the update, at t=0.
 			ex.SetResourceVersion("")
 			ex.Status = v1alpha1.ExperimentStatus{}
-			r.clock.At(r.set.start, workEvent, func() {
+			r.clock.At(r.set.Start, workEvent, func() {
 				if err := r.c.Create(ctx, ex); err != nil {
 					r.fail(fmt.Errorf("creating Experiment %s: %w", ex.Name, err))
 					return
@@ -211,10 +203,10 @@ func (r *runner) setup(ctx context.Context) error {
 		return fmt.Errorf("creating Rollout %s: %w", ro.Name, err)
 	}
 	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
-	r.traffic.stableHash = rollout.PodTemplateHash(&ro.Spec.Template, nil)
+	r.traffic.SetStableHash(rollout.PodTemplateHash(&ro.Spec.Template, nil))
 
 	// The change under test, at t=0.
-	r.clock.At(r.set.start, workEvent, func() {
+	r.clock.At(r.set.Start, workEvent, func() {
 		if err := r.applyUpdate(ctx, r.in.Scenario.Spec.Update); err != nil {
 			r.fail(err)
 		}
@@ -226,7 +218,7 @@ func (r *runner) setup(ctx context.Context) error {
 }
 
 // applyUpdate sets a new image on the Rollout, as `kubectl apply` would.
-func (r *runner) applyUpdate(ctx context.Context, up Update) error {
+func (r *runner) applyUpdate(ctx context.Context, up scenario.Update) error {
 	var ro v1alpha1.Rollout
 	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
 		return err
@@ -468,17 +460,19 @@ func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	if ro.Spec.Strategy.BlueGreen != nil {
 		// Production traffic follows the active service: to the new revision once
 		// it is switched, to the stable until then.
-		r.traffic.canaryWeight = 0
+		w := int32(0)
 		if r.updateHash != "" && ro.Status.BlueGreen.ActiveSelector == r.updateHash {
-			r.traffic.canaryWeight = 100
+			w = 100
 		}
-		r.traffic.previewHash = ro.Status.BlueGreen.PreviewSelector
+		r.traffic.SetCanaryWeight(w)
+		r.traffic.SetPreviewHash(ro.Status.BlueGreen.PreviewSelector)
 	}
 	if ro.Spec.Strategy.Canary != nil && ro.Spec.Strategy.Canary.TrafficRouting != nil {
-		r.traffic.canaryWeight = 0
-		if w := ro.Status.Canary.Weights; w != nil {
-			r.traffic.canaryWeight = w.Canary.Weight
+		w := int32(0)
+		if ws := ro.Status.Canary.Weights; ws != nil {
+			w = ws.Canary.Weight
 		}
+		r.traffic.SetCanaryWeight(w)
 	}
 }
 
@@ -510,18 +504,18 @@ func (r *runner) loop(ctx context.Context) error {
 // decide records the first time the rollout is aborted or promoted.
 func (r *runner) decide(ctx context.Context) error {
 	st := r.roStatus
-	if r.verdict == Aborted && !st.Abort {
+	if r.verdict == scenario.Aborted && !st.Abort {
 		// Retried after the abort: undecided again.
 		r.verdict, r.decidedAt = "", nil
 	}
-	if !r.updated || r.verdict == Aborted || r.verdict == Promoted {
+	if !r.updated || r.verdict == scenario.Aborted || r.verdict == scenario.Promoted {
 		return nil
 	}
 	switch {
 	case st.Abort:
-		r.setVerdict(Aborted)
+		r.setVerdict(scenario.Aborted)
 	case st.Phase == v1alpha1.RolloutPhaseHealthy && st.StableRS == r.updateHash:
-		r.setVerdict(Promoted)
+		r.setVerdict(scenario.Promoted)
 	}
 	return nil
 }
@@ -537,11 +531,11 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 	res := &Result{
 		Scenario:          r.in.Scenario.Metadata.Name,
 		File:              r.in.File,
-		ControllerVersion: r.set.version.String(),
-		Seed:              r.set.seed,
-		Start:             r.set.start,
+		ControllerVersion: r.set.Version.String(),
+		Seed:              r.set.Seed,
+		Start:             r.set.Start,
 		Ended:             r.offset(),
-		Until:             r.set.until,
+		Until:             r.set.Until,
 		Timeline:          r.timeline,
 		Queries:           r.prom.queries,
 		Reconciles:        r.reconciles,
@@ -595,14 +589,14 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		res.DecidedAt = r.decidedAt
 	case ro.Status.Phase == v1alpha1.RolloutPhasePaused && r.clock.Now().Before(r.end):
 		// Idle and paused: it waits for a human.
-		res.Verdict = Paused
+		res.Verdict = scenario.Paused
 		at := r.offset()
 		for _, c := range ro.Status.PauseConditions {
-			at = c.StartTime.Time.Sub(r.set.start)
+			at = c.StartTime.Time.Sub(r.set.Start)
 		}
 		res.DecidedAt = &at
 	default:
-		res.Verdict = Incomplete
+		res.Verdict = scenario.Incomplete
 	}
 	return res, nil
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
@@ -19,7 +21,7 @@ func scenarioFiles(t testing.TB) []string {
 }
 
 func runFile(t testing.TB, file string) *sim.Result {
-	in, err := sim.Load(file)
+	in, err := scenario.Load(file)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func TestDeterminism(t *testing.T) {
 // Another seed changes the noise (so the seed is really used) but not the verdict
 // of the seed's inline case.
 func TestSeedChangesNoiseOnly(t *testing.T) {
-	in, err := sim.Load("../scenarios/inline-analysis-abort.yaml")
+	in, err := scenario.Load("../scenarios/inline-analysis-abort.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +99,7 @@ func TestSeedChangesNoiseOnly(t *testing.T) {
 
 // The default controller version (v1.10) words the abort with the step prefix.
 func TestControllerVersionWording(t *testing.T) {
-	in, err := sim.Load("../scenarios/inline-analysis-abort.yaml")
+	in, err := scenario.Load("../scenarios/inline-analysis-abort.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,14 +121,14 @@ func TestControllerVersionWording(t *testing.T) {
 // BenchmarkSeedInlineAbort is a whole simulated rollout of the seed's inline case:
 // 15 minutes of warmup, the update, a 5 minute pause, one analysis, the abort.
 func BenchmarkSeedInlineAbort(b *testing.B) {
-	in, err := sim.Load("../scenarios/inline-analysis-abort.yaml")
+	in, err := scenario.Load("../scenarios/inline-analysis-abort.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		res, err := sim.Run(context.Background(), in, sim.Options{})
-		if err != nil || res.Verdict != sim.Aborted {
+		if err != nil || res.Verdict != scenario.Aborted {
 			b.Fatal(err, res.Verdict)
 		}
 	}
@@ -135,7 +137,7 @@ func BenchmarkSeedInlineAbort(b *testing.B) {
 // BenchmarkReferenceBackground is the time-scaled background-analysis case
 // (7 measurements, 8 steps).
 func BenchmarkReferenceBackground(b *testing.B) {
-	in, err := sim.Load("../scenarios/reference-background-promotes.yaml")
+	in, err := scenario.Load("../scenarios/reference-background-promotes.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -162,7 +164,7 @@ func TestSecretsNeverReported(t *testing.T) {
 			t.Errorf("the %s report contains the secret", name)
 		}
 	}
-	if res.Verdict != sim.Promoted {
+	if res.Verdict != scenario.Promoted {
 		t.Fatalf("the secret-backed header should let the smoke test pass: %s", res.Verdict)
 	}
 }
@@ -170,13 +172,13 @@ func TestSecretsNeverReported(t *testing.T) {
 // BenchmarkSeedBackground is the seed's background case (scenarios/background-recovers.yaml):
 // 15 minutes of warmup, 40 virtual minutes of steps, 31 measurements at 1m.
 func BenchmarkSeedBackground(b *testing.B) {
-	in, err := sim.Load("../scenarios/background-recovers.yaml")
+	in, err := scenario.Load("../scenarios/background-recovers.yaml")
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if res, err := sim.Run(context.Background(), in, sim.Options{}); err != nil || res.Verdict != sim.Promoted {
+		if res, err := sim.Run(context.Background(), in, sim.Options{}); err != nil || res.Verdict != scenario.Promoted {
 			b.Fatal(err)
 		}
 	}

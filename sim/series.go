@@ -4,6 +4,8 @@ import (
 	"context"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/promfake"
 )
 
@@ -25,12 +27,12 @@ func (s *SeriesSet) At(offset time.Duration) time.Time { return s.Start.Add(offs
 // the world and the scrapes go on (the scenario's until does not apply), so
 // that a query at any time up to the horizon sees what Prometheus would have.
 // The samples before a time do not depend on the horizon.
-func Series(ctx context.Context, in *Input, opts Options, horizon time.Duration) (*SeriesSet, error) {
+func Series(ctx context.Context, in *scenario.Input, opts Options, horizon time.Duration) (*SeriesSet, error) {
 	r, err := newRunner(in, opts)
 	if err != nil {
 		return nil, err
 	}
-	end := r.set.start.Add(horizon)
+	end := r.set.Start.Add(horizon)
 	r.end = end
 	if err := r.setup(ctx); err != nil {
 		return nil, err
@@ -51,5 +53,5 @@ func Series(ctx context.Context, in *Input, opts Options, horizon time.Duration)
 			return nil, r.failed
 		}
 	}
-	return &SeriesSet{Store: r.prom.store, Engine: r.prom.engine, Start: r.set.start, From: r.set.start.Add(-r.set.warmup), To: end}, nil
+	return &SeriesSet{Store: r.prom.store, Engine: r.prom.engine, Start: r.set.Start, From: r.set.Start.Add(-r.set.Warmup), To: end}, nil
 }

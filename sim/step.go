@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/promfake"
 )
 
@@ -25,7 +27,7 @@ type Stepper struct {
 
 // NewStepper loads the scenario's manifests and stops before the first event
 // (the stable revision, warmup before the update).
-func NewStepper(ctx context.Context, in *Input, opts Options) (*Stepper, error) {
+func NewStepper(ctx context.Context, in *scenario.Input, opts Options) (*Stepper, error) {
 	r, err := newRunner(in, opts)
 	if err != nil {
 		return nil, err
@@ -35,7 +37,7 @@ func NewStepper(ctx context.Context, in *Input, opts Options) (*Stepper, error) 
 	}
 	s := &Stepper{r: r, namespace: r.roKey.Namespace}
 	if opts.Envtest != nil {
-		if ns, ok := opts.Envtest.serverNamespace(in, r.roKey.Namespace); ok {
+		if ns, ok := opts.Envtest.ServerNamespace(in, r.roKey.Namespace); ok {
 			s.namespace = ns
 		}
 	}

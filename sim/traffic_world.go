@@ -1,27 +1,24 @@
 package sim
 
-import "slices"
+import (
+	"slices"
 
-// podView is what the traffic model needs to know of a pod.
-type podView struct {
-	name  string
-	hash  string
-	ready bool
-}
+	"github.com/rollsim/rollsim/sim/traffic"
+)
 
 // podViews lists every pod of the world (Ready or not) by name, reusing buf.
-func (w *world) podViews(buf []podView) []podView {
+func (w *world) podViews(buf []traffic.Pod) []traffic.Pod {
 	buf = buf[:0]
 	for _, pods := range w.pods {
 		for _, p := range pods {
-			buf = append(buf, podView{name: p.name, hash: p.hash, ready: p.ready})
+			buf = append(buf, traffic.Pod{Name: p.name, Hash: p.hash, Ready: p.ready})
 		}
 	}
-	slices.SortFunc(buf, func(a, b podView) int {
+	slices.SortFunc(buf, func(a, b traffic.Pod) int {
 		switch {
-		case a.name < b.name:
+		case a.Name < b.Name:
 			return -1
-		case a.name > b.name:
+		case a.Name > b.Name:
 			return 1
 		}
 		return 0

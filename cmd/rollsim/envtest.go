@@ -6,7 +6,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/rollsim/rollsim/sim"
+	"github.com/rollsim/rollsim/sim/kube"
 )
 
 // apiserverFlagHelp is the help text of --apiserver on every command that has it.
@@ -24,11 +24,11 @@ func checkAPIServer(v string) error {
 // startAPIServer starts the envtest server when asked for (nil for memory) and
 // returns a stop function to defer. An interrupt stops the server before the
 // process exits, so that no etcd or kube-apiserver outlives rollsim.
-func startAPIServer(v string) (*sim.Envtest, func(), error) {
+func startAPIServer(v string) (*kube.Envtest, func(), error) {
 	if v != "envtest" {
 		return nil, func() {}, nil
 	}
-	env, err := sim.StartEnvtest(sim.EnvtestOptions{})
+	env, err := kube.StartEnvtest(kube.EnvtestOptions{})
 	if err != nil {
 		return nil, nil, &exitError{code: 3, err: err}
 	}

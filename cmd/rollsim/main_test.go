@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/rogpeppe/go-internal/testscript"
+	"github.com/rollsim/rollsim/sim/kube"
 
-	"github.com/rollsim/rollsim/sim"
+	"github.com/rogpeppe/go-internal/testscript"
 )
 
 func TestMain(m *testing.M) {
@@ -32,7 +32,7 @@ func TestCLI(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("SCENARIOS", scenarios)
 			// Scripts run in a temporary folder: point them at the envtest assets.
-			if d, err := sim.FindEnvtestAssets(); err == nil {
+			if d, err := kube.FindEnvtestAssets(); err == nil {
 				env.Setenv("KUBEBUILDER_ASSETS", d)
 			}
 			return nil

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rollsim/rollsim/promfake"
@@ -120,7 +122,7 @@ func (o *queryOptions) run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	in, err := sim.Load(o.file)
+	in, err := scenario.Load(o.file)
 	if err != nil {
 		return inputOrFailure(err)
 	}

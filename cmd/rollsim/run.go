@@ -6,6 +6,8 @@ import (
 	"io"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rollsim/rollsim/sim"
@@ -90,7 +92,7 @@ func (o *runOptions) run(ctx context.Context) error {
 	opts := o.simOptions()
 	opts.Envtest = env
 	for i, f := range o.files {
-		in, err := sim.Load(f)
+		in, err := scenario.Load(f)
 		if err != nil {
 			return inputOrFailure(err)
 		}
@@ -115,7 +117,7 @@ func (o *runOptions) run(ctx context.Context) error {
 // inputOrFailure maps invalid input to exit code 2 and a failure of the
 // simulation itself (a rollsim bug) to 3.
 func inputOrFailure(err error) error {
-	if sim.IsInputError(err) {
+	if scenario.IsInputError(err) {
 		return &exitError{code: 2, err: err}
 	}
 	return &exitError{code: 3, err: fmt.Errorf("simulation failed: %w", err)}

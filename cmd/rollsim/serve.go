@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rollsim/rollsim/promfake"
@@ -95,7 +97,7 @@ func (o *serveOptions) validate() error {
 }
 
 func (o *serveOptions) run(ctx context.Context) error {
-	in, err := sim.Load(o.file)
+	in, err := scenario.Load(o.file)
 	if err != nil {
 		return inputOrFailure(err)
 	}

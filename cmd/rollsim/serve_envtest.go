@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
@@ -30,7 +32,7 @@ type serveEnvtest struct {
 	kubeconfig string
 }
 
-func (s *serveEnvtest) run(ctx context.Context, input *sim.Input) error {
+func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
 	env, stop, err := startAPIServer("envtest")
 	if err != nil {
 		return err
@@ -199,7 +201,7 @@ func (s *serveEnvtest) status(ctx context.Context, st *sim.Stepper) (string, err
 			fmt.Fprintf(&b, " %s=%s", r.Name, orDash(string(r.Status.Phase)))
 		}
 	}
-	if res.Verdict == sim.Promoted || res.Verdict == sim.Aborted {
+	if res.Verdict == scenario.Promoted || res.Verdict == scenario.Aborted {
 		fmt.Fprintf(&b, "; verdict: %s", reports.Summary(res))
 	}
 	return b.String(), nil

@@ -13,11 +13,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/kube"
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
-	"github.com/rollsim/rollsim/sim"
 )
 
 // rollsim serve --apiserver envtest: the clock steps on stdin and over HTTP, and
@@ -26,7 +28,7 @@ func TestServeEnvtest(t *testing.T) {
 	if os.Getenv("ROLLSIM_ENVTEST") == "0" && os.Getenv("CI") == "" {
 		t.Skip("ROLLSIM_ENVTEST=0: envtest backend not tested")
 	}
-	if d, err := sim.FindEnvtestAssets(); err == nil {
+	if d, err := kube.FindEnvtestAssets(); err == nil {
 		t.Setenv("KUBEBUILDER_ASSETS", d)
 	}
 	var out syncBuffer
@@ -37,7 +39,7 @@ func TestServeEnvtest(t *testing.T) {
 	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}
-	in, err := sim.Load(o.file)
+	in, err := scenario.Load(o.file)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rollsim/rollsim/sim"
@@ -142,7 +144,7 @@ func (o *testOptions) run(ctx context.Context) error {
 	if o.parallel > 0 {
 		workers = o.parallel
 	}
-	results, err := o.runCases(ctx, files, named, workers, func(ctx context.Context, in *sim.Input) (*sim.Result, error) {
+	results, err := o.runCases(ctx, files, named, workers, func(ctx context.Context, in *scenario.Input) (*sim.Result, error) {
 		return sim.Run(ctx, in, sim.Options{Envtest: env})
 	})
 	if err != nil {

@@ -11,12 +11,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 )
 
 // runScenario runs one loaded scenario.
-type runScenario func(ctx context.Context, in *sim.Input) (*sim.Result, error)
+type runScenario func(ctx context.Context, in *scenario.Input) (*sim.Result, error)
 
 // runCases loads every file in order (invalid input stops everything, exit 2),
 // then runs the scenarios that have an expect block on up to workers
@@ -26,12 +28,12 @@ type runScenario func(ctx context.Context, in *sim.Input) (*sim.Result, error)
 func (o *testOptions) runCases(ctx context.Context, files []string, named map[string]bool, workers int, run runScenario) ([]caseResult, error) {
 	type job struct {
 		file string
-		in   *sim.Input
+		in   *scenario.Input
 	}
 	var jobs []job
 	for _, f := range files {
-		in, err := sim.Load(f)
-		if errors.Is(err, sim.ErrNoScenario) && !named[f] {
+		in, err := scenario.Load(f)
+		if errors.Is(err, scenario.ErrNoScenario) && !named[f] {
 			continue
 		}
 		if err != nil {

@@ -16,10 +16,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rollsim/rollsim/reports/tuning"
-	"github.com/rollsim/rollsim/sim"
 	"github.com/rollsim/rollsim/sim/tune"
 )
 
@@ -115,7 +116,7 @@ type tuneOptions struct {
 
 	spec     tune.Spec
 	shardArg tune.Shard
-	input    *sim.Input
+	input    *scenario.Input
 }
 
 func newTuneCommand() *cobra.Command {
@@ -226,7 +227,7 @@ func (o *tuneOptions) validate() error {
 	if err != nil {
 		return usageError("%v", err)
 	}
-	in, err := sim.LoadData(o.file, data)
+	in, err := scenario.LoadData(o.file, data)
 	if err != nil {
 		return inputOrFailure(err)
 	}
@@ -253,7 +254,7 @@ func tuneError(err error) error {
 	if errors.As(err, &fe) {
 		return &exitError{code: 2, err: err}
 	}
-	if sim.IsInputError(err) {
+	if scenario.IsInputError(err) {
 		return &exitError{code: 2, err: err}
 	}
 	if errors.Is(err, context.Canceled) {

@@ -19,12 +19,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	yaml "go.yaml.in/yaml/v3"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine/api/decode"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
-	"github.com/rollsim/rollsim/sim"
 )
 
 // Severity of a finding.
@@ -64,7 +65,7 @@ type document struct {
 // line is the line of path in the document (the document's own line when the
 // path does not exist).
 func (d *document) line(path string) int {
-	if l := sim.NodeLine(d.node, path); l > 0 {
+	if l := scenario.NodeLine(d.node, path); l > 0 {
 		return l
 	}
 	return d.node.Line
@@ -145,9 +146,9 @@ func (l *linter) read(path string, data []byte) (err error) {
 		root := doc.Content[0]
 		kind := scalar(root, "kind")
 		apiVersion := scalar(root, "apiVersion")
-		if apiVersion == sim.ScenarioAPIVersion && kind == sim.ScenarioKind {
+		if apiVersion == scenario.ScenarioAPIVersion && kind == scenario.ScenarioKind {
 			if l.scrape <= 0 {
-				if v := scalar(sim.FieldNode(root, "spec.traffic"), "scrapeInterval"); v != "" {
+				if v := scalar(scenario.FieldNode(root, "spec.traffic"), "scrapeInterval"); v != "" {
 					if d, err := time.ParseDuration(v); err == nil && d > 0 {
 						l.scrape = d
 					}
@@ -166,7 +167,7 @@ func (l *linter) read(path string, data []byte) (err error) {
 			// prunes it); anything else is unreadable input.
 			if m := unknownField.FindStringSubmatch(err.Error()); m != nil {
 				d := &document{file: path, node: root}
-				l.add(d, m[1], Error, "unknown-field", kind+"/"+scalar(sim.FieldNode(root, "metadata"), "name"),
+				l.add(d, m[1], Error, "unknown-field", kind+"/"+scalar(scenario.FieldNode(root, "metadata"), "name"),
 					fmt.Sprintf("unknown field %q", m[1]),
 					"check the spelling against the Argo Rollouts reference; the API server drops fields it does not know, so the setting has no effect")
 				continue

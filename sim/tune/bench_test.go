@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -25,7 +27,7 @@ const backgroundScenario = "../../scenarios/background-recovers.yaml"
 // PromQL queries on the upstream engine ("queries": the floor under a run,
 // whatever the rest of the simulation costs).
 func BenchmarkBackgroundRollouts(b *testing.B) {
-	in, err := sim.Load(backgroundScenario)
+	in, err := scenario.Load(backgroundScenario)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func BenchmarkBackgroundRollouts(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if res.Verdict != sim.Promoted {
+	if res.Verdict != scenario.Promoted {
 		b.Fatalf("verdict %s, want Promoted", res.Verdict)
 	}
 	queries := measuredQueries(res)

@@ -7,10 +7,11 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
-	"github.com/rollsim/rollsim/sim"
 )
 
 // Setting is one key's value in a combination.
@@ -55,7 +56,7 @@ type Plan struct {
 	Spec   Spec
 	Combos []Combination
 	// inputs[c][k] is combination c's case k.
-	inputs [][]*sim.Input
+	inputs [][]*scenario.Input
 }
 
 // Cases is the number of cases per combination: the healthy one and one per
@@ -84,9 +85,9 @@ func (e *FlagError) Error() string { return e.Flag + ": " + e.Err.Error() }
 func (e *FlagError) Unwrap() error { return e.Err }
 
 // NewPlan checks the spec against the loaded scenario and builds every variant.
-// Errors are *FlagError, or wrap *sim.InputError when a variant is something the
+// Errors are *FlagError, or wrap *scenario.InputError when a variant is something the
 // controller would refuse (naming the combination).
-func NewPlan(in *sim.Input, spec Spec) (*Plan, error) {
+func NewPlan(in *scenario.Input, spec Spec) (*Plan, error) {
 	if spec.Runs < 1 {
 		return nil, &FlagError{"--runs", fmt.Errorf("must be at least 1, got %d", spec.Runs)}
 	}
@@ -109,7 +110,7 @@ func NewPlan(in *sim.Input, spec Spec) (*Plan, error) {
 	}
 	p := &Plan{Spec: spec, Combos: Combinations(spec.Vary)}
 	for _, c := range p.Combos {
-		var cases []*sim.Input
+		var cases []*scenario.Input
 		base := in.Clone()
 		for _, s := range c {
 			apply(base, metric, s)
@@ -132,7 +133,7 @@ func NewPlan(in *sim.Input, spec Spec) (*Plan, error) {
 }
 
 // templates lists the AnalysisTemplates and ClusterAnalysisTemplates of the input.
-func templates(in *sim.Input) []*v1alpha1.AnalysisTemplateSpec {
+func templates(in *scenario.Input) []*v1alpha1.AnalysisTemplateSpec {
 	var out []*v1alpha1.AnalysisTemplateSpec
 	for _, o := range in.Objects {
 		switch t := o.(type) {
@@ -146,7 +147,7 @@ func templates(in *sim.Input) []*v1alpha1.AnalysisTemplateSpec {
 }
 
 // pickMetric checks --metric, or picks the only metric there is.
-func pickMetric(in *sim.Input, want string) (string, error) {
+func pickMetric(in *scenario.Input, want string) (string, error) {
 	names := map[string]bool{}
 	for _, t := range templates(in) {
 		for _, m := range t.Metrics {
@@ -173,7 +174,7 @@ func pickMetric(in *sim.Input, want string) (string, error) {
 
 // checkArg requires the metric's template to declare the argument and the metric
 // to use it, so that varying it changes something.
-func checkArg(in *sim.Input, metric, arg string) error {
+func checkArg(in *scenario.Input, metric, arg string) error {
 	use := regexp.MustCompile(`\{\{\s*args\.` + regexp.QuoteMeta(arg) + `\s*\}\}`)
 	for _, t := range templates(in) {
 		for _, m := range t.Metrics {
@@ -215,7 +216,7 @@ func usedElsewhere(m v1alpha1.Metric, use *regexp.Regexp) bool {
 // apply sets one value in a cloned input: a field of the metric in every
 // template that has it, or an argument in the templates and in every analysis of
 // the Rollout that passes it.
-func apply(in *sim.Input, metric string, s Setting) {
+func apply(in *scenario.Input, metric string, s Setting) {
 	if arg := ArgName(s.Key); arg != "" {
 		setArg(in, arg, s.Value)
 		return
@@ -248,7 +249,7 @@ func apply(in *sim.Input, metric string, s Setting) {
 	}
 }
 
-func setArg(in *sim.Input, arg, value string) {
+func setArg(in *scenario.Input, arg, value string) {
 	for _, t := range templates(in) {
 		for i := range t.Args {
 			if t.Args[i].Name == arg {

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -29,7 +31,7 @@ type Outcome struct {
 	Message string `json:"m,omitempty"`
 }
 
-var verdictCodes = map[string]string{sim.Promoted: "P", sim.Aborted: "A", sim.Paused: "p", sim.Incomplete: "I"}
+var verdictCodes = map[string]string{scenario.Promoted: "P", scenario.Aborted: "A", scenario.Paused: "p", scenario.Incomplete: "I"}
 
 // Part is the outcomes of one shard of a sweep (or of all of it).
 type Part struct {
@@ -142,7 +144,7 @@ func (p *Plan) runTask(ctx context.Context, t int) (Outcome, error) {
 	if res.DecidedAt != nil {
 		o.DecidedAt = *res.DecidedAt
 	}
-	if k == 0 && res.Verdict == sim.Aborted {
+	if k == 0 && res.Verdict == scenario.Aborted {
 		o.Message = res.Message
 	}
 	return o, nil

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rollsim/rollsim/sim"
+	"github.com/rollsim/rollsim/sim/scenario"
 )
 
 // stepScenario is a short inline-analysis rollout: one canary pod of four (a
@@ -68,10 +68,10 @@ spec:
   seed: 7
 `
 
-func load(t testing.TB, noise string, errRate string) *sim.Input {
+func load(t testing.TB, noise string, errRate string) *scenario.Input {
 	t.Helper()
 	y := strings.NewReplacer("NOISE", noise, "ERR", errRate).Replace(stepScenario)
-	in, err := sim.LoadData("step.yaml", []byte(y))
+	in, err := scenario.LoadData("step.yaml", []byte(y))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func mustVary(t testing.TB, flags ...string) []Vary {
 	return out
 }
 
-func sweep(t testing.TB, in *sim.Input, spec Spec, opts RunOptions) *Report {
+func sweep(t testing.TB, in *scenario.Input, spec Spec, opts RunOptions) *Report {
 	t.Helper()
 	plan, err := NewPlan(in, spec)
 	if err != nil {
@@ -335,7 +335,7 @@ func TestFlagErrors(t *testing.T) {
 	}
 	// A variant the controller refuses up front names the combination.
 	_, err := NewPlan(in, Spec{Runs: 1, Vary: mustVary(t, "count=0")})
-	if err == nil || !sim.IsInputError(err) || !strings.Contains(err.Error(), "--vary count=0") || !strings.Contains(err.Error(), "runs indefinitely") {
+	if err == nil || !scenario.IsInputError(err) || !strings.Contains(err.Error(), "--vary count=0") || !strings.Contains(err.Error(), "runs indefinitely") {
 		t.Errorf("count=0 on a step analysis: %v", err)
 	}
 }

@@ -1,4 +1,9 @@
-package sim
+package scenario
+
+import (
+	"fmt"
+	"time"
+)
 
 // Traffic is the request load and how each version answers it.
 type Traffic struct {
@@ -41,6 +46,19 @@ type PreviewTraffic struct {
 type DailyCurve struct {
 	Amplitude float64 `json:"amplitude"`
 	Peak      string  `json:"peak,omitempty"` // "15:04", default "14:00"
+}
+
+// PeakOffset reads Peak, a time of day ("14:00"; empty is 14:00), as an
+// offset from midnight.
+func (d *DailyCurve) PeakOffset() (time.Duration, error) {
+	if d.Peak == "" {
+		return 14 * time.Hour, nil
+	}
+	t, err := time.Parse("15:04", d.Peak)
+	if err != nil {
+		return 0, fmt.Errorf("want a time of day such as \"14:00\", got %q", d.Peak)
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // Behaviour is how one version of the service answers requests.

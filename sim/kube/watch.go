@@ -1,11 +1,17 @@
-package sim
+package kube
 
 import (
 	"context"
 
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
+
+// Watch wraps c so that every successful write is reported, as informers
+// report them to the real controllers: created sees new objects, notify every
+// write (creates included).
+func Watch(c client.Client, notify, created func(obj client.Object)) client.Client {
+	return &watchingClient{Client: c, notify: notify, created: created}
+}
 
 // watchingClient is what informers give the real controllers: every write is
 // reported, so the run loop can wake whoever watches that kind of object.
@@ -73,20 +79,4 @@ func (w *watchingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 	}
 	w.notify(obj)
 	return nil
-}
-
-// kind of work item in the run loop.
-type workKind int
-
-const (
-	kindRollout workKind = iota
-	kindAnalysisRun
-	kindReplicaSet
-	kindPod
-	kindExperiment
-)
-
-type key struct {
-	kind workKind
-	types.NamespacedName
 }

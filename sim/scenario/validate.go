@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ func (in *Input) complete() error {
 	sc := &in.Scenario
 	what := "Scenario " + sc.Metadata.Name
 	bad := func(fieldPath, format string, args ...any) error {
-		return in.ScenarioDoc.errorf(what, fieldPath, format, args...)
+		return in.ScenarioDoc.Errorf(what, fieldPath, format, args...)
 	}
 	if sc.Metadata.Name == "" {
 		return bad("metadata.name", "required")
@@ -70,7 +70,7 @@ func (in *Input) complete() error {
 	}
 	roWhat := "Rollout " + ro.Name
 	roBad := func(fieldPath, format string, args ...any) error {
-		return in.origins[ro].errorf(roWhat, fieldPath, format, args...)
+		return in.origins[ro].Errorf(roWhat, fieldPath, format, args...)
 	}
 
 	// The update.
@@ -104,17 +104,17 @@ func (in *Input) complete() error {
 	for _, o := range in.Objects {
 		if ex, ok := o.(*v1alpha1.Experiment); ok {
 			if len(ex.Spec.Templates) == 0 {
-				return in.origins[o].errorf("Experiment "+ex.Name, "spec.templates", "at least one template is required")
+				return in.origins[o].Errorf("Experiment "+ex.Name, "spec.templates", "at least one template is required")
 			}
 			for i, t := range ex.Spec.Templates {
 				if t.Selector == nil {
-					return in.origins[o].errorf("Experiment "+ex.Name, fmt.Sprintf("spec.templates[%d].selector", i), "Required value")
+					return in.origins[o].Errorf("Experiment "+ex.Name, fmt.Sprintf("spec.templates[%d].selector", i), "Required value")
 				}
 			}
 			for i, a := range ex.Spec.Analyses {
 				ref := v1alpha1.AnalysisTemplateRef{TemplateName: a.TemplateName, ClusterScope: a.ClusterScope}
 				if _, found := in.template(ref, ex.Namespace); !found {
-					return in.origins[o].errorf("Experiment "+ex.Name, fmt.Sprintf("spec.analyses[%d].templateName", i), "AnalysisTemplate '%s' not found", a.TemplateName)
+					return in.origins[o].Errorf("Experiment "+ex.Name, fmt.Sprintf("spec.analyses[%d].templateName", i), "AnalysisTemplate '%s' not found", a.TemplateName)
 				}
 			}
 		}
@@ -160,7 +160,7 @@ func (in *Input) complete() error {
 // Its errors read like the Rollout's InvalidSpec condition.
 func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
 	invalid := func(fieldPath string, err error) error {
-		return in.origins[ro].errorf("Rollout "+ro.Name, fieldPath, "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
+		return in.origins[ro].Errorf("Rollout "+ro.Name, fieldPath, "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
 	}
 	type use struct {
 		path       *field.Path
@@ -300,47 +300,48 @@ func (in *Input) template(ref v1alpha1.AnalysisTemplateRef, namespace string) (v
 	return v1alpha1.AnalysisTemplateSpec{}, false
 }
 
-// settings are the scenario's values with defaults applied.
-type settings struct {
-	version       engine.Version
-	namespace     string
-	podReadyAfter time.Duration
-	scrape        time.Duration
-	until         time.Duration
-	warmup        time.Duration
-	seed          int64
-	start         time.Time
+// Settings are the scenario's values with defaults applied.
+type Settings struct {
+	Version       engine.Version
+	Namespace     string
+	PodReadyAfter time.Duration
+	Scrape        time.Duration // scrape interval
+	Until         time.Duration // virtual time limit, after the update
+	Warmup        time.Duration // stable traffic before the update
+	Seed          int64
+	Start         time.Time // the update (t=0) on the absolute clock
 }
 
-func (in *Input) settings() settings {
+// Settings returns the scenario's settings with defaults applied.
+func (in *Input) Settings() Settings {
 	sp := in.Scenario.Spec
-	s := settings{
-		namespace:     sp.Namespace,
-		podReadyAfter: defaultPodReadyAfter,
-		scrape:        defaultScrape,
-		until:         defaultUntil,
-		warmup:        defaultWarmup,
-		seed:          defaultSeed,
-		start:         DefaultStartTime,
+	s := Settings{
+		Namespace:     sp.Namespace,
+		PodReadyAfter: defaultPodReadyAfter,
+		Scrape:        defaultScrape,
+		Until:         defaultUntil,
+		Warmup:        defaultWarmup,
+		Seed:          defaultSeed,
+		Start:         DefaultStartTime,
 	}
-	s.version, _ = engine.ParseVersion(sp.ControllerVersion)
+	s.Version, _ = engine.ParseVersion(sp.ControllerVersion)
 	if sp.Cluster.PodReadyAfter != nil {
-		s.podReadyAfter = sp.Cluster.PodReadyAfter.Duration
+		s.PodReadyAfter = sp.Cluster.PodReadyAfter.Duration
 	}
 	if sp.Traffic.ScrapeInterval != nil {
-		s.scrape = sp.Traffic.ScrapeInterval.Duration
+		s.Scrape = sp.Traffic.ScrapeInterval.Duration
 	}
 	if sp.Until != nil {
-		s.until = sp.Until.Duration
+		s.Until = sp.Until.Duration
 	}
 	if sp.Warmup != nil {
-		s.warmup = sp.Warmup.Duration
+		s.Warmup = sp.Warmup.Duration
 	}
 	if sp.Seed != nil {
-		s.seed = *sp.Seed
+		s.Seed = *sp.Seed
 	}
 	if sp.StartTime != nil {
-		s.start = sp.StartTime.UTC()
+		s.Start = sp.StartTime.UTC()
 	}
 	return s
 }

@@ -1,4 +1,4 @@
-package sim
+package kube
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -48,8 +50,8 @@ type Envtest struct {
 	StartTime time.Duration
 
 	mu       sync.Mutex
-	taken    map[string]bool           // namespaces and cluster-scoped names handed out
-	sessions map[*Input]*serverSession // the latest run of each input
+	taken    map[string]bool                    // namespaces and cluster-scoped names handed out
+	sessions map[*scenario.Input]*serverSession // the latest run of each input
 }
 
 // envtestAssets are the binaries envtest starts.
@@ -151,7 +153,7 @@ func StartEnvtest(opts EnvtestOptions) (*Envtest, error) {
 		_ = env.Stop()
 		return nil, fmt.Errorf("starting the envtest API server: %w", err)
 	}
-	e := &Envtest{env: env, StartTime: time.Since(began), taken: map[string]bool{}, sessions: map[*Input]*serverSession{}}
+	e := &Envtest{env: env, StartTime: time.Since(began), taken: map[string]bool{}, sessions: map[*scenario.Input]*serverSession{}}
 	e.cfg = rest.CopyConfig(cfg)
 	// The simulation is the only client: no client-side throttling (the default
 	// 5 requests/s would dominate a run), and no warnings on stderr (typed
@@ -208,9 +210,9 @@ func (e *Envtest) createNamespace(ctx context.Context, name string) error {
 	return nil
 }
 
-// serverNamespace is the namespace on the server of namespace ns in the latest
+// ServerNamespace is the namespace on the server of namespace ns in the latest
 // run of in.
-func (e *Envtest) serverNamespace(in *Input, ns string) (string, bool) {
+func (e *Envtest) ServerNamespace(in *scenario.Input, ns string) (string, bool) {
 	e.mu.Lock()
 	s := e.sessions[in]
 	e.mu.Unlock()

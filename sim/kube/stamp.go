@@ -1,9 +1,11 @@
-package sim
+package kube
 
 import (
 	"context"
 	"fmt"
 	"time"
+
+	"k8s.io/utils/clock"
 
 	appsv1 "k8s.io/api/apps/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,12 +15,20 @@ import (
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
+// Stamp wraps c so that creates get a UID (derived from seed and a serial
+// number), a creationTimestamp from clk, and generation 1, as an API server
+// would set them; updates bump the generation of the kinds whose spec the
+// controllers change.
+func Stamp(c client.Client, clk clock.PassiveClock, seed int64) client.Client {
+	return &stampingClient{Client: c, clock: clk, seed: seed}
+}
+
 // stampingClient sets what an API server sets on writes and the fake client does
 // not: UID, creationTimestamp and generation, from the virtual clock, so objects
 // look as they would on a cluster and no wall-clock time leaks into a run.
 type stampingClient struct {
 	client.Client
-	clock  *Clock
+	clock  clock.PassiveClock
 	serial uint64
 	seed   int64
 }

@@ -1,10 +1,12 @@
-package sim
+package traffic
 
 import (
 	"fmt"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -44,7 +46,7 @@ type podProxy struct {
 }
 
 // newIstioSeries derives the labels Istio would report for the rollout.
-func newIstioSeries(in *Input, store *promfake.Store) *istioSeries {
+func newIstioSeries(in *scenario.Input, store *promfake.Store) *istioSeries {
 	ro := in.Rollout()
 	ns := ro.Namespace
 	tmpl := ro.Spec.Template
@@ -177,7 +179,7 @@ func (s *istioSeries) addSource(key labels.Labels, batches []promfake.Batch) {
 
 // scrape writes one scrape: every pod's sidecar (stale markers for pods that
 // went away), then the gateway.
-func (s *istioSeries) scrape(t *traffic, now time.Time, mean float64, share [2]float64, ready [2]int, pods []podView) error {
+func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]float64, ready [2]int, pods []Pod) error {
 	for k := range s.sourceBat {
 		s.sourceBat[k] = s.sourceBat[k][:0]
 	}
@@ -187,20 +189,20 @@ func (s *istioSeries) scrape(t *traffic, now time.Time, mean float64, share [2]f
 		}
 	}
 	for _, p := range pods {
-		v := t.versionOf(p.hash)
-		pp := s.pods[p.name]
+		v := t.versionOf(p.Hash)
+		pp := s.pods[p.Name]
 		if pp == nil {
 			target := labels.NewBuilder(s.podLabels)
-			target.Set("rollouts_pod_template_hash", p.hash)
+			target.Set("rollouts_pod_template_hash", p.Hash)
 			target.Set("namespace", s.namespace)
-			target.Set("pod", p.name)
+			target.Set("pod", p.Name)
 			target.Set("job", "kubernetes-pods")
 			pp = &podProxy{proxy: promfake.NewIstioProxy(s.store, s.dest[v].Labels(target.Labels())), version: v}
-			s.pods[p.name] = pp
+			s.pods[p.Name] = pp
 		}
 		pp.seen = true
 		var batches []promfake.Batch
-		if p.ready && share[v] > 0 {
+		if p.Ready && share[v] > 0 {
 			batches = t.draw(mean*share[v]/float64(ready[v]), t.models[v], nil)
 			s.addSource(s.sourceLabels(v, ""), batches)
 		}

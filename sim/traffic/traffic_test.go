@@ -1,4 +1,4 @@
-package sim
+package traffic
 
 import (
 	"context"
@@ -7,16 +7,55 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario"
+
 	"github.com/prometheus/prometheus/promql"
 
 	"github.com/rollsim/rollsim/promfake"
 )
 
+const goodRollout = `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: app
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: app}
+  strategy:
+    canary:
+      steps:
+      - setWeight: 20
+      - analysis:
+          templates:
+          - templateName: rate
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: app:v1
+`
+
+const goodTemplate = `apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata:
+  name: rate
+spec:
+  metrics:
+  - name: rate
+    successCondition: len(result) > 0 && result[0] >= 0.95
+    provider:
+      prometheus:
+        query: sum(rate(envoy_cluster_upstream_rq_xx[1m]))
+`
+
 // trafficInput loads goodRollout/goodTemplate with the given traffic block.
-func trafficInput(t *testing.T, traffic string) *Input {
+func trafficInput(t *testing.T, traffic string) *scenario.Input {
 	t.Helper()
 	doc := goodRollout + "---\n" + goodTemplate + "---\napiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  namespace: ns\n  update: {image: app:v2}\n  traffic:\n" + traffic
-	in, err := LoadData("t.yaml", []byte(doc))
+	in, err := scenario.LoadData("t.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,19 +64,19 @@ func trafficInput(t *testing.T, traffic string) *Input {
 
 // trafficRun drives the traffic model alone: 3 stable pods and 1 canary pod,
 // all Ready, scraped every 15s for dur; weight >= 0 is the router's weight.
-func trafficRun(t *testing.T, in *Input, weight int32, dur time.Duration, pods []podView) (*promfake.Store, time.Time) {
+func trafficRun(t *testing.T, in *scenario.Input, weight int32, dur time.Duration, pods []Pod) (*promfake.Store, time.Time) {
 	t.Helper()
-	set := in.settings()
+	set := in.Settings()
 	store := promfake.NewStore()
-	tr := newTraffic(in, set, store)
-	tr.stableHash = "stable1"
-	tr.canaryWeight = weight
+	tr := New(in, set, store)
+	tr.SetStableHash("stable1")
+	tr.SetCanaryWeight(weight)
 	if pods == nil {
-		pods = []podView{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}, {"app-s-2", "stable1", true}, {"app-s-3", "stable1", true}}
+		pods = []Pod{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}, {"app-s-2", "stable1", true}, {"app-s-3", "stable1", true}}
 	}
-	end := set.start.Add(dur)
-	for at := set.start; !at.After(end); at = at.Add(set.scrape) {
-		if err := tr.scrape(at, pods); err != nil {
+	end := set.Start.Add(dur)
+	for at := set.Start; !at.After(end); at = at.Add(set.Scrape) {
+		if err := tr.Scrape(at, pods); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -46,7 +85,7 @@ func trafficRun(t *testing.T, in *Input, weight int32, dur time.Duration, pods [
 
 func instant(t *testing.T, s *promfake.Store, q string, at time.Time) float64 {
 	t.Helper()
-	res, err := sharedEngine().Instant(context.Background(), s, q, at)
+	res, err := promfake.Shared().Instant(context.Background(), s, q, at)
 	if err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
@@ -103,7 +142,7 @@ func TestEnvoyRatesMatchModel(t *testing.T) {
 		// The seed's query: irate sees the last 15s.
 		seed := `sum(irate(envoy_cluster_upstream_rq_xx{envoy_cluster_name=~"httproute/ns/app/.*", envoy_response_code_class="2"}[1m])) / sum(irate(envoy_cluster_upstream_rq_xx{envoy_cluster_name=~"httproute/ns/app/.*"}[1m]))`
 		for _, at := range []time.Duration{5 * time.Minute, 20 * time.Minute, 30 * time.Minute} {
-			within(t, "seed ratio", instant(t, store, seed, in.settings().start.Add(at)), 1-p, math.Sqrt(p*(1-p)/(rps*15)))
+			within(t, "seed ratio", instant(t, store, seed, in.Settings().Start.Add(at)), 1-p, math.Sqrt(p*(1-p)/(rps*15)))
 		}
 		// Latency, for the pure versions.
 		if w == 0 || w == 100 {
@@ -111,7 +150,7 @@ func TestEnvoyRatesMatchModel(t *testing.T) {
 			if w == 100 {
 				v = canaryVersion
 			}
-			tr := newTraffic(in, in.settings(), promfake.NewStore())
+			tr := New(in, in.Settings(), promfake.NewStore())
 			for _, q := range []float64{0.5, 0.99} {
 				want, width, prob := expectedQuantile(tr.models[v], q)
 				sd := math.Sqrt(q*(1-q)/n) / prob * width
@@ -175,7 +214,7 @@ func TestIstioSeedQuery(t *testing.T) {
 	}
 	within(t, "canary 404 share", instant(t, store, `sum(rate(istio_requests_total{reporter="destination",rollouts_pod_template_hash="canary1",response_code="404"}[10m])) / sum(rate(istio_requests_total{reporter="destination",rollouts_pod_template_hash="canary1"}[10m]))`, end), 0.1, math.Sqrt(0.09/(n/4)))
 	// Pod-level labels as the kubernetes-pods job adds them.
-	res, _ := sharedEngine().Instant(context.Background(), store, `istio_requests_total{reporter="destination",pod="app-c-1",response_code="200"}`, end)
+	res, _ := promfake.Shared().Instant(context.Background(), store, `istio_requests_total{reporter="destination",pod="app-c-1",response_code="200"}`, end)
 	v := res.Value.(promql.Vector)
 	if len(v) != 1 {
 		t.Fatalf("pod series: %v", v)
@@ -199,26 +238,26 @@ func TestIstioStalenessAndRestart(t *testing.T) {
     rps: 10
     noise: none
 `)
-	set := in.settings()
+	set := in.Settings()
 	store := promfake.NewStore()
-	tr := newTraffic(in, set, store)
-	tr.stableHash = "s"
-	pods := []podView{{"a", "s", true}, {"b", "s", true}}
-	at := set.start
+	tr := New(in, set, store)
+	tr.SetStableHash("s")
+	pods := []Pod{{"a", "s", true}, {"b", "s", true}}
+	at := set.Start
 	step := func(n int) {
 		for range n {
-			if err := tr.scrape(at, pods); err != nil {
+			if err := tr.Scrape(at, pods); err != nil {
 				t.Fatal(err)
 			}
-			at = at.Add(set.scrape)
+			at = at.Add(set.Scrape)
 		}
 	}
 	step(20)
 	pods = pods[:1]
 	step(1)
-	last := at.Add(-set.scrape)
+	last := at.Add(-set.Scrape)
 	count := func(q string, when time.Time) int {
-		res, err := sharedEngine().Instant(context.Background(), store, q, when)
+		res, err := promfake.Shared().Instant(context.Background(), store, q, when)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,24 +271,24 @@ func TestIstioStalenessAndRestart(t *testing.T) {
 	}
 	// Pod a now takes all 10 rps.
 	step(20)
-	before := instant(t, store, `istio_requests_total{reporter="destination",pod="a"}`, at.Add(-set.scrape))
+	before := instant(t, store, `istio_requests_total{reporter="destination",pod="a"}`, at.Add(-set.Scrape))
 	tr.restart("stable")
 	step(1)
-	after := instant(t, store, `istio_requests_total{reporter="destination",pod="a"}`, at.Add(-set.scrape))
+	after := instant(t, store, `istio_requests_total{reporter="destination",pod="a"}`, at.Add(-set.Scrape))
 	if after >= before || after != 150 {
 		t.Errorf("after restart %v (before %v), want 150", after, before)
 	}
-	within(t, "rate across the reset", instant(t, store, `sum(rate(istio_requests_total{reporter="destination"}[1m]))`, at.Add(-set.scrape)), 10, 0.01)
+	within(t, "rate across the reset", instant(t, store, `sum(rate(istio_requests_total{reporter="destination"}[1m]))`, at.Add(-set.Scrape)), 10, 0.01)
 }
 
 // The rate schedule: steps, ramps and the daily curve integrate exactly.
 func TestRateSchedule(t *testing.T) {
-	start := DefaultStartTime
+	start := scenario.DefaultStartTime
 	rps := func(v float64) *float64 { return &v }
-	tr := &Traffic{RPS: rps(10), Events: []TrafficEvent{
-		{At: Duration{10 * time.Minute}, RPS: rps(20)},
-		{At: Duration{20 * time.Minute}, RPS: rps(40), Over: &Duration{10 * time.Minute}},
-		{At: Duration{25 * time.Minute}, RPS: rps(0)}, // cuts the ramp at 30
+	tr := &scenario.Traffic{RPS: rps(10), Events: []scenario.TrafficEvent{
+		{At: scenario.Duration{Duration: 10 * time.Minute}, RPS: rps(20)},
+		{At: scenario.Duration{Duration: 20 * time.Minute}, RPS: rps(40), Over: &scenario.Duration{Duration: 10 * time.Minute}},
+		{At: scenario.Duration{Duration: 25 * time.Minute}, RPS: rps(0)}, // cuts the ramp at 30
 	}}
 	s := newRateSchedule(tr, start)
 	at := func(d time.Duration) time.Time { return start.Add(d) }
@@ -266,7 +305,7 @@ func TestRateSchedule(t *testing.T) {
 			t.Errorf("requests(%s, %s) = %v, want %v", tc.from, tc.to, got, tc.want)
 		}
 	}
-	d := newRateSchedule(&Traffic{RPS: rps(100), Daily: &DailyCurve{Amplitude: 0.5, Peak: "12:00"}}, start)
+	d := newRateSchedule(&scenario.Traffic{RPS: rps(100), Daily: &scenario.DailyCurve{Amplitude: 0.5, Peak: "12:00"}}, start)
 	if got := d.requests(at(12*time.Hour-time.Second), at(12*time.Hour+time.Second)); math.Abs(got-300) > 1e-6 {
 		t.Errorf("peak: %v", got)
 	}

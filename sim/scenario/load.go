@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"bytes"
@@ -70,21 +70,40 @@ var ErrNoScenario = fmt.Errorf("no document with apiVersion: %s and kind: %s", S
 type Input struct {
 	File        string
 	Scenario    Scenario
-	ScenarioDoc origin
+	ScenarioDoc Origin
 	Objects     []client.Object
-	origins     map[client.Object]origin
+	origins     map[client.Object]Origin
 	raw         map[string][]document // documents read, by file, for error lines
 }
 
-// origin says where an object was read from, for error messages.
-type origin struct {
-	file string
-	doc  int
-	line int
+// Origin says where an object was read from, for error messages.
+type Origin struct {
+	File string
+	Doc  int // 1-based document number in File
+	Line int // first line of the document
 }
 
-func (o origin) errorf(what, field string, format string, args ...any) *InputError {
-	return &InputError{File: o.file, Doc: o.doc, Line: o.line, What: what, Field: field, Err: fmt.Errorf(format, args...)}
+// Errorf is invalid input in the document at o: what names the object
+// ("Rollout my-app") and field its field path.
+func (o Origin) Errorf(what, field string, format string, args ...any) *InputError {
+	return &InputError{File: o.File, Doc: o.Doc, Line: o.Line, What: what, Field: field, Err: fmt.Errorf(format, args...)}
+}
+
+// Origin is where obj (one of in.Objects) was read from.
+func (in *Input) Origin(obj client.Object) Origin { return in.origins[obj] }
+
+// Document is the YAML document obj was decoded from, as written (so that
+// missing fields and nulls are seen as the user wrote them).
+func (in *Input) Document(obj client.Object) ([]byte, bool) {
+	o, ok := in.origins[obj]
+	if !ok {
+		return nil, false
+	}
+	docs := in.raw[o.File]
+	if o.Doc < 1 || o.Doc > len(docs) {
+		return nil, false
+	}
+	return docs[o.Doc-1].data, true
 }
 
 // document is one YAML document of a stream.
@@ -161,7 +180,7 @@ func LoadData(path string, data []byte) (in *Input, err error) {
 			in, err = nil, &InputError{File: path, Err: fmt.Errorf("rollsim could not read this input (internal error: %v)", r)}
 		}
 	}()
-	in = &Input{File: path, origins: map[client.Object]origin{}, raw: map[string][]document{}}
+	in = &Input{File: path, origins: map[client.Object]Origin{}, raw: map[string][]document{}}
 	read := in
 	defer func() {
 		var ie *InputError
@@ -185,7 +204,7 @@ func LoadData(path string, data []byte) (in *Input, err error) {
 		if _, err := in.readFile(p, false); err != nil {
 			var ie *InputError
 			if errors.As(err, &ie) && ie.Doc == 0 {
-				return nil, in.ScenarioDoc.errorf("Scenario "+in.Scenario.Metadata.Name, fmt.Sprintf("spec.manifests[%d]", i), "%v", ie.Err)
+				return nil, in.ScenarioDoc.Errorf("Scenario "+in.Scenario.Metadata.Name, fmt.Sprintf("spec.manifests[%d]", i), "%v", ie.Err)
 			}
 			return nil, err
 		}
@@ -213,11 +232,11 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 		in.raw[path] = docs
 	}
 	for i, d := range docs {
-		o := origin{file: path, doc: i + 1, line: d.line}
+		o := Origin{File: path, Doc: i + 1, Line: d.line}
 		j, err := yaml.YAMLToJSONStrict(d.data)
 		if err != nil {
 			msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
-			ie := o.errorf("", "", "malformed YAML: %s", msg)
+			ie := o.Errorf("", "", "malformed YAML: %s", msg)
 			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 				n, _ := strconv.Atoi(m[1])
 				ie.At = d.line + n - 1
@@ -229,20 +248,20 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 		what := strings.TrimSpace(h.Kind + " " + h.Metadata.Name)
 		if h.Kind == ScenarioKind && h.APIVersion == ScenarioAPIVersion {
 			if !allowScenario {
-				return false, o.errorf(what, "", "a Scenario cannot be listed in spec.manifests")
+				return false, o.Errorf(what, "", "a Scenario cannot be listed in spec.manifests")
 			}
 			if found {
-				return false, o.errorf(what, "", "a file holds one Scenario; this is the second")
+				return false, o.Errorf(what, "", "a file holds one Scenario; this is the second")
 			}
 			strictErrs, err := sigsjson.UnmarshalStrict(j, &in.Scenario)
 			if err != nil {
-				return false, o.errorf(what, "", "%v", err)
+				return false, o.Errorf(what, "", "%v", err)
 			}
 			if len(strictErrs) > 0 {
-				return false, o.errorf(what, "", "%v", strictErrs[0])
+				return false, o.Errorf(what, "", "%v", strictErrs[0])
 			}
 			if field, err := in.Scenario.Spec.Expect.validate(); err != nil {
-				return false, o.errorf(what, field, "%v", err)
+				return false, o.Errorf(what, field, "%v", err)
 			}
 			in.ScenarioDoc = o
 			found = true
@@ -250,7 +269,7 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 		}
 		obj, err := decode.Object(d.data)
 		if err != nil {
-			return false, o.errorf(what, "", "%v", err)
+			return false, o.Errorf(what, "", "%v", err)
 		}
 		in.Objects = append(in.Objects, obj)
 		in.origins[obj] = o

@@ -1,12 +1,13 @@
-package sim
+package kube
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -20,7 +21,7 @@ import (
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
-// newAPIClient is the API server a run talks to: a fresh in-memory one, or a
+// NewClient is the API server a run talks to: a fresh in-memory one, or a
 // session on a shared envtest server when opts.Envtest is set. On envtest the
 // input's manifests are first checked by the server (see validateInput).
 //
@@ -34,18 +35,18 @@ import (
 // status subresource; AnalysisRun and Experiment on any change but metadata,
 // since they have none), so stampingClient's bumps cannot double up; the server's
 // value is what the cache keeps.
-func newAPIClient(in *Input, opts Options) (client.Client, error) {
-	if opts.Envtest == nil {
+func NewClient(in *scenario.Input, env *Envtest) (client.Client, error) {
+	if env == nil {
 		return newMemoryClient()
 	}
-	s := opts.Envtest.session()
+	s := env.session()
 	if err := s.validateInput(context.Background(), in); err != nil {
 		return nil, err
 	}
 	c := newInformerCache(s, backendScheme, backendMapper)
-	opts.Envtest.mu.Lock()
-	opts.Envtest.sessions[in] = s
-	opts.Envtest.mu.Unlock()
+	env.mu.Lock()
+	env.sessions[in] = s
+	env.mu.Unlock()
 	return c, nil
 }
 
@@ -256,10 +257,10 @@ func (w *sessionStatus) Patch(ctx context.Context, obj client.Object, patch clie
 // and nulls are seen as written) with dryRun=All and strict field validation,
 // as `kubectl apply --dry-run=server` would. The first rejection is invalid
 // input that names the file, the document and the field.
-func (s *serverSession) validateInput(ctx context.Context, in *Input) error {
+func (s *serverSession) validateInput(ctx context.Context, in *scenario.Input) error {
 	for _, obj := range in.Objects {
-		o := in.origins[obj]
-		u, err := documentObject(o, obj)
+		o := in.Origin(obj)
+		u, err := documentObject(in, obj)
 		if err != nil {
 			return err
 		}
@@ -274,18 +275,14 @@ func (s *serverSession) validateInput(ctx context.Context, in *Input) error {
 	return nil
 }
 
-// documentObject is the document obj was decoded from. When the document
-// cannot be read again (input given as data, file changed), the decoded object
-// stands in for it.
-func documentObject(o origin, obj client.Object) (*unstructured.Unstructured, error) {
+// documentObject is the document obj was decoded from. When the input was
+// built in memory (a tune variant), the decoded object stands in for it.
+func documentObject(in *scenario.Input, obj client.Object) (*unstructured.Unstructured, error) {
 	u := &unstructured.Unstructured{}
-	if data, err := os.ReadFile(o.file); err == nil {
-		docs := splitStream(data)
-		if o.doc >= 1 && o.doc <= len(docs) {
-			if j, err := yaml.YAMLToJSON(docs[o.doc-1].data); err == nil && u.UnmarshalJSON(j) == nil &&
-				u.GetName() == obj.GetName() && u.GetKind() == obj.GetObjectKind().GroupVersionKind().Kind {
-				return u, nil
-			}
+	if data, ok := in.Document(obj); ok {
+		if j, err := yaml.YAMLToJSON(data); err == nil && u.UnmarshalJSON(j) == nil &&
+			u.GetName() == obj.GetName() && u.GetKind() == obj.GetObjectKind().GroupVersionKind().Kind {
+			return u, nil
 		}
 	}
 	j, err := json.Marshal(obj)
@@ -300,11 +297,11 @@ func documentObject(o origin, obj client.Object) (*unstructured.Unstructured, er
 }
 
 // serverRejection turns the server's refusal of a manifest into invalid input.
-func serverRejection(o origin, obj client.Object, err error) error {
+func serverRejection(o scenario.Origin, obj client.Object, err error) error {
 	what := strings.TrimSpace(obj.GetObjectKind().GroupVersionKind().Kind + " " + obj.GetName())
 	var st apierrors.APIStatus
 	if !errors.As(err, &st) || !(apierrors.IsInvalid(err) || apierrors.IsBadRequest(err)) {
-		return fmt.Errorf("%s: document %d (%s): checking it on the API server: %w", o.file, o.doc, what, err)
+		return fmt.Errorf("%s: document %d (%s): checking it on the API server: %w", o.File, o.Doc, what, err)
 	}
 	status := st.Status()
 	var causes []metav1.StatusCause
@@ -323,7 +320,7 @@ func serverRejection(o origin, obj client.Object, err error) error {
 	}
 	switch {
 	case len(causes) == 1 && causes[0].Field != "":
-		return o.errorf(what, causes[0].Field, "%s (rejected by the API server)", causes[0].Message)
+		return o.Errorf(what, causes[0].Field, "%s (rejected by the API server)", causes[0].Message)
 	case len(causes) > 0:
 		var parts []string
 		for _, c := range causes {
@@ -333,7 +330,7 @@ func serverRejection(o origin, obj client.Object, err error) error {
 				parts = append(parts, c.Message)
 			}
 		}
-		return o.errorf(what, "", "rejected by the API server: %s", strings.Join(parts, "; "))
+		return o.Errorf(what, "", "rejected by the API server: %s", strings.Join(parts, "; "))
 	}
-	return o.errorf(what, "", "rejected by the API server: %s", status.Message)
+	return o.Errorf(what, "", "rejected by the API server: %s", status.Message)
 }

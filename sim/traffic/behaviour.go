@@ -1,9 +1,11 @@
-package sim
+package traffic
 
 import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 
 	"gonum.org/v1/gonum/stat/distuv"
 
@@ -29,7 +31,7 @@ type versionSpec struct {
 	p50, p99  time.Duration
 }
 
-func (v *versionSpec) merge(b *Behaviour) {
+func (v *versionSpec) merge(b *scenario.Behaviour) {
 	if b == nil {
 		return
 	}

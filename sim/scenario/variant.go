@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"time"
@@ -20,7 +20,8 @@ func (in *Input) Clone() *Input {
 		Scenario:    in.Scenario,
 		ScenarioDoc: in.ScenarioDoc,
 		Objects:     make([]client.Object, len(in.Objects)),
-		origins:     make(map[client.Object]origin, len(in.origins)),
+		origins:     make(map[client.Object]Origin, len(in.origins)),
+		raw:         in.raw,
 	}
 	for i, o := range in.Objects {
 		c := o.DeepCopyObject().(client.Object)

@@ -1,8 +1,10 @@
-package sim
+package scenario
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +51,7 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 		if !(d.Amplitude >= 0 && d.Amplitude <= 1) {
 			return bad("spec.traffic.daily.amplitude", "must be between 0 and 1, got %v", d.Amplitude)
 		}
-		if _, err := parsePeak(d.Peak); err != nil {
+		if _, err := d.PeakOffset(); err != nil {
 			return bad("spec.traffic.daily.peak", "%v", err)
 		}
 	}
@@ -117,7 +119,7 @@ func checkBehaviour(path string, b *Behaviour, bad func(fieldPath, format string
 	}
 	if b.Codes != nil {
 		sum := 0.0
-		for _, code := range sortedCodes(b.Codes) {
+		for _, code := range slices.Sorted(maps.Keys(b.Codes)) {
 			share := b.Codes[code]
 			if code < 100 || code > 599 {
 				return bad(fmt.Sprintf("%s.codes[%d]", path, code), "not an HTTP status code (100 to 599)")
@@ -143,18 +145,6 @@ func checkBehaviour(path string, b *Behaviour, bad func(fieldPath, format string
 		}
 	}
 	return nil
-}
-
-// parsePeak reads a time of day ("14:00"); empty is 14:00.
-func parsePeak(s string) (time.Duration, error) {
-	if s == "" {
-		return 14 * time.Hour, nil
-	}
-	t, err := time.Parse("15:04", s)
-	if err != nil {
-		return 0, fmt.Errorf("want a time of day such as \"14:00\", got %q", s)
-	}
-	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }
 
 // generatedMetrics are the metric names rollsim writes itself; spec.series

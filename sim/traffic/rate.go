@@ -1,9 +1,11 @@
-package sim
+package traffic
 
 import (
 	"math"
 	"slices"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 )
 
 // rateSchedule is the request rate over time: piecewise linear (steps and
@@ -22,7 +24,7 @@ type knot struct {
 
 // newRateSchedule builds the schedule from the initial rate and the events
 // (offsets from start). A later event cuts short a ramp still in progress.
-func newRateSchedule(tr *Traffic, start time.Time) *rateSchedule {
+func newRateSchedule(tr *scenario.Traffic, start time.Time) *rateSchedule {
 	s := &rateSchedule{}
 	base := 0.0
 	if tr.RPS != nil {
@@ -30,7 +32,7 @@ func newRateSchedule(tr *Traffic, start time.Time) *rateSchedule {
 	}
 	s.knots = []knot{{time.Time{}, base}}
 	evs := slices.Clone(tr.Events)
-	slices.SortStableFunc(evs, func(a, b TrafficEvent) int { return cmpDur(a.At.Duration, b.At.Duration) })
+	slices.SortStableFunc(evs, func(a, b scenario.TrafficEvent) int { return cmpDur(a.At.Duration, b.At.Duration) })
 	for _, ev := range evs {
 		if ev.RPS == nil {
 			continue
@@ -52,7 +54,7 @@ func newRateSchedule(tr *Traffic, start time.Time) *rateSchedule {
 	}
 	if d := tr.Daily; d != nil && d.Amplitude > 0 {
 		s.amp = d.Amplitude
-		s.peak, _ = parsePeak(d.Peak)
+		s.peak, _ = d.PeakOffset()
 	}
 	return s
 }

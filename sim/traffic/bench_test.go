@@ -1,4 +1,4 @@
-package sim
+package traffic
 
 import (
 	"runtime"
@@ -13,8 +13,8 @@ import (
 // store's heap per hour of series.
 func benchTraffic(b *testing.B, traffic string) {
 	in := trafficInput(&testing.T{}, traffic)
-	set := in.settings()
-	pods := []podView{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}, {"app-s-2", "stable1", true}, {"app-s-3", "stable1", true}}
+	set := in.Settings()
+	pods := []Pod{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}, {"app-s-2", "stable1", true}, {"app-s-3", "stable1", true}}
 	var samples int
 	var heap uint64
 	b.ReportAllocs()
@@ -25,12 +25,12 @@ func benchTraffic(b *testing.B, traffic string) {
 		runtime.ReadMemStats(&before)
 		b.StartTimer()
 		store := promfake.NewStore()
-		tr := newTraffic(in, set, store)
-		tr.stableHash = "stable1"
-		tr.canaryWeight = 20
-		end := set.start.Add(time.Hour)
-		for at := set.start; at.Before(end); at = at.Add(set.scrape) {
-			if err := tr.scrape(at, pods); err != nil {
+		tr := New(in, set, store)
+		tr.SetStableHash("stable1")
+		tr.SetCanaryWeight(20)
+		end := set.Start.Add(time.Hour)
+		for at := set.Start; at.Before(end); at = at.Add(set.Scrape) {
+			if err := tr.Scrape(at, pods); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -1,4 +1,4 @@
-package sim
+package scenario
 
 import (
 	"encoding/json"
@@ -38,14 +38,14 @@ type JobScript struct {
 }
 
 // JobResult is "Succeeded", "Failed", "Succeeded after 2m" or
-// {result: Failed, after: 30s}. Without `after` the Job takes defaultJobDuration.
+// {result: Failed, after: 30s}. Without `after` the Job takes DefaultJobDuration.
 type JobResult struct {
 	Result string    `json:"result"`
 	After  *Duration `json:"after,omitempty"`
 }
 
-// defaultJobDuration is how long a scripted Job runs when the script does not say.
-const defaultJobDuration = 30 * time.Second
+// DefaultJobDuration is how long a scripted Job runs when the script does not say.
+const DefaultJobDuration = 30 * time.Second
 
 // UnmarshalJSON accepts the string and the object forms.
 func (r *JobResult) UnmarshalJSON(b []byte) error {
@@ -125,7 +125,9 @@ func (v Value) MarshalJSON() ([]byte, error) {
 }
 
 // result is the value as a provider's result: float64 or string.
-func (v Value) result() (any, string) {
+// Result is the value as a provider returns it (a float64, a string or nil)
+// and as text.
+func (v Value) Result() (any, string) {
 	if v.Number != nil {
 		return *v.Number, strconv.FormatFloat(*v.Number, 'f', -1, 64)
 	}
