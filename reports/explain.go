@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/rollsim/rollsim/engine/analysis"
+
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -13,26 +15,26 @@ import (
 // counted the way it did: when, what was asked, what came back, which condition
 // held, and where the metric stood against its limits afterwards.
 type MeasurementExplained struct {
-	At               string      `json:"at"`
-	Time             string      `json:"time"`
-	Run              string      `json:"run"`
-	RunType          string      `json:"runType"`
-	Metric           string      `json:"metric"`
-	Provider         string      `json:"provider,omitempty"`
-	Query            string      `json:"query,omitempty"`
-	Value            string      `json:"value"`
-	SuccessCondition string      `json:"successCondition,omitempty"`
-	FailureCondition string      `json:"failureCondition,omitempty"`
-	Held             string      `json:"held"`
-	Phase            string      `json:"phase"`
-	Message          string      `json:"message,omitempty"`
-	DryRun           bool        `json:"dryRun,omitempty"`
-	MetricPhase      string      `json:"metricPhase"`
-	RunPhase         string      `json:"runPhase"`
-	Counts           sim.Counts  `json:"counts"`
-	Limits           sim.Limits  `json:"limits"`
-	Standing         string      `json:"standing"`
-	Weight           *WeightInfo `json:"weight,omitempty"`
+	At               string          `json:"at"`
+	Time             string          `json:"time"`
+	Run              string          `json:"run"`
+	RunType          string          `json:"runType"`
+	Metric           string          `json:"metric"`
+	Provider         string          `json:"provider,omitempty"`
+	Query            string          `json:"query,omitempty"`
+	Value            string          `json:"value"`
+	SuccessCondition string          `json:"successCondition,omitempty"`
+	FailureCondition string          `json:"failureCondition,omitempty"`
+	Held             string          `json:"held"`
+	Phase            string          `json:"phase"`
+	Message          string          `json:"message,omitempty"`
+	DryRun           bool            `json:"dryRun,omitempty"`
+	MetricPhase      string          `json:"metricPhase"`
+	RunPhase         string          `json:"runPhase"`
+	Counts           sim.Counts      `json:"counts"`
+	Limits           analysis.Limits `json:"limits"`
+	Standing         string          `json:"standing"`
+	Weight           *WeightInfo     `json:"weight,omitempty"`
 }
 
 // WeightInfo is the canary's weight at a point of virtual time.
@@ -100,7 +102,7 @@ func shownValue(v, message string) string {
 // Standing says where a metric stands against its limits after a measurement:
 // "measurement 2 of 5; failed 1 of failureLimit 3; ...". Each limit is
 // breached when the count goes above it, as the controller decides.
-func Standing(c sim.Counts, l sim.Limits) string {
+func Standing(c sim.Counts, l analysis.Limits) string {
 	var parts []string
 	if l.Count >= 0 {
 		parts = append(parts, fmt.Sprintf("count %d of %d", c.Count, l.Count))

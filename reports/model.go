@@ -14,6 +14,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/engine/rollout"
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -181,7 +182,7 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 func runInfo(res *sim.Result, run *v1alpha1.AnalysisRun) RunInfo {
 	ri := RunInfo{
 		Name:          run.Name,
-		Type:          sim.RunType(run),
+		Type:          run.RunType(),
 		Phase:         string(run.Status.Phase),
 		Message:       run.Status.Message,
 		CreatedAt:     stamp(run.CreationTimestamp.Time),
@@ -241,7 +242,7 @@ func rolloutInfo(res *sim.Result) RolloutInfo {
 			}
 			info.Step = fmt.Sprintf("%d/%d", idx, n)
 		}
-		info.SetWeight = strconv.Itoa(int(setWeight(ro)))
+		info.SetWeight = strconv.Itoa(int(rollout.SetWeight(ro)))
 		info.ActualWeight = actualWeight(res)
 	} else {
 		info.Strategy = "BlueGreen"
@@ -255,29 +256,6 @@ func desired(ro *v1alpha1.Rollout) int32 {
 		return 1
 	}
 	return *ro.Spec.Replicas
-}
-
-// setWeight is the CLI's SetWeight: 0 when aborted, 100 after the last step,
-// otherwise the nearest setWeight at or before the current step.
-func setWeight(ro *v1alpha1.Rollout) int32 {
-	st := ro.Status
-	if st.Abort {
-		return 0
-	}
-	steps := ro.Spec.Strategy.Canary.Steps
-	idx := int32(0)
-	if st.CurrentStepIndex != nil {
-		idx = *st.CurrentStepIndex
-	}
-	if int(idx) >= len(steps) {
-		return 100
-	}
-	for i := idx; i >= 0; i-- {
-		if w := steps[i].SetWeight; w != nil {
-			return *w
-		}
-	}
-	return 0
 }
 
 // actualWeight: the traffic router's canary weight, or for a basic canary the

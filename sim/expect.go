@@ -68,20 +68,6 @@ func Check(res *Result) []string {
 // ExperimentList returns the run's Experiments.
 func (res *Result) ExperimentList() []v1alpha1.Experiment { return res.Experiments }
 
-// RunType is the run's rollout-type label, or "Experiment" for runs an
-// Experiment owns.
-func RunType(run *v1alpha1.AnalysisRun) string {
-	if t := run.Labels["rollout-type"]; t != "" {
-		return t
-	}
-	for _, ref := range run.OwnerReferences {
-		if ref.Kind == "Experiment" {
-			return "Experiment"
-		}
-	}
-	return ""
-}
-
 // matchRuns returns "" when a run matches want, else why none does: the runs
 // that match everything but the metrics are named with the first metric mismatch.
 func matchRuns(runs []v1alpha1.AnalysisRun, want scenario.RunExpectation) string {
@@ -89,7 +75,7 @@ func matchRuns(runs []v1alpha1.AnalysisRun, want scenario.RunExpectation) string
 	for i := range runs {
 		r := &runs[i]
 		if (want.Name != "" && want.Name != r.Name) ||
-			(want.Type != "" && want.Type != RunType(r)) ||
+			(want.Type != "" && want.Type != r.RunType()) ||
 			(want.Phase != "" && want.Phase != string(r.Status.Phase)) ||
 			(want.Message != "" && want.Message != r.Status.Message) ||
 			(want.MessageContains != "" && !strings.Contains(r.Status.Message, want.MessageContains)) {
@@ -169,7 +155,7 @@ func describeRuns(runs []v1alpha1.AnalysisRun) string {
 	}
 	var parts []string
 	for i := range runs {
-		parts = append(parts, fmt.Sprintf("%s %s %s", runs[i].Name, RunType(&runs[i]), runs[i].Status.Phase))
+		parts = append(parts, fmt.Sprintf("%s %s %s", runs[i].Name, runs[i].RunType(), runs[i].Status.Phase))
 	}
 	return strings.Join(parts, "; ")
 }

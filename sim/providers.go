@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	"github.com/rollsim/rollsim/sim/scenario"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -105,7 +106,7 @@ type valueProvider struct {
 }
 
 func (v *valueProvider) Run(_ context.Context, _ *v1alpha1.AnalysisRun, metric v1alpha1.Metric) v1alpha1.Measurement {
-	now := metav1.NewTime(v.clock.Now().Truncate(time.Second))
+	now := engine.Now(v.clock)
 	val := v.script.values[min(v.script.next, len(v.script.values)-1)]
 	v.script.next++
 	result, text := val.Result()
@@ -168,8 +169,8 @@ func (r *runner) finishJob(ctx context.Context, key types.NamespacedName, result
 		}
 		return err
 	}
-	now := metav1.NewTime(r.clock.Now().Truncate(time.Second))
-	start := metav1.NewTime(started.Truncate(time.Second))
+	now := engine.Now(r.clock)
+	start := engine.Time(started)
 	j.Status.StartTime = &start
 	if result == "Succeeded" {
 		j.Status.Succeeded = 1

@@ -7,11 +7,11 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/engine/rollout"
 )
 
 // Record is what the run saw as it went, beyond the final objects: every
@@ -61,74 +61,12 @@ type MeasurementRecord struct {
 	MetricPhase string
 	RunPhase    string
 	Counts      Counts
-	Limits      Limits
+	Limits      analysis.Limits
 }
 
 // Counts are a metric's counters right after a measurement.
 type Counts struct {
 	Count, Successful, Failed, Inconclusive, Error, ConsecutiveError, ConsecutiveSuccess int32
-}
-
-// Limits are the metric's limits as the controller applies them. Count is
-// -1 when the metric measures until its run ends; ConsecutiveSuccessLimit 0
-// and FailureLimit -1 are disabled, as upstream.
-type Limits struct {
-	Count, FailureLimit, InconclusiveLimit, ConsecutiveErrorLimit, ConsecutiveSuccessLimit int32
-}
-
-// limitOr reads an int-or-string limit; a string that is not a number (an
-// unresolved arg) reads as 0, as upstream's IntValue does.
-func limitOr(v *intstr.IntOrString, def int32) int32 {
-	if v == nil {
-		return def
-	}
-	return int32(v.IntValue())
-}
-
-// MetricLimits returns the limits the controller applies to m.
-func MetricLimits(m *v1alpha1.Metric) Limits {
-	l := Limits{
-		Count:                   -1,
-		FailureLimit:            limitOr(m.FailureLimit, 0),
-		InconclusiveLimit:       limitOr(m.InconclusiveLimit, 0),
-		ConsecutiveErrorLimit:   limitOr(m.ConsecutiveErrorLimit, 4),
-		ConsecutiveSuccessLimit: limitOr(m.ConsecutiveSuccessLimit, 0),
-	}
-	if c := m.EffectiveCount(); c != nil {
-		l.Count = int32(c.IntValue())
-	}
-	return l
-}
-
-// ProviderName is the provider a metric uses, as its YAML key is spelt.
-func ProviderName(p *v1alpha1.MetricProvider) string {
-	switch {
-	case p.Prometheus != nil:
-		return "prometheus"
-	case p.Web != nil:
-		return "web"
-	case p.Job != nil:
-		return "job"
-	case p.Kayenta != nil:
-		return "kayenta"
-	case p.Datadog != nil:
-		return "datadog"
-	case p.Wavefront != nil:
-		return "wavefront"
-	case p.NewRelic != nil:
-		return "newRelic"
-	case p.CloudWatch != nil:
-		return "cloudWatch"
-	case p.Graphite != nil:
-		return "graphite"
-	case p.Influxdb != nil:
-		return "influxdb"
-	case p.SkyWalking != nil:
-		return "skywalking"
-	case len(p.Plugin) > 0:
-		return "plugin"
-	}
-	return ""
 }
 
 // Held says which condition decided a phase. It follows the controller's
@@ -162,7 +100,7 @@ func Held(phase, success, failure string) string {
 // recordMeasurement notes a completed measurement of run's metric result mr.
 func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.MetricResult, m *v1alpha1.Measurement) {
 	rec := MeasurementRecord{
-		At: r.offset(), Run: run.Name, RunType: RunType(run), Metric: mr.Name,
+		At: r.offset(), Run: run.Name, RunType: run.RunType(), Metric: mr.Name,
 		Value: m.Value, Phase: string(m.Phase), Message: m.Message, DryRun: mr.DryRun,
 		MetricPhase: string(mr.Phase), RunPhase: string(run.Status.Phase),
 		Counts: Counts{Count: mr.Count, Successful: mr.Successful, Failed: mr.Failed, Inconclusive: mr.Inconclusive,
@@ -176,7 +114,7 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 		if spec.Name != mr.Name {
 			continue
 		}
-		rec.Provider = ProviderName(&spec.Provider)
+		rec.Provider = spec.Provider.Type()
 		rec.SuccessCondition, rec.FailureCondition = spec.SuccessCondition, spec.FailureCondition
 		// Conditions and limits as the controller evaluated them: with plain
 		// (non-secret) args substituted, e.g. a {{args.threshold}}.
@@ -184,7 +122,7 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 			rec.SuccessCondition, rec.FailureCondition = resolved.SuccessCondition, resolved.FailureCondition
 			spec = &resolved
 		}
-		rec.Limits = MetricLimits(spec)
+		rec.Limits = analysis.LimitsOf(spec)
 		rec.Query = resolvedQuery(spec, run.Spec.Args, mr.Metadata)
 		// Dry-run metrics are judged but never fail the run.
 		rec.Held = Held(rec.Phase, rec.SuccessCondition, rec.FailureCondition)
@@ -236,18 +174,9 @@ func (r *runner) recordWeight(ro *v1alpha1.Rollout) {
 		w.Step = fmt.Sprintf("%d/%d", idx, len(c.Steps))
 	}
 	done := st.StableRS != "" && st.StableRS == st.CurrentPodHash
-	switch {
-	case st.Abort:
-		w.SetWeight = 0
-	case int(idx) >= len(c.Steps) || done:
+	w.SetWeight = rollout.SetWeight(ro)
+	if done && !st.Abort {
 		w.SetWeight = 100
-	default:
-		for i := int(idx); i >= 0; i-- {
-			if s := c.Steps[i].SetWeight; s != nil {
-				w.SetWeight = *s
-				break
-			}
-		}
 	}
 	switch {
 	case done && !st.Abort:

@@ -141,10 +141,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 	r.prom = &promAPI{engine: promfake.Shared(), store: store}
 	r.traffic = traffic.New(in, set, store)
 
-	wording := conditions.WordingV110
-	if !set.Version.WrapsConditionErrors() {
-		wording = conditions.WordingV19
-	}
+	wording := conditions.WordingOf(set.Version)
 	rec := &recorder{r: r}
 	r.rollouts = &rollout.Reconciler{Client: r.c, Clock: clock, Recorder: rec, Version: set.Version}
 	r.experiments = &experiment.Reconciler{Client: r.c, Clock: clock, Recorder: rec}
@@ -273,9 +270,9 @@ func (r *runner) created(obj client.Object) {
 	for _, m := range run.Spec.Metrics {
 		metrics = append(metrics, m.Name)
 	}
-	kind := run.Labels["rollout-type"]
+	kind := run.RunType()
 	if kind == "" {
-		kind = "Experiment"
+		kind = v1alpha1.RunTypeExperiment
 	}
 	r.note("AnalysisRun/"+run.Name, "AnalysisRunCreated", fmt.Sprintf("%s analysis started, metrics: %s", kind, strings.Join(metrics, ", ")))
 }

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -151,7 +153,7 @@ func (w *world) createPod(ctx context.Context, rs *appsv1.ReplicaSet, p *podStat
 			Namespace:         rs.Namespace,
 			Labels:            labels,
 			Annotations:       rs.Spec.Template.Annotations,
-			CreationTimestamp: metav1.NewTime(p.created.Truncate(time.Second)),
+			CreationTimestamp: engine.Time(p.created),
 			OwnerReferences:   []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))},
 		},
 		Spec: *rs.Spec.Template.Spec.DeepCopy(),
@@ -215,7 +217,7 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 		}
 		return "", err
 	}
-	now := metav1.NewTime(w.clock.Now().Truncate(time.Second))
+	now := engine.Now(w.clock)
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.StartTime = &now
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}

@@ -43,13 +43,14 @@ func intOr(v *intstr.IntOrString, def int) int {
 func limitBreach(m v1alpha1.Metric, res v1alpha1.MetricResult) (v1alpha1.AnalysisPhase, string) {
 	var phase v1alpha1.AnalysisPhase
 	var reason string
-	if fl := int32(intOr(m.FailureLimit, 0)); fl >= 0 && res.Failed > fl {
+	lim := LimitsOf(&m)
+	if fl := lim.FailureLimit; fl >= 0 && res.Failed > fl {
 		phase, reason = v1alpha1.AnalysisPhaseFailed, fmt.Sprintf("failed (%d) > failureLimit (%d)", res.Failed, fl)
 	}
-	if il := int32(intOr(m.InconclusiveLimit, 0)); res.Inconclusive > il {
+	if il := lim.InconclusiveLimit; res.Inconclusive > il {
 		phase, reason = v1alpha1.AnalysisPhaseInconclusive, fmt.Sprintf("inconclusive (%d) > inconclusiveLimit (%d)", res.Inconclusive, il)
 	}
-	if el := int32(intOr(m.ConsecutiveErrorLimit, defaultConsecutiveErrorLimit)); res.ConsecutiveError > el {
+	if el := lim.ConsecutiveErrorLimit; res.ConsecutiveError > el {
 		phase, reason = v1alpha1.AnalysisPhaseError, fmt.Sprintf("consecutiveErrors (%d) > consecutiveErrorLimit (%d)", res.ConsecutiveError, el)
 	}
 	return phase, reason

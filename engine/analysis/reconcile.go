@@ -126,7 +126,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 
 func (r *Reconciler) now() metav1.Time {
 	// The API stores timestamps with one-second precision.
-	return metav1.NewTime(r.Clock.Now().Truncate(time.Second))
+	return engine.Now(r.Clock)
 }
 
 // reconcile works on a copy of the run and returns it with the next wake-up time.

@@ -68,25 +68,13 @@ func validateMetric(m v1alpha1.Metric) error {
 			return fmt.Errorf("invalid startDelay string: %v", err)
 		}
 	}
-	switch n := countProviders(m.Provider); {
+	switch n := m.Provider.Count(); {
 	case n == 0:
 		return fmt.Errorf("no provider specified")
 	case n > 1:
 		return fmt.Errorf("multiple providers specified")
 	}
 	return nil
-}
-
-func countProviders(p v1alpha1.MetricProvider) int {
-	n := len(p.Plugin)
-	for _, set := range []bool{p.Prometheus != nil, p.Job != nil, p.Web != nil, p.Wavefront != nil,
-		p.Kayenta != nil, p.Datadog != nil, p.NewRelic != nil, p.CloudWatch != nil,
-		p.Graphite != nil, p.Influxdb != nil, p.SkyWalking != nil} {
-		if set {
-			n++
-		}
-	}
-	return n
 }
 
 // dryRunMetrics matches the run's dryRun rules against metric names. Rules are

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
@@ -39,6 +41,14 @@ const (
 	WordingV110 Wording = iota // `could not evaluate successCondition "<expr>": <err>`
 	WordingV19                 // raw expr error (v1.8 and v1.9)
 )
+
+// WordingOf is the wording controller version v uses.
+func WordingOf(v engine.Version) Wording {
+	if v.WrapsConditionErrors() {
+		return WordingV110
+	}
+	return WordingV19
+}
 
 // Evaluate decides a measurement's phase from its value and the metric's conditions.
 // An error comes with Phase Error; its text is what the controller records as the

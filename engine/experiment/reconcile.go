@@ -50,7 +50,7 @@ type state struct {
 	next time.Duration
 }
 
-func (s *state) now() metav1.Time { return metav1.NewTime(s.r.Clock.Now().Truncate(time.Second)) }
+func (s *state) now() metav1.Time { return engine.Now(s.r.Clock) }
 
 func (s *state) event(t, reason, msg string) {
 	if s.r.Recorder != nil {

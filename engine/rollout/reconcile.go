@@ -122,7 +122,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 }
 
 func (s *state) now() metav1.Time {
-	return metav1.NewTime(s.r.Clock.Now().Truncate(time.Second))
+	return engine.Now(s.r.Clock)
 }
 
 func (s *state) event(eventType, reason, message string) {

@@ -3,12 +3,12 @@ package kube
 import (
 	"context"
 	"fmt"
-	"time"
+
+	"github.com/rollsim/rollsim/engine"
 
 	"k8s.io/utils/clock"
 
 	appsv1 "k8s.io/api/apps/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -39,7 +39,7 @@ func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...
 		obj.SetUID(types.UID(fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(s.seed), s.serial)))
 	}
 	if ts := obj.GetCreationTimestamp(); ts.IsZero() {
-		obj.SetCreationTimestamp(metav1.NewTime(s.clock.Now().Truncate(time.Second)))
+		obj.SetCreationTimestamp(engine.Now(s.clock))
 	}
 	if obj.GetGeneration() == 0 {
 		obj.SetGeneration(1)

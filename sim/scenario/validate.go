@@ -400,24 +400,13 @@ func (in *Input) validateProviders(ro *v1alpha1.Rollout, bad func(fieldPath, for
 					return bad("spec.providers.job", "metric %q of template %s runs a Job: script its outcome, e.g. {metric: %s, results: [Succeeded]}", m.Name, t.name, m.Name)
 				}
 			default:
-				if countProviders(pv) > 0 && !values[m.Name] {
+				if pv.Count() > 0 && !values[m.Name] {
 					return bad("spec.providers.values", "metric %q of template %s uses a provider rollsim does not model: script its values, e.g. {metric: %s, values: [0.99]}", m.Name, t.name, m.Name)
 				}
 			}
 		}
 	}
 	return nil
-}
-
-func countProviders(p v1alpha1.MetricProvider) int {
-	n := len(p.Plugin)
-	for _, set := range []bool{p.Prometheus != nil, p.Job != nil, p.Web != nil, p.Wavefront != nil, p.Kayenta != nil,
-		p.Datadog != nil, p.NewRelic != nil, p.CloudWatch != nil, p.Graphite != nil, p.Influxdb != nil, p.SkyWalking != nil} {
-		if set {
-			n++
-		}
-	}
-	return n
 }
 
 // templatesUsedBy lists the templates the rollout's analyses reference, nested

@@ -93,3 +93,63 @@ func (r RolloutExperimentStepAnalysisTemplateRef) IsClusterScope() bool {
 func (r ExperimentAnalysisTemplateRef) IsClusterScope() bool { return isTrue(r.ClusterScope) }
 
 func isTrue(b *bool) bool { return b != nil && *b }
+
+// providerKeys are the providers of a MetricProvider as their YAML keys are
+// spelt, each with whether it is set; plugins come last.
+func (p *MetricProvider) providerKeys() []struct {
+	key string
+	set bool
+} {
+	return []struct {
+		key string
+		set bool
+	}{
+		{"prometheus", p.Prometheus != nil}, {"web", p.Web != nil}, {"job", p.Job != nil},
+		{"kayenta", p.Kayenta != nil}, {"datadog", p.Datadog != nil}, {"wavefront", p.Wavefront != nil},
+		{"newRelic", p.NewRelic != nil}, {"cloudWatch", p.CloudWatch != nil}, {"graphite", p.Graphite != nil},
+		{"influxdb", p.Influxdb != nil}, {"skywalking", p.SkyWalking != nil}, {"plugin", len(p.Plugin) > 0},
+	}
+}
+
+// Type is the provider a metric uses, as its YAML key is spelt ("prometheus",
+// "web", "job", ..., "plugin"); "" when none is set. With several set (which
+// validation rejects), the first in the order above.
+func (p *MetricProvider) Type() string {
+	for _, k := range p.providerKeys() {
+		if k.set {
+			return k.key
+		}
+	}
+	return ""
+}
+
+// Count is how many providers are set, each plugin counting once (the
+// controller requires exactly one).
+func (p *MetricProvider) Count() int {
+	n := len(p.Plugin)
+	for _, k := range p.providerKeys() {
+		if k.set && k.key != "plugin" {
+			n++
+		}
+	}
+	return n
+}
+
+// RunTypeExperiment is the type reported for the runs an Experiment owns (they
+// carry no rollout-type label).
+const RunTypeExperiment = "Experiment"
+
+// RunType is why the run exists: its rollout-type label (Background, Step,
+// PrePromotion, PostPromotion) or RunTypeExperiment for runs an Experiment
+// owns; "" for a run created by hand.
+func (r *AnalysisRun) RunType() string {
+	if t := r.Labels[RolloutTypeLabel]; t != "" {
+		return t
+	}
+	for _, ref := range r.OwnerReferences {
+		if ref.Kind == "Experiment" {
+			return RunTypeExperiment
+		}
+	}
+	return ""
+}

@@ -11,6 +11,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -44,7 +46,7 @@ type Provider struct {
 func New(c client.Client, clk clock.PassiveClock) *Provider { return &Provider{c: c, clock: clk} }
 
 func (p *Provider) now() *metav1.Time {
-	t := metav1.NewTime(p.clock.Now().Truncate(time.Second))
+	t := engine.Now(p.clock)
 	return &t
 }
 
@@ -177,7 +179,7 @@ func (p *Provider) Resume(ctx context.Context, run *v1alpha1.AnalysisRun, _ v1al
 		// The API keeps seconds; poll again no sooner than the next one.
 		delay = time.Second
 	}
-	resume := metav1.NewTime(p.clock.Now().Add(delay).Truncate(time.Second))
+	resume := engine.Time(p.clock.Now().Add(delay))
 	m.ResumeAt = &resume
 	return m
 }

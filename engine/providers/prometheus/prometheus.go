@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	"github.com/prometheus/common/model"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/clock"
@@ -65,7 +67,7 @@ func isURL(s string) bool {
 }
 
 func (p *Provider) now() *metav1.Time {
-	t := metav1.NewTime(p.clock.Now().Truncate(time.Second))
+	t := engine.Now(p.clock)
 	return &t
 }
 

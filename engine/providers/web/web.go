@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/util/jsonpath"
 	"k8s.io/utils/clock"
@@ -56,7 +58,7 @@ func New(transport http.RoundTripper, clk clock.PassiveClock, metric v1alpha1.Me
 }
 
 func (p *Provider) now() *metav1.Time {
-	t := metav1.NewTime(p.clock.Now().Truncate(time.Second))
+	t := engine.Now(p.clock)
 	return &t
 }
 
