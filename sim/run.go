@@ -1,7 +1,3 @@
-// Package sim is the world around the engine: a virtual clock and event queue, the
-// ReplicaSet controller and kubelet, traffic fed into the embedded Prometheus, the
-// scenario loader, the run loop and the verdict. Time is virtual throughout; the
-// same scenario and seed give the same result.
 package sim
 
 import (

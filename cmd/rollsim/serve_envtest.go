@@ -42,7 +42,7 @@ func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
 	if s.o.seedSet {
 		opts.Seed = &s.o.seed
 	}
-	st, err := sim.NewStepper(ctx, input, opts)
+	st, err := sim.Start(ctx, input, opts)
 	if err != nil {
 		return inputOrFailure(err)
 	}
@@ -181,7 +181,7 @@ func (s *serveEnvtest) readCommands(step func(time.Duration) (string, error), st
 
 // status is one line: the virtual time, the rollout's phase, step and message,
 // the AnalysisRuns by phase, and the verdict once decided.
-func (s *serveEnvtest) status(ctx context.Context, st *sim.Stepper) (string, error) {
+func (s *serveEnvtest) status(ctx context.Context, st *sim.Session) (string, error) {
 	res, err := st.Result(ctx)
 	if err != nil {
 		return "", err

@@ -30,10 +30,7 @@ var DefaultStartTime = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 // front, naming the document and field.
 func (in *Input) complete() error {
 	sc := &in.Scenario
-	what := "Scenario " + sc.Metadata.Name
-	bad := func(fieldPath, format string, args ...any) error {
-		return in.ScenarioDoc.Errorf(what, fieldPath, format, args...)
-	}
+	bad := in.scenarioError
 	if sc.Metadata.Name == "" {
 		return bad("metadata.name", "required")
 	}
@@ -48,8 +45,44 @@ func (in *Input) complete() error {
 			o.SetNamespace(sc.Spec.Namespace)
 		}
 	}
+	ro, err := in.selectRollout()
+	if err != nil {
+		return err
+	}
+	if err := in.validateUpdate(ro); err != nil {
+		return err
+	}
+	if err := in.validateSimulated(ro); err != nil {
+		return err
+	}
+	if err := in.validateExperiments(); err != nil {
+		return err
+	}
+	if err := in.validateAnalysisRefs(ro); err != nil {
+		return err
+	}
+	if err := in.validateTraffic(ro, bad); err != nil {
+		return err
+	}
+	if err := in.validateProviders(ro, bad); err != nil {
+		return err
+	}
+	return in.validateRun()
+}
 
-	// The rollout under test.
+// scenarioError is invalid input in the Scenario document.
+func (in *Input) scenarioError(fieldPath, format string, args ...any) error {
+	return in.ScenarioDoc.Errorf("Scenario "+in.Scenario.Metadata.Name, fieldPath, format, args...)
+}
+
+// rolloutError is invalid input in the document of ro.
+func (in *Input) rolloutError(ro *v1alpha1.Rollout, fieldPath, format string, args ...any) error {
+	return in.origins[ro].Errorf("Rollout "+ro.Name, fieldPath, format, args...)
+}
+
+// selectRollout finds the rollout under test and fills spec.rollout.
+func (in *Input) selectRollout() (*v1alpha1.Rollout, error) {
+	sp := &in.Scenario.Spec
 	var rollouts []*v1alpha1.Rollout
 	for _, o := range in.Objects {
 		if ro, ok := o.(*v1alpha1.Rollout); ok {
@@ -58,94 +91,106 @@ func (in *Input) complete() error {
 	}
 	switch {
 	case len(rollouts) == 0:
-		return bad("spec.manifests", "no Rollout found in %s or its manifests", in.File)
-	case sc.Spec.Rollout == "" && len(rollouts) > 1:
-		return bad("spec.rollout", "%d Rollouts given; name the one under test", len(rollouts))
-	case sc.Spec.Rollout == "":
-		sc.Spec.Rollout = rollouts[0].Name
+		return nil, in.scenarioError("spec.manifests", "no Rollout found in %s or its manifests", in.File)
+	case sp.Rollout == "" && len(rollouts) > 1:
+		return nil, in.scenarioError("spec.rollout", "%d Rollouts given; name the one under test", len(rollouts))
+	case sp.Rollout == "":
+		sp.Rollout = rollouts[0].Name
 	}
 	ro := in.Rollout()
 	if ro == nil {
-		return bad("spec.rollout", "no Rollout named %q", sc.Spec.Rollout)
+		return nil, in.scenarioError("spec.rollout", "no Rollout named %q", sp.Rollout)
 	}
-	roWhat := "Rollout " + ro.Name
-	roBad := func(fieldPath, format string, args ...any) error {
-		return in.origins[ro].Errorf(roWhat, fieldPath, format, args...)
-	}
+	return ro, nil
+}
 
-	// The update.
-	if sc.Spec.Update.Image == "" {
-		return bad("spec.update.image", "required: the image of the new revision")
+// validateUpdate checks spec.update against the rollout's containers.
+func (in *Input) validateUpdate(ro *v1alpha1.Rollout) error {
+	up := in.Scenario.Spec.Update
+	if up.Image == "" {
+		return in.scenarioError("spec.update.image", "required: the image of the new revision")
 	}
 	containers := ro.Spec.Template.Spec.Containers
 	if len(containers) == 0 {
-		return roBad("spec.template.spec.containers", "required")
+		return in.rolloutError(ro, "spec.template.spec.containers", "required")
 	}
-	if c := sc.Spec.Update.Container; c != "" {
+	if c := up.Container; c != "" {
 		found := false
 		for _, x := range containers {
 			found = found || x.Name == c
 		}
 		if !found {
-			return bad("spec.update.container", "Rollout %s has no container %q", ro.Name, c)
+			return in.scenarioError("spec.update.container", "Rollout %s has no container %q", ro.Name, c)
 		}
 	}
+	return nil
+}
 
-	// What the simulation covers so far.
+// validateSimulated rejects what the simulation does not cover yet.
+func (in *Input) validateSimulated(ro *v1alpha1.Rollout) error {
 	if ro.Spec.Strategy.Canary == nil && ro.Spec.Strategy.BlueGreen == nil {
-		return roBad("spec.strategy", "a canary or blueGreen strategy is required")
+		return in.rolloutError(ro, "spec.strategy", "a canary or blueGreen strategy is required")
 	}
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && bg.ActiveService == "" {
-		return roBad("spec.strategy.blueGreen.activeService", "Required value")
+		return in.rolloutError(ro, "spec.strategy.blueGreen.activeService", "Required value")
 	}
 	if ro.Spec.WorkloadRef != nil {
-		return roBad("spec.workloadRef", "workloadRef is not simulated yet; inline the pod template")
+		return in.rolloutError(ro, "spec.workloadRef", "workloadRef is not simulated yet; inline the pod template")
 	}
+	return nil
+}
+
+// validateExperiments checks standalone Experiments: templates with selectors,
+// analyses whose templates exist.
+func (in *Input) validateExperiments() error {
 	for _, o := range in.Objects {
-		if ex, ok := o.(*v1alpha1.Experiment); ok {
-			if len(ex.Spec.Templates) == 0 {
-				return in.origins[o].Errorf("Experiment "+ex.Name, "spec.templates", "at least one template is required")
+		ex, ok := o.(*v1alpha1.Experiment)
+		if !ok {
+			continue
+		}
+		bad := func(fieldPath, format string, args ...any) error {
+			return in.origins[o].Errorf("Experiment "+ex.Name, fieldPath, format, args...)
+		}
+		if len(ex.Spec.Templates) == 0 {
+			return bad("spec.templates", "at least one template is required")
+		}
+		for i, t := range ex.Spec.Templates {
+			if t.Selector == nil {
+				return bad(fmt.Sprintf("spec.templates[%d].selector", i), "Required value")
 			}
-			for i, t := range ex.Spec.Templates {
-				if t.Selector == nil {
-					return in.origins[o].Errorf("Experiment "+ex.Name, fmt.Sprintf("spec.templates[%d].selector", i), "Required value")
-				}
-			}
-			for i, a := range ex.Spec.Analyses {
-				ref := v1alpha1.AnalysisTemplateRef{TemplateName: a.TemplateName, ClusterScope: a.ClusterScope}
-				if _, found := in.template(ref, ex.Namespace); !found {
-					return in.origins[o].Errorf("Experiment "+ex.Name, fmt.Sprintf("spec.analyses[%d].templateName", i), "AnalysisTemplate '%s' not found", a.TemplateName)
-				}
+		}
+		for i, a := range ex.Spec.Analyses {
+			ref := v1alpha1.AnalysisTemplateRef{TemplateName: a.TemplateName, ClusterScope: a.ClusterScope}
+			if _, found := in.template(ref, ex.Namespace); !found {
+				return bad(fmt.Sprintf("spec.analyses[%d].templateName", i), "AnalysisTemplate '%s' not found", a.TemplateName)
 			}
 		}
 	}
-	if err := in.validateAnalysisRefs(ro); err != nil {
-		return err
-	}
+	return nil
+}
 
-	if err := in.validateTraffic(ro, bad); err != nil {
-		return err
-	}
-	if err := in.validateProviders(ro, bad); err != nil {
-		return err
-	}
-	for i, f := range sc.Spec.Cluster.PodFailures {
+// validateRun checks the scenario's own fields about the run: pod failures,
+// actions, time limits and the expected outcome.
+func (in *Input) validateRun() error {
+	sp := in.Scenario.Spec
+	bad := in.scenarioError
+	for i, f := range sp.Cluster.PodFailures {
 		if f.Image == "" {
 			return bad(fmt.Sprintf("spec.cluster.podFailures[%d].image", i), "required")
 		}
 	}
-	for i, a := range sc.Spec.Actions {
+	for i, a := range sp.Actions {
 		if err := a.check(); err != nil {
 			return bad(fmt.Sprintf("spec.actions[%d]", i), "%v", err)
 		}
 	}
-	if sc.Spec.Until != nil && sc.Spec.Until.Duration <= 0 {
+	if sp.Until != nil && sp.Until.Duration <= 0 {
 		return bad("spec.until", "must be positive")
 	}
-	if sc.Spec.Warmup != nil && sc.Spec.Warmup.Duration < 0 {
+	if sp.Warmup != nil && sp.Warmup.Duration < 0 {
 		return bad("spec.warmup", "must not be negative")
 	}
-	if e := sc.Spec.Expect; e != nil {
+	if e := sp.Expect; e != nil {
 		switch e.Outcome {
 		case "", Promoted, Aborted, Paused, Incomplete:
 		default:
@@ -155,111 +200,147 @@ func (in *Input) complete() error {
 	return nil
 }
 
-// validateAnalysisRefs is the controller's reference validation: every template
-// exists, templates merge, step analyses finish, background args are supplied.
-// Its errors read like the Rollout's InvalidSpec condition.
-func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
-	invalid := func(fieldPath string, err error) error {
-		return in.origins[ro].Errorf("Rollout "+ro.Name, fieldPath, "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
-	}
-	type use struct {
-		path       *field.Path
-		analysis   *v1alpha1.RolloutAnalysis
-		background bool
-	}
-	var uses []use
+// analysisUse is one place a rollout references analysis templates.
+type analysisUse struct {
+	path       *field.Path
+	analysis   *v1alpha1.RolloutAnalysis
+	background bool
+}
+
+// analysisUses lists where the rollout references analysis templates.
+func analysisUses(ro *v1alpha1.Rollout) []analysisUse {
+	var uses []analysisUse
 	if c := ro.Spec.Strategy.Canary; c != nil {
 		if c.Analysis != nil && len(c.Analysis.Templates) > 0 {
-			uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "analysis", "templates"), &c.Analysis.RolloutAnalysis, true})
+			uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "canary", "analysis", "templates"), &c.Analysis.RolloutAnalysis, true})
 		}
 		for i := range c.Steps {
 			if a := c.Steps[i].Analysis; a != nil {
-				uses = append(uses, use{field.NewPath("spec", "strategy", "canary", "steps").Index(i).Child("analysis", "templates"), a, false})
+				uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "canary", "steps").Index(i).Child("analysis", "templates"), a, false})
 			}
 		}
 	}
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
 		if a := bg.PrePromotionAnalysis; a != nil && len(a.Templates) > 0 {
-			uses = append(uses, use{field.NewPath("spec", "strategy", "blueGreen", "prePromotionAnalysis", "templates"), a, false})
+			uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "blueGreen", "prePromotionAnalysis", "templates"), a, false})
 		}
 		if a := bg.PostPromotionAnalysis; a != nil && len(a.Templates) > 0 {
-			uses = append(uses, use{field.NewPath("spec", "strategy", "blueGreen", "postPromotionAnalysis", "templates"), a, false})
+			uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "blueGreen", "postPromotionAnalysis", "templates"), a, false})
 		}
 	}
-	for _, u := range uses {
-		var names []string
-		var specs []namedSpec
-		var walk func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error
-		walk = func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error {
-			for _, ref := range refs {
-				spec, ok := in.template(ref, ro.Namespace)
-				if !ok {
-					kind := "AnalysisTemplate"
-					if ref.IsClusterScope() {
-						kind = "ClusterAnalysisTemplate"
-					}
-					return field.Invalid(p, ref.TemplateName, fmt.Sprintf("%s '%s' not found", kind, ref.TemplateName))
+	return uses
+}
+
+// validateAnalysisRefs is the controller's reference validation: every template
+// exists, templates merge, step analyses finish, background args are supplied.
+// Its errors read like the Rollout's InvalidSpec condition.
+func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
+	for _, u := range analysisUses(ro) {
+		if err := in.checkAnalysisUse(ro, u); err != nil {
+			return in.rolloutError(ro, u.path.String(), "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
+		}
+	}
+	return nil
+}
+
+// resolveTemplates follows refs (and the templates they nest) to their specs,
+// in the controller's order.
+func (in *Input) resolveTemplates(refs []v1alpha1.AnalysisTemplateRef, namespace string, p *field.Path) ([]namedSpec, error) {
+	var specs []namedSpec
+	var walk func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error
+	walk = func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error {
+		for _, ref := range refs {
+			spec, ok := in.template(ref, namespace)
+			if !ok {
+				kind := "AnalysisTemplate"
+				if ref.IsClusterScope() {
+					kind = "ClusterAnalysisTemplate"
 				}
-				names = append(names, ref.TemplateName)
-				specs = append(specs, namedSpec{ref.TemplateName, spec})
-				if len(spec.Templates) > 0 && len(names) < 64 {
-					if err := walk(spec.Templates, field.NewPath("spec", "templates")); err != nil {
-						return err
-					}
+				return field.Invalid(p, ref.TemplateName, fmt.Sprintf("%s '%s' not found", kind, ref.TemplateName))
+			}
+			specs = append(specs, namedSpec{ref.TemplateName, spec})
+			if len(spec.Templates) > 0 && len(specs) < 64 {
+				if err := walk(spec.Templates, field.NewPath("spec", "templates")); err != nil {
+					return err
 				}
 			}
-			return nil
 		}
-		if err := walk(u.analysis.Templates, u.path); err != nil {
-			return invalid(u.path.String(), err)
-		}
-		value := fmt.Sprintf("templateNames: %v", names)
-		if err := mergeCheck(specs); err != nil {
-			return invalid(u.path.String(), field.Invalid(u.path, value, err.Error()))
-		}
-		for _, ns := range specs {
-			if !u.background {
-				// Like the controller: args get placeholder values, then every metric
-				// must resolve and must finish.
-				args := make([]v1alpha1.Argument, len(ns.spec.Args))
-				for i, a := range ns.spec.Args {
-					args[i] = *a.DeepCopy()
-					if a.ValueFrom != nil && a.Value != nil {
-						return invalid(u.path.String(), field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: arg '%s' has both Value and ValueFrom fields", ns.name, a.Name)))
-					}
-					if args[i].Value == nil {
-						placeholder := "dummy-value"
-						args[i].Value = &placeholder
-					}
-				}
-				for _, m := range ns.spec.Metrics {
-					resolved, err := analysis.ResolveMetric(m, args)
-					if err != nil {
-						return invalid(u.path.String(), field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: %v", ns.name, err)))
-					}
-					m = resolved
-					if m.EffectiveCount() == nil {
-						msg := fmt.Sprintf("AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", ns.name, m.Name, m.Count)
-						return invalid(u.path.String(), field.Invalid(u.path, ns.name, msg))
-					}
-				}
-				continue
+		return nil
+	}
+	return specs, walk(refs, p)
+}
+
+// checkAnalysisUse validates one reference as the controller does.
+func (in *Input) checkAnalysisUse(ro *v1alpha1.Rollout, u analysisUse) error {
+	specs, err := in.resolveTemplates(u.analysis.Templates, ro.Namespace, u.path)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(specs))
+	for i, ns := range specs {
+		names[i] = ns.name
+	}
+	if err := mergeCheck(specs); err != nil {
+		return field.Invalid(u.path, fmt.Sprintf("templateNames: %v", names), err.Error())
+	}
+	for _, ns := range specs {
+		if u.background {
+			if err := backgroundArgsSupplied(u, ns); err != nil {
+				return err
 			}
-			for _, a := range ns.spec.Args {
-				if a.Value != nil || a.ValueFrom != nil {
-					continue
-				}
-				found := false
-				for _, ra := range u.analysis.Args {
-					found = found || ra.Name == a.Name
-				}
-				if !found {
-					if len(u.analysis.Args) == 0 {
-						return invalid(u.path.String(), field.Invalid(u.path, ns.name, "missing analysis arguments in rollout spec"))
-					}
-					return invalid(u.path.String(), field.Invalid(u.path, ns.name, a.Name))
-				}
+			continue
+		}
+		if err := stepMetricsFinish(u, ns); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stepMetricsFinish: like the controller, args get placeholder values, then
+// every metric of a step (or pre/post-promotion) analysis must resolve and
+// must finish.
+func stepMetricsFinish(u analysisUse, ns namedSpec) error {
+	args := make([]v1alpha1.Argument, len(ns.spec.Args))
+	for i, a := range ns.spec.Args {
+		args[i] = *a.DeepCopy()
+		if a.ValueFrom != nil && a.Value != nil {
+			return field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: arg '%s' has both Value and ValueFrom fields", ns.name, a.Name))
+		}
+		if args[i].Value == nil {
+			placeholder := "dummy-value"
+			args[i].Value = &placeholder
+		}
+	}
+	for _, m := range ns.spec.Metrics {
+		resolved, err := analysis.ResolveMetric(m, args)
+		if err != nil {
+			return field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: %v", ns.name, err))
+		}
+		if resolved.EffectiveCount() == nil {
+			msg := fmt.Sprintf("AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", ns.name, resolved.Name, resolved.Count)
+			return field.Invalid(u.path, ns.name, msg)
+		}
+	}
+	return nil
+}
+
+// backgroundArgsSupplied: a background analysis must supply every arg the
+// template leaves without a value.
+func backgroundArgsSupplied(u analysisUse, ns namedSpec) error {
+	for _, a := range ns.spec.Args {
+		if a.Value != nil || a.ValueFrom != nil {
+			continue
+		}
+		found := false
+		for _, ra := range u.analysis.Args {
+			found = found || ra.Name == a.Name
+		}
+		if !found {
+			if len(u.analysis.Args) == 0 {
+				return field.Invalid(u.path, ns.name, "missing analysis arguments in rollout spec")
 			}
+			return field.Invalid(u.path, ns.name, a.Name)
 		}
 	}
 	return nil

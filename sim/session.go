@@ -12,22 +12,22 @@ import (
 	"github.com/rollsim/rollsim/promfake"
 )
 
-// Stepper runs a scenario a step of virtual time at a time, for interactive use
+// Session runs a scenario a stretch of virtual time at a time, for interactive use
 // (`rollsim serve FILE --apiserver envtest`): between steps the objects stay on the
 // API server for kubectl to look at, and the run's Prometheus answers queries up
 // to the current virtual time. Run is the same loop without pauses.
 //
-// A Stepper is safe for concurrent use: Advance, Result and the Prometheus
+// A Session is safe for concurrent use: Advance, Result and the Prometheus
 // handler take one lock, so a query never sees a half-written instant.
-type Stepper struct {
+type Session struct {
 	mu        sync.Mutex
 	r         *runner
 	namespace string // the rollout's namespace on the API server
 }
 
-// NewStepper loads the scenario's manifests and stops before the first event
+// Start loads the scenario's manifests and stops before the first event
 // (the stable revision, warmup before the update).
-func NewStepper(ctx context.Context, in *scenario.Input, opts Options) (*Stepper, error) {
+func Start(ctx context.Context, in *scenario.Input, opts Options) (*Session, error) {
 	r, err := newRunner(in, opts)
 	if err != nil {
 		return nil, err
@@ -35,7 +35,7 @@ func NewStepper(ctx context.Context, in *scenario.Input, opts Options) (*Stepper
 	if err := r.setup(ctx); err != nil {
 		return nil, err
 	}
-	s := &Stepper{r: r, namespace: r.roKey.Namespace}
+	s := &Session{r: r, namespace: r.roKey.Namespace}
 	if opts.Envtest != nil {
 		if ns, ok := opts.Envtest.ServerNamespace(in, r.roKey.Namespace); ok {
 			s.namespace = ns
@@ -45,7 +45,7 @@ func NewStepper(ctx context.Context, in *scenario.Input, opts Options) (*Stepper
 }
 
 // settle runs the controllers at the current instant until they are idle.
-func (s *Stepper) settle(ctx context.Context) error {
+func (s *Session) settle(ctx context.Context) error {
 	if err := s.r.drain(ctx); err != nil {
 		return err
 	}
@@ -53,11 +53,11 @@ func (s *Stepper) settle(ctx context.Context) error {
 }
 
 // Namespace is where the rollout under test lives on the API server.
-func (s *Stepper) Namespace() string { return s.namespace }
+func (s *Session) Namespace() string { return s.namespace }
 
 // Now is the current virtual time as an offset from the update (negative
 // during warmup).
-func (s *Stepper) Now() time.Duration {
+func (s *Session) Now() time.Duration {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.r.offset()
@@ -65,7 +65,7 @@ func (s *Stepper) Now() time.Duration {
 
 // Advance moves virtual time forward by d, firing every event due on the way
 // (scrapes, requeues, pods becoming ready, scripted actions).
-func (s *Stepper) Advance(ctx context.Context, d time.Duration) error {
+func (s *Session) Advance(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return fmt.Errorf("step %v: want a positive duration", d)
 	}
@@ -91,7 +91,7 @@ func (s *Stepper) Advance(ctx context.Context, d time.Duration) error {
 }
 
 // Result is the run so far, as Run would return it had it stopped here.
-func (s *Stepper) Result(ctx context.Context) (*Result, error) {
+func (s *Session) Result(ctx context.Context) (*Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.r.result(ctx)
@@ -99,7 +99,7 @@ func (s *Stepper) Result(ctx context.Context) (*Result, error) {
 
 // PrometheusAPI serves the run's series through the Prometheus HTTP API; an
 // instant query without a time is evaluated at the current virtual time.
-func (s *Stepper) PrometheusAPI() http.Handler {
+func (s *Session) PrometheusAPI() http.Handler {
 	api := &promfake.API{Engine: s.r.prom.engine, Store: s.r.prom.store, Now: s.r.clock.Now}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.mu.Lock()

@@ -1,0 +1,11 @@
+// Package sim runs a scenario: the virtual clock and its event queue, the parts
+// of a cluster the Argo controllers rely on (the ReplicaSet controller and the
+// kubelet, in world.go), scripted providers and human actions, the run loop
+// that wakes the engine's reconcilers, the verdict, the Result that reports
+// render, and the check of a scenario's expectations.
+//
+// What it does not own: the scenario file and its validation (sim/scenario),
+// the traffic model and the series it writes (sim/traffic), the API backends
+// (sim/kube), and every Argo rule (engine). Time is virtual throughout; the
+// same scenario and seed give the same Result.
+package sim

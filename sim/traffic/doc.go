@@ -1,0 +1,10 @@
+// Package traffic is the request load of a scenario and what exporters would
+// count of it: at every scrape the model splits the requests between the
+// stable and canary versions (by the traffic router's weight, or by Ready pods
+// as kube-proxy spreads them), answers them with each version's status codes
+// and latencies, and writes Envoy Gateway or Istio series into a promfake
+// store. It also loads the scenario's extra series (spec.series).
+//
+// The run loop drives it through New, the setters and Scrape; it never reads
+// the API server.
+package traffic
