@@ -1,7 +1,20 @@
-// Package engine holds what every Argo-compatible controller in rollsim shares: the
-// controller version being modelled and the event sink. The controllers themselves
-// live in subpackages (analysis, rollout); they decide over API objects and a clock,
-// read and write through a controller-runtime client, and never know they are simulated.
+// Package engine is rollsim's copy of the Argo Rollouts controller logic. This
+// package holds what every controller shares: the controller version being
+// modelled (and what differs between versions), the event sink and the
+// timestamp rule. The rest lives in subpackages, one concern each:
+//
+//   - api: the argoproj.io/v1alpha1 types, strict decoding and the CRDs;
+//   - rollout: the Rollout controller (canary, blue-green, analysis and
+//     experiment steps, status, replica arithmetic, pod-template hash);
+//   - analysis: the AnalysisRun controller (templates and args, scheduling,
+//     measurement, assessment) and the Provider interface;
+//   - conditions: successCondition/failureCondition with expr-lang;
+//   - providers: the prometheus, web and job metric providers;
+//   - experiment: the Experiment controller.
+//
+// Controllers decide over API objects and a clock, read and write through a
+// controller-runtime client, and never know they are simulated: no goroutines
+// of their own, no wall clock, no network except through a provider.
 package engine
 
 import (
