@@ -182,12 +182,17 @@ func (e *RecordedError) Unwrap() error { return e.Err }
 // shifted onto the virtual clock. See the package documentation of the
 // formats above. On error nothing is appended.
 func LoadRecorded(s *Store, r io.Reader, opts RecordedOptions) (RecordedSummary, error) {
+	return loadRecorded(s, r, opts, omChunkBytes)
+}
+
+func loadRecorded(s *Store, r io.Reader, opts RecordedOptions, omChunk int) (RecordedSummary, error) {
 	lim := opts.Limits.withDefaults()
 	rec := &recording{
-		name:  opts.Name,
-		lim:   lim,
-		index: map[uint64][]int{},
-		raw:   map[string]int{},
+		name:    opts.Name,
+		omChunk: omChunk,
+		lim:     lim,
+		index:   map[uint64][]int{},
+		raw:     map[string]int{},
 	}
 	cr := &countingReader{r: r, max: lim.MaxBytes, rec: rec}
 	br := bufio.NewReaderSize(cr, 64<<10)
@@ -337,6 +342,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // recording holds the parsed samples, per series, until flush.
 type recording struct {
 	name    string
+	omChunk int // OpenMetrics bytes per upstream parser
 	lim     RecordedLimits
 	series  []*recSeries
 	index   map[uint64][]int // labels hash -> series indexes

@@ -16,7 +16,7 @@ import (
 // recording is cut at line boundaries into chunks of about this size, each
 // parsed with the family's last `# TYPE` line in front (the only state the
 // parser carries from line to line) and `# EOF` behind.
-var omChunkBytes = 1 << 20
+const omChunkBytes = 1 << 20
 
 var omEOF = []byte("# EOF")
 
@@ -76,7 +76,7 @@ func parseOpenMetrics(br *bufio.Reader, rec *recording) error {
 			return rec.errf(line, len(b)+1, "data does not end with # EOF (the last line must be \"# EOF\" and a newline)")
 		}
 		chunk = append(chunk, b...)
-		if len(chunk) >= omChunkBytes {
+		if len(chunk) >= rec.omChunk {
 			if err := parse(); err != nil {
 				return err
 			}

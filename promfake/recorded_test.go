@@ -214,18 +214,18 @@ func TestLoadRecordedOpenMetricsChunks(t *testing.T) {
 	if !strings.Contains(storeText(whole), `{__name__="lat_bucket", le="1.0"}`) || !strings.Contains(storeText(whole), `quantile="1.0"`) {
 		t.Errorf("le/quantile not normalised:\n%.300s", storeText(whole))
 	}
-	defer func(n int) { omChunkBytes = n }(omChunkBytes)
 	for _, n := range []int{1, 100, 1000} {
-		omChunkBytes = n
-		chunked, _ := load(t, b.String(), RecordedOptions{})
+		chunked := NewStore()
+		if _, err := loadRecorded(chunked, strings.NewReader(b.String()), RecordedOptions{}, n); err != nil {
+			t.Fatal(err)
+		}
 		if storeText(chunked) != storeText(whole) {
 			t.Errorf("chunks of %d bytes read differently", n)
 		}
 	}
 	// Line numbers stay right across chunks.
-	omChunkBytes = 100
 	bad := strings.Replace(b.String(), "lat_count 150 ", "lat_count 150x ", 1)
-	_, err := LoadRecorded(NewStore(), strings.NewReader(bad), RecordedOptions{Name: "h.om"})
+	_, err := loadRecorded(NewStore(), strings.NewReader(bad), RecordedOptions{Name: "h.om"}, 100)
 	if err == nil || !strings.HasPrefix(err.Error(), "h.om:605: ") {
 		t.Errorf("err = %v", err)
 	}
