@@ -229,30 +229,28 @@ func loadRecorded(s *Store, r io.Reader, opts RecordedOptions, omChunk int) (Rec
 	return sum, err
 }
 
-// detectFormat looks at the first bytes of a recording.
+// detectFormat looks at the first bytes of a recording, past a UTF-8 byte
+// order mark (dropped) and white space (left for the parser, which then
+// reports the right lines: OpenMetrics allows none).
 func detectFormat(br *bufio.Reader) (RecordedFormat, error) {
-	// Skip a UTF-8 byte order mark and leading white space.
 	if b, err := br.Peek(3); err == nil && bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
-	for {
-		b, err := br.Peek(1)
-		if err != nil {
-			if err == io.EOF {
-				return "", errors.New("empty recording")
-			}
-			return "", err
-		}
-		if b[0] == ' ' || b[0] == '\t' || b[0] == '\r' || b[0] == '\n' {
-			// OpenMetrics allows no blank lines, JSON and dumps ignore
-			// them: only JSON starts this way in practice, but let the
-			// content after decide.
-			_, _ = br.Discard(1)
-			continue
-		}
-		break
+	head, err := br.Peek(4096)
+	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
+		return "", err
 	}
-	head, _ := br.Peek(4096)
+	i := 0
+	for i < len(head) && isSpace(head[i]) {
+		i++
+	}
+	if i == len(head) {
+		if len(head) < 4096 {
+			return "", errors.New("empty recording")
+		}
+		return "", errors.New("unknown format: starts with 4 KiB of white space")
+	}
+	head = head[i:]
 	switch head[0] {
 	case '#':
 		return FormatOpenMetrics, nil
@@ -260,7 +258,7 @@ func detectFormat(br *bufio.Reader) (RecordedFormat, error) {
 		return FormatJSON, nil
 	case '{':
 		i := 1
-		for i < len(head) && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n') {
+		for i < len(head) && isSpace(head[i]) {
 			i++
 		}
 		if i == len(head) {
@@ -277,7 +275,7 @@ func detectFormat(br *bufio.Reader) (RecordedFormat, error) {
 					i++
 				}
 			}
-			for i++; i < len(head) && (head[i] == ' ' || head[i] == '\t' || head[i] == '\r' || head[i] == '\n'); i++ {
+			for i++; i < len(head) && isSpace(head[i]); i++ {
 			}
 			if i < len(head) {
 				switch head[i] {
@@ -297,6 +295,8 @@ func detectFormat(br *bufio.Reader) (RecordedFormat, error) {
 	return "", fmt.Errorf("unknown format: starts with %q; want OpenMetrics text (# TYPE ... or name{...} value timestamp, ending with # EOF), "+
 		"the JSON of a Prometheus query or query_range answer, or `promtool tsdb dump` output", firstRune(head))
 }
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\r' || c == '\n' }
 
 func isNameStart(c byte) bool {
 	return c == '_' || c == ':' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')

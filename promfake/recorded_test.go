@@ -241,6 +241,8 @@ func TestLoadRecordedErrors(t *testing.T) {
 		{"unknown", "<html>", `f: unknown format: starts with "<"`, RecordedLimits{}},
 		// OpenMetrics
 		{"om-no-eof", "x 1 1\n", "f:2: data does not end with # EOF", RecordedLimits{}},
+		{"om-leading-blank", "\n\nx 1 1\n# EOF\n", "f:1: expected a valid start token", RecordedLimits{}},
+		{"json-leading-blank", "\n\n {\"data\":{\"result\":[{\"metric\":{},\"value\":[1,\"1\"]}]}}", "f:3:31: series without labels", RecordedLimits{}},
 		{"om-no-newline", "x 1 1\n# EOF", "", RecordedLimits{}},
 		{"om-last-line-unterminated", "x 1 1", "f:1:6: data does not end with # EOF", RecordedLimits{}},
 		{"om-after-eof", "x 1 1\n# EOF\nx 2 2\n", "f:3:1: unexpected data after # EOF", RecordedLimits{}},
