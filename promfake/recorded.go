@@ -350,11 +350,16 @@ type recording struct {
 	samples int
 }
 
+// recSeries stages a series' samples in the store's block layout, so that
+// a series new to the store takes the blocks as they are: loading needs
+// about the memory of the loaded samples, not twice it.
 type recSeries struct {
 	lset     labels.Labels
-	samples  []sample
+	ms       memSeries // lset unused
 	unsorted bool
 }
+
+func (rs *recSeries) at(i int) *sample { return &rs.ms.blocks[i>>blockBits][i&blockMask] }
 
 func (r *recording) errf(line, col int, format string, args ...any) error {
 	return &RecordedError{Name: r.name, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
@@ -411,10 +416,10 @@ func (r *recording) add(i int, t int64, v float64, line int) error {
 	}
 	r.samples++
 	rs := r.series[i]
-	if n := len(rs.samples); n > 0 && t < rs.samples[n-1].t {
+	if n := rs.ms.n; n > 0 && t < rs.at(n-1).t {
 		rs.unsorted = true
 	}
-	rs.samples = append(rs.samples, sample{t: t, f: v})
+	rs.ms.append(sample{t: t, f: v})
 	return nil
 }
 
@@ -432,8 +437,13 @@ func (r *recording) flush(s *Store, updateAt, t0 time.Time) (RecordedSummary, er
 	minT, maxT := int64(math.MaxInt64), int64(math.MinInt64)
 	names := map[string]struct{}{}
 	for _, rs := range r.series {
+		n := rs.ms.n
 		if rs.unsorted {
-			slices.SortStableFunc(rs.samples, func(a, b sample) int {
+			tmp := make([]sample, n)
+			for i := range tmp {
+				tmp[i] = *rs.at(i)
+			}
+			slices.SortStableFunc(tmp, func(a, b sample) int {
 				switch {
 				case a.t < b.t:
 					return -1
@@ -442,32 +452,40 @@ func (r *recording) flush(s *Store, updateAt, t0 time.Time) (RecordedSummary, er
 				}
 				return 0
 			})
+			for i := range tmp {
+				*rs.at(i) = tmp[i]
+			}
 		}
-		out := rs.samples[:0]
-		for i, smp := range rs.samples {
-			if i > 0 && smp.t == out[len(out)-1].t {
+		w := 0
+		for i := range n {
+			smp := *rs.at(i)
+			if w > 0 && smp.t == rs.at(w-1).t {
 				// Prometheus keeps the first sample for a timestamp: a
 				// repeat is ignored, a different value dropped (the
 				// appender's duplicate-sample case; promtool's backfill
 				// stores the first).
-				if math.Float64bits(out[len(out)-1].f) == math.Float64bits(smp.f) {
+				if math.Float64bits(rs.at(w-1).f) == math.Float64bits(smp.f) {
 					sum.Duplicates++
 				} else {
 					sum.Conflicts++
 				}
 				continue
 			}
-			out = append(out, smp)
+			*rs.at(w) = smp
+			w++
 		}
-		rs.samples = slices.Clip(out)
-		if len(out) == 0 {
+		nb := (w + blockLen - 1) >> blockBits
+		clear(rs.ms.blocks[nb:])
+		rs.ms.blocks, rs.ms.n = rs.ms.blocks[:nb], w
+		if w == 0 {
 			continue
 		}
-		minT = min(minT, out[0].t)
-		maxT = max(maxT, out[len(out)-1].t)
+		first, last := rs.at(0), rs.at(w-1)
+		minT = min(minT, first.t)
+		maxT = max(maxT, last.t)
 		names[rs.lset.Get(labels.MetricName)] = struct{}{}
 		sum.Series++
-		sum.Samples += len(out)
+		sum.Samples += w
 	}
 	if sum.Samples == 0 {
 		return RecordedSummary{}, r.errf(0, 0, "no samples")
@@ -501,39 +519,49 @@ func addMillis(t, d int64) (int64, bool) {
 }
 
 // appendRecorded appends sorted, deduplicated series shifted by shift ms,
-// all or nothing: every series must start after its last stored sample.
+// all or nothing: every series must start after its last stored sample. A
+// series new to the store takes the staged blocks.
 func (s *Store) appendRecorded(series []*recSeries, shift int64) error {
 	refs := make([]SeriesRef, len(series))
 	for i, rs := range series {
-		if len(rs.samples) > 0 {
+		if rs.ms.n > 0 {
 			refs[i] = s.Series(rs.lset)
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for i, rs := range series {
-		if len(rs.samples) == 0 {
+		if rs.ms.n == 0 {
 			continue
 		}
 		ms := s.series[refs[i]]
 		if ms.n > 0 {
 			last := ms.blocks[(ms.n-1)>>blockBits][(ms.n-1)&blockMask]
-			if first := rs.samples[0].t + shift; first <= last.t {
+			if first := rs.at(0).t + shift; first <= last.t {
 				return fmt.Errorf("series %s: recorded sample at %d not after the store's last sample at %d: %w",
 					rs.lset, first, last.t, storage.ErrOutOfOrderSample)
 			}
 		}
 	}
 	for i, rs := range series {
-		if len(rs.samples) == 0 {
+		n := rs.ms.n
+		if n == 0 {
 			continue
 		}
 		ms := s.series[refs[i]]
-		for _, smp := range rs.samples {
-			ms.append(sample{t: smp.t + shift, f: smp.f})
+		if ms.n == 0 {
+			for j := range n {
+				rs.at(j).t += shift
+			}
+			ms.blocks, ms.n = rs.ms.blocks, n
+		} else {
+			for j := range n {
+				smp := rs.at(j)
+				ms.append(sample{t: smp.t + shift, f: smp.f})
+			}
 		}
-		s.samples += len(rs.samples)
-		rs.samples = nil // let the collector have it while the rest is copied
+		s.samples += n
+		rs.ms = memSeries{}
 	}
 	return nil
 }
