@@ -428,7 +428,10 @@ func (r *recording) add(i int, t int64, v float64, line int) error {
 func (r *recording) flush(s *Store, updateAt, t0 time.Time) (RecordedSummary, error) {
 	var sum RecordedSummary
 	var shift int64
-	if !updateAt.IsZero() || !t0.IsZero() {
+	if updateAt.IsZero() != t0.IsZero() {
+		return sum, r.errf(0, 0, "give both the recorded update time and its virtual time, or neither")
+	}
+	if !updateAt.IsZero() {
 		if err := checkTime(t0); err != nil {
 			return sum, r.errf(0, 0, "virtual update time: %v", err)
 		}

@@ -183,6 +183,28 @@ func TestLoadRecordedIntoUsedStore(t *testing.T) {
 	}
 }
 
+// Lines longer than the reader's buffer (64 KiB) are read whole.
+func TestLoadRecordedLongLines(t *testing.T) {
+	long := strings.Repeat("é", 60000)
+	for name, in := range map[string]string{
+		"openmetrics": "x{v=\"" + long + "\"} 1 1\nx{v=\"" + long + "\"} 2 2\n# EOF\n",
+		"dump":        "{__name__=\"x\", v=\"" + long + "\"} 1 1000\n{__name__=\"x\", v=\"" + long + "\"} 2 2000\n",
+		"json":        `{"data":{"result":[{"metric":{"__name__":"x","v":"` + long + `"},"values":[[1,"1"],[2,"2"]]}]}}`,
+	} {
+		s, sum := load(t, in, RecordedOptions{Name: name})
+		if sum.Series != 1 || sum.Samples != 2 || !strings.Contains(storeText(s), long) {
+			t.Errorf("%s: %+v", name, sum)
+		}
+	}
+}
+
+func TestLoadRecordedNeedsBothTimes(t *testing.T) {
+	_, err := LoadRecorded(NewStore(), strings.NewReader("x 1 1\n# EOF\n"), RecordedOptions{Name: "a", T0: virtualT0})
+	if err == nil || err.Error() != "a: give both the recorded update time and its virtual time, or neither" {
+		t.Errorf("err = %v", err)
+	}
+}
+
 func TestLoadRecordedScalar(t *testing.T) {
 	in := `{"status":"success","data":{"resultType":"scalar","result":[1700000000,"0.25"]}}`
 	_, err := LoadRecorded(NewStore(), strings.NewReader(in), RecordedOptions{Name: "s.json"})
