@@ -100,16 +100,16 @@ func parseOpenMetrics(br *bufio.Reader, rec *recording) error {
 // next read.
 func readLine(br *bufio.Reader, rec *recording, lineNo int) ([]byte, error) {
 	b, err := br.ReadSlice('\n')
-	if err == bufio.ErrBufferFull || (err == nil && len(b) > rec.lim.MaxLineBytes) {
+	if err == bufio.ErrBufferFull {
 		long := append([]byte(nil), b...)
 		for err == bufio.ErrBufferFull && len(long) <= rec.lim.MaxLineBytes {
 			b, err = br.ReadSlice('\n')
 			long = append(long, b...)
 		}
-		if len(long) > rec.lim.MaxLineBytes {
-			return nil, &RecordedError{Name: rec.name, Line: lineNo, Msg: "line longer than the limit (MaxLineBytes)", Err: ErrRecordedLimit}
-		}
-		return long, err
+		b = long
+	}
+	if len(b) > rec.lim.MaxLineBytes {
+		return nil, &RecordedError{Name: rec.name, Line: lineNo, Msg: "line longer than the limit (MaxLineBytes)", Err: ErrRecordedLimit}
 	}
 	if err != nil && err != io.EOF {
 		var re *RecordedError

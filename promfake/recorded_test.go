@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
@@ -194,6 +196,17 @@ func TestLoadRecordedLongLines(t *testing.T) {
 		s, sum := load(t, in, RecordedOptions{Name: name})
 		if sum.Series != 1 || sum.Samples != 2 || !strings.Contains(storeText(s), long) {
 			t.Errorf("%s: %+v", name, sum)
+		}
+	}
+}
+
+func TestLoadRecordedReadError(t *testing.T) {
+	for _, head := range []string{"x 1 1\n", `{__name__="x"} 1 1` + "\n", `{"data":{"result":[`} {
+		r := io.MultiReader(strings.NewReader(head), iotest.ErrReader(errors.New("disk on fire")))
+		_, err := LoadRecorded(NewStore(), r, RecordedOptions{Name: "r"})
+		var re *RecordedError
+		if err == nil || !errors.As(err, &re) || err.Error() != "r: read: disk on fire" {
+			t.Errorf("%q: err = %v", head, err)
 		}
 	}
 }
