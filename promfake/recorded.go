@@ -14,44 +14,6 @@ import (
 	"github.com/prometheus/prometheus/storage"
 )
 
-// Recorded series: samples exported from a real Prometheus, replayed on the
-// virtual clock. LoadRecorded reads one recording from a reader (the caller
-// opens the file: this package never touches the file system), in one of
-// three formats, detected from the content:
-//
-//   - OpenMetrics text as `promtool tsdb create-blocks-from openmetrics`
-//     takes it (and as `promtool tsdb dump-openmetrics` writes it): every
-//     sample with a timestamp in seconds, `# TYPE`/`# HELP`/`# UNIT`
-//     lines, ending with `# EOF`. Parsed by the upstream OpenMetrics parser
-//     (model/textparse), so what promtool rejects is rejected here, and
-//     classic histogram `le` and summary `quantile` values are normalised
-//     as Prometheus does ("1" becomes "1.0"). The first byte is `#` or a
-//     metric name.
-//   - JSON of the Prometheus HTTP API: a query_range answer (resultType
-//     matrix) or a query answer (vector, matrix or scalar), with or without
-//     the {"status":"success","data":...} envelope; several documents may
-//     follow each other (e.g. one per page of a long query_range, as
-//     `jq -c` writes them). The first byte is `{` and the first key is
-//     followed by `:`.
-//   - `promtool tsdb dump` output: one sample per line,
-//     `{__name__="up", instance="a"} 1 1700000000000` (labels as
-//     labels.Labels.String writes them, the value as %g, the timestamp in
-//     milliseconds). The first byte is `{` and the first label name is
-//     followed by `=`.
-//
-// Samples may come in any order: each series is sorted by time (stably, so
-// the first of equal timestamps in the file comes first). A repeated sample
-// (same series, same timestamp) is dropped and the first kept, as
-// Prometheus does: the same value is ignored, a different one rejected as a
-// duplicate sample for the timestamp (promtool's backfill keeps the first).
-// Unlike promtool's backfill, which drops a sample older than its series'
-// last one, earlier samples are sorted in.
-//
-// Every sample keeps its offset from the recorded update instant:
-// virtual time = T0 + (recorded time - UpdateAt), at millisecond precision.
-//
-// Nothing is written to the store unless the whole recording loads.
-
 // RecordedFormat names a recording's format.
 type RecordedFormat string
 
@@ -178,9 +140,49 @@ func (e *RecordedError) Error() string {
 
 func (e *RecordedError) Unwrap() error { return e.Err }
 
-// LoadRecorded reads a recording from r and appends its samples to s,
-// shifted onto the virtual clock. See the package documentation of the
-// formats above. On error nothing is appended.
+// LoadRecorded reads a recording (samples exported from a real Prometheus)
+// from r and appends its samples to s, shifted onto the virtual clock. The
+// caller opens the file: this package never touches the file system. Three
+// formats are read, detected from the first bytes unless opts.Format says:
+//
+//   - OpenMetrics text as `promtool tsdb create-blocks-from openmetrics`
+//     takes it (and as `promtool tsdb dump-openmetrics` writes it): every
+//     sample with a timestamp in seconds, `# TYPE`/`# HELP`/`# UNIT`
+//     lines, ending with `# EOF`. Parsed by the upstream OpenMetrics parser
+//     (model/textparse), so what promtool rejects is rejected here, and
+//     in a family declared `# TYPE x histogram` (or summary) the `le` (or
+//     `quantile`) values are normalised as Prometheus 3 does ("1" becomes
+//     "1.0"; without a TYPE line they stay as written). `_created` lines are
+//     samples, as backfill stores them. The first byte is `#` or a metric
+//     name.
+//   - JSON of the Prometheus HTTP API: a query_range answer (resultType
+//     matrix) or a query answer (vector, matrix or scalar), with or without
+//     the {"status":"success","data":...} envelope; several documents may
+//     follow each other (e.g. one per page of a long query_range, as
+//     `jq -c` writes them). The first byte is `{` and the first key is
+//     followed by `:`.
+//   - `promtool tsdb dump` output: one sample per line,
+//     `{__name__="up", instance="a"} 1 1700000000000` (labels as
+//     labels.Labels.String writes them, the value as %g, the timestamp in
+//     milliseconds). The first byte is `{` and the first label name is
+//     followed by `=`.
+//
+// Samples may come in any order: each series is sorted by time (stably, so
+// the first of equal timestamps in the file comes first). A repeated sample
+// (same series, same timestamp) is dropped and the first kept, as
+// Prometheus does: the same value is ignored, a different one rejected as a
+// duplicate sample for the timestamp (promtool's backfill keeps the first).
+// Unlike promtool's backfill, which drops a sample older than its series'
+// last one, earlier samples are sorted in.
+//
+// Every sample keeps its offset from the recorded update instant:
+// virtual time = T0 + (recorded time - UpdateAt), at millisecond precision.
+// The default limits (RecordedLimits) hold a week of a busy route.
+//
+// Errors are *RecordedError, "name:line:col: what" (line and column where
+// the format has them); nothing is written to the store unless the whole
+// recording loads. Every series must start after the last sample the store
+// already holds for it.
 func LoadRecorded(s *Store, r io.Reader, opts RecordedOptions) (RecordedSummary, error) {
 	return loadRecorded(s, r, opts, omChunkBytes)
 }
