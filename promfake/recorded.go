@@ -44,11 +44,13 @@ type RecordedLimits struct {
 }
 
 // Default limits: room for a week of a busy route's Envoy series at 15s
-// scrapes (40,320 samples per series, a few hundred series: rq_total, the
-// code classes and codes, and a 20-bucket latency histogram, per rule and
-// per proxy) with a margin, in at most a few hundred MB of memory.
+// scrapes (40,320 samples per series; rq_total, the code classes and codes
+// and a 20-bucket latency histogram per rule and proxy make ~30 series per
+// cluster, so 8 proxies x 2 rules are ~500 series, 20M samples). Samples
+// cost 16 bytes in the store (25M: 400 MB); the file is streamed, so its
+// size costs no memory (a week of 232 series is 1.7 GB of OpenMetrics).
 const (
-	DefaultRecordedMaxBytes     = 2 << 30 // 2 GiB
+	DefaultRecordedMaxBytes     = 8 << 30 // 8 GiB
 	DefaultRecordedMaxSamples   = 25_000_000
 	DefaultRecordedMaxSeries    = 20_000
 	DefaultRecordedMaxLineBytes = 1 << 20 // 1 MiB
