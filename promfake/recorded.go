@@ -397,8 +397,9 @@ func (r *recording) seriesFor(lset labels.Labels, line, col int) (int, error) {
 	return len(r.series) - 1, nil
 }
 
-// rawSeries caches the series index of a format's raw series text (bounded,
-// so a file that spells its series many ways only loses the cache).
+// rawLookup and rawStore cache the series index of a format's raw series
+// text (bounded: a file that spells its series many ways only loses the
+// cache).
 func (r *recording) rawLookup(key []byte) (int, bool) {
 	i, ok := r.raw[string(key)]
 	return i, ok
