@@ -12,15 +12,20 @@
 //   - synthetic exporter series: writers such as [EnvoyCluster] that append
 //     what a real Prometheus would have scraped from an exporter (here the
 //     Envoy proxies of Envoy Gateway) at the virtual times the simulator asks
-//     for.
+//     for;
+//   - recorded series: [LoadRecorded] replays samples exported from a real
+//     Prometheus (OpenMetrics backfill text, query/query_range JSON,
+//     `promtool tsdb dump` output) on the virtual clock, and
+//     [WriteOpenMetrics], [WriteDump] and [WriteQueryJSON] write them.
 //
 // What it must not do: read the wall clock (every timestamp is a virtual time
 // passed in by the caller; the only wall-clock use is inside the upstream
 // engine, for its own timing statistics and its generous query timeout),
-// touch the network or the file system, or start goroutines of its own beyond
-// what the promql package needs. It does not import the prometheus tsdb
-// package: samples live in plain slices and are served through
-// storage.NewListSeriesIterator.
+// touch the network or the file system (recordings come in as an
+// io.Reader), or start goroutines of its own beyond what the promql package
+// needs. It does not import the prometheus tsdb package: samples live in
+// plain slices and are served through storage.NewListSeriesIterator
+// (textparse, for OpenMetrics recordings, brings only gogo/protobuf).
 //
 // Times are limited to what int64 nanoseconds can represent (years 1677 to
 // 2262), because the engine converts evaluation times with UnixNano; times
