@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 
+	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	metavalidation "k8s.io/apimachinery/pkg/apis/meta/v1/validation"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -144,10 +145,7 @@ func validateSpec(ro *v1alpha1.Rollout, fld *field.Path, opts Options) field.Err
 
 // nonNegative is Kubernetes' ValidateNonnegativeField.
 func nonNegative(v int64, fld *field.Path) field.ErrorList {
-	if v < 0 {
-		return field.ErrorList{field.Invalid(fld, v, utilvalidation.InclusiveRangeError(0, 2147483647))}
-	}
-	return nil
+	return apivalidation.ValidateNonnegativeField(v, fld)
 }
 
 func templateEmpty(spec v1alpha1.RolloutSpec) bool {
