@@ -80,6 +80,9 @@ func ValidateRolloutReferences(ro *v1alpha1.Rollout, objs Objects, opts Options)
 	// Phase 1, gathering, in the controller's order. Its errors come first.
 	services := r.gatherServices(ro, objs)
 	templateSets := r.gatherAnalyses(ro, objs)
+	// A misconfigured nginx or ALB block stops the controller before it looks the
+	// ingresses up.
+	ingressConfigOK := true
 	if c := ro.Spec.Strategy.Canary; c != nil && c.TrafficRouting != nil {
 		tr := c.TrafficRouting
 		if tr.Nginx != nil {
@@ -87,8 +90,10 @@ func ValidateRolloutReferences(ro *v1alpha1.Rollout, objs Objects, opts Options)
 			fld := field.NewPath("spec", "strategy", "canary", "trafficRouting", "nginx")
 			if single && multi {
 				r.invalid(field.InternalError(fld, fmt.Errorf("Either StableIngress or StableIngresses must be configured. Both are configured.")))
+				ingressConfigOK = false
 			} else if !single && !multi {
 				r.invalid(field.InternalError(fld, fmt.Errorf("Either StableIngress or StableIngresses must be configured. Neither are configured.")))
+				ingressConfigOK = false
 			}
 		}
 		if tr.ALB != nil {
@@ -96,12 +101,17 @@ func ValidateRolloutReferences(ro *v1alpha1.Rollout, objs Objects, opts Options)
 			fld := field.NewPath("spec", "strategy", "canary", "trafficRouting", "alb")
 			if single && multi {
 				r.invalid(field.InternalError(fld, fmt.Errorf("Either Ingress or Ingresses must be configured. Both are configured.")))
+				ingressConfigOK = false
 			} else if !single && !multi {
 				r.invalid(field.InternalError(fld, fmt.Errorf("Either Ingress or Ingresses must be configured. Neither are configured.")))
+				ingressConfigOK = false
 			}
 		}
 	}
-	ingresses := r.gatherIngresses(ro, objs)
+	var ingresses []*networkingv1.Ingress
+	if ingressConfigOK {
+		ingresses = r.gatherIngresses(ro, objs)
+	}
 	vsvcs := r.gatherVirtualServices(ro, objs)
 	mappings := r.gatherMappings(ro, objs)
 
