@@ -16,8 +16,10 @@ import (
 
 // Objects are the objects a Rollout may refer to, as found in the user's manifests.
 // Objects in other namespaces than the Rollout's are ignored (cluster templates have
-// none). Istio VirtualServices and Ambassador Mappings are kept unstructured, as the
-// controller reads them.
+// none; an Istio VirtualService named "name.namespace" is looked up there). Istio
+// VirtualServices, Ambassador Mappings and App Mesh objects are kept unstructured, as
+// the controller reads them. Ingresses are networking.k8s.io/v1 (convert a legacy
+// extensions/v1beta1 Ingress first).
 type Objects struct {
 	AnalysisTemplates        []*v1alpha1.AnalysisTemplate
 	ClusterAnalysisTemplates []*v1alpha1.ClusterAnalysisTemplate
@@ -25,6 +27,9 @@ type Objects struct {
 	Ingresses                []*networkingv1.Ingress
 	VirtualServices          []*unstructured.Unstructured
 	AmbassadorMappings       []*unstructured.Unstructured
+	// App Mesh: the VirtualService the rollout names and the VirtualRouter it uses.
+	AppMeshVirtualServices []*unstructured.Unstructured
+	AppMeshVirtualRouters  []*unstructured.Unstructured
 }
 
 // ReferenceErrors is what ValidateRolloutReferences finds, split the way a simulator
@@ -114,6 +119,7 @@ func ValidateRolloutReferences(ro *v1alpha1.Rollout, objs Objects, opts Options)
 	}
 	vsvcs := r.gatherVirtualServices(ro, objs)
 	mappings := r.gatherMappings(ro, objs)
+	routers := r.gatherAppMesh(ro, objs)
 
 	// Phase 2, validation of what was found.
 	for _, s := range services {
@@ -132,6 +138,9 @@ func ValidateRolloutReferences(ro *v1alpha1.Rollout, objs Objects, opts Options)
 		if w, _, _ := unstructured.NestedInt64(m.Object, "spec", "weight"); w != 0 {
 			r.invalid(field.Invalid(field.NewPath("spec", "weight"), m.GetName(), fmt.Sprintf("Ambassador mapping %q can not define weight", m.GetName())))
 		}
+	}
+	for _, vr := range routers {
+		r.invalid(validateAppMeshRouter(vr)...)
 	}
 	return r
 }

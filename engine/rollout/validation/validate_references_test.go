@@ -342,3 +342,72 @@ func TestInvalidSpecMessage(t *testing.T) {
 		t.Fatal("valid rollout reported invalid")
 	}
 }
+
+func appMeshRollout() *v1alpha1.Rollout {
+	ro := baseCanary()
+	withRouting(ro, &v1alpha1.RolloutTrafficRouting{AppMesh: &v1alpha1.AppMeshTrafficRouting{VirtualService: &v1alpha1.AppMeshVirtualService{Name: "mvs"}}})
+	return ro
+}
+
+func appMeshObjects(routes []any) Objects {
+	o := goodObjects()
+	o.AppMeshVirtualServices = []*unstructured.Unstructured{{Object: map[string]any{"apiVersion": "appmesh.k8s.aws/v1beta2", "kind": "VirtualService",
+		"metadata": map[string]any{"name": "mvs", "namespace": "ns"},
+		"spec":     map[string]any{"provider": map[string]any{"virtualRouter": map[string]any{"virtualRouterRef": map[string]any{"name": "vr"}}}}}}}
+	o.AppMeshVirtualRouters = []*unstructured.Unstructured{{Object: map[string]any{"apiVersion": "appmesh.k8s.aws/v1beta2", "kind": "VirtualRouter",
+		"metadata": map[string]any{"name": "vr", "namespace": "ns"}, "spec": map[string]any{"routes": routes}}}}
+	return o
+}
+
+func weighted(n int) map[string]any {
+	var targets []any
+	for i := 0; i < n; i++ {
+		targets = append(targets, map[string]any{"virtualNodeRef": map[string]any{"name": "n"}, "weight": int64(50)})
+	}
+	return map[string]any{"name": "primary", "httpRoute": map[string]any{"action": map[string]any{"weightedTargets": targets}}}
+}
+
+func TestAppMeshReferences(t *testing.T) {
+	tests := []struct {
+		name     string
+		objs     Objects
+		mutate   func(*v1alpha1.Rollout)
+		want     string
+		notFound bool
+	}{
+		{name: "valid router", objs: appMeshObjects([]any{weighted(2)})},
+		{name: "no virtual service in the rollout", objs: appMeshObjects([]any{weighted(2)}),
+			mutate: func(ro *v1alpha1.Rollout) { ro.Spec.Strategy.Canary.TrafficRouting.AppMesh.VirtualService = nil },
+			want:   "spec.strategy.canary.trafficRouting.appmesh.virtualService: Invalid value: null: must provide virtual-service"},
+		{name: "virtual service not found", objs: goodObjects(), notFound: true,
+			want: `spec.strategy.canary.trafficRouting.appmesh.virtualService: Invalid value: "mvs.ns": virtualservices.appmesh.k8s.aws "mvs" not found`},
+		{name: "router without routes", objs: appMeshObjects(nil),
+			want: `spec.routes: Invalid value: "vr": No routes defined for AppMesh virtual-router vr`},
+		{name: "route of an unsupported type", objs: appMeshObjects([]any{map[string]any{"name": "r", "udpRoute": map[string]any{}}}),
+			want: `spec.routes[0]: Invalid value: "vr": Error getting route details for AppMesh virtual-router vr and route r. Error: Route has unsupported route type`},
+		{name: "three weighted targets", objs: appMeshObjects([]any{weighted(3)}),
+			want: `spec.routes[0].httpRoute.action.weightedTargets: Invalid value: "vr": Invalid number of weightedTargets (3) for AppMesh virtual-router vr and route primary, expected 2`},
+	}
+	for _, c := range tests {
+		t.Run(c.name, func(t *testing.T) {
+			ro := appMeshRollout()
+			if c.mutate != nil {
+				c.mutate(ro)
+			}
+			got := ValidateRolloutReferences(ro, c.objs, Options{})
+			if c.want == "" {
+				if len(got.All()) > 0 {
+					t.Fatalf("unexpected: %v", got.All())
+				}
+				return
+			}
+			list := got.Invalid
+			if c.notFound {
+				list = got.NotFound
+			}
+			if len(list) != 1 || list[0].Error() != c.want || got.First().Error() != c.want {
+				t.Fatalf("want %q, got invalid=%v notFound=%v", c.want, got.Invalid, got.NotFound)
+			}
+		})
+	}
+}
