@@ -78,7 +78,10 @@ const (
 )
 
 // Options selects the controller version whose rules and wording apply. The zero
-// value is the default version (v1.10).
+// value is the default version (v1.10). v1.10 differs from v1.9 in two rules (ping-pong
+// and setMirrorRoute accept plugin routers, with new messages); v1.8.4's rules equal
+// v1.9.1's for everything checked here (its ingress check dispatches on the router
+// rather than the ingress name, which gives the same result for referenced ingresses).
 type Options struct {
 	Version engine.Version
 }
