@@ -12,6 +12,18 @@
 // rollouts lint` print them.
 //
 // The functions are pure: no client, no clock.
+//
+// Use, as the controller does before each reconcile:
+//
+//	opts := validation.Options{Version: version}
+//	if errs := validation.ValidateRollout(ro, opts); len(errs) > 0 {
+//		// InvalidSpec: validation.InvalidSpecMessage(ro, errs[0])
+//	}
+//	refs := validation.ValidateRolloutReferences(ro, objs, opts)
+//	// refs.Invalid and refs.MissingTemplates are errors; refs.NotFound (Services,
+//	// Ingresses, ... absent from the manifests) is for the caller to judge.
+//
+// Controller(ro, objs, opts) returns the single error the controller would report.
 package validation
 
 import (

@@ -35,21 +35,25 @@ type Objects struct {
 // ReferenceErrors is what ValidateRolloutReferences finds, split the way a simulator
 // needs it:
 //   - Invalid: referenced objects that exist but are wrong (a Service selector that
-//     does not match the pod labels, an analysis that never ends, an ingress without
-//     the stable service, ...), plus the reference rules that need no object (nginx
-//     stableIngress vs stableIngresses, ...).
-//   - NotFound: referenced objects absent from the manifests, with the controller's
-//     wording (`service "x" not found`, `AnalysisTemplate 'x' not found`). The real
-//     controller reports these as InvalidSpec too; rollsim users often leave Services
-//     and router objects out of a scenario, so the caller decides (an AnalysisTemplate
-//     that is missing cannot be simulated and should stay an error).
+//     does not match the pod labels, an analysis that never ends, an arg that is never
+//     given, an ingress without the stable service, ...), plus the reference rules that
+//     need no object (nginx stableIngress vs stableIngresses, ...).
+//   - MissingTemplates: AnalysisTemplates or ClusterAnalysisTemplates the rollout names
+//     that are not in the manifests (`AnalysisTemplate 'x' not found`). A run cannot be
+//     simulated without them: treat these as errors.
+//   - NotFound: the other referenced objects absent from the manifests (Services,
+//     Ingresses, Istio VirtualServices, Ambassador Mappings, App Mesh objects), in the
+//     controller's wording (`service "x" not found`). The real controller reports them
+//     as InvalidSpec too, but rollsim users often leave Services and router objects out
+//     of a scenario: the caller decides (lint can warn, the loader can ignore them).
 //
 // The controller stops at the first missing object and reports it; here every present
 // object is still checked. First gives the error the controller would write.
 type ReferenceErrors struct {
-	Invalid  field.ErrorList
-	NotFound field.ErrorList
-	// ordered holds both, in the controller's order of discovery.
+	Invalid          field.ErrorList
+	MissingTemplates field.ErrorList
+	NotFound         field.ErrorList
+	// ordered holds all three, in the controller's order of discovery.
 	ordered field.ErrorList
 }
 
@@ -69,6 +73,11 @@ func (r ReferenceErrors) All() field.ErrorList { return r.ordered }
 func (r *ReferenceErrors) invalid(errs ...*field.Error) {
 	r.Invalid = append(r.Invalid, errs...)
 	r.ordered = append(r.ordered, errs...)
+}
+
+func (r *ReferenceErrors) missingTemplate(e *field.Error) {
+	r.MissingTemplates = append(r.MissingTemplates, e)
+	r.ordered = append(r.ordered, e)
 }
 
 func (r *ReferenceErrors) notFound(e *field.Error) {
@@ -236,7 +245,7 @@ func (r *ReferenceErrors) gatherAnalyses(ro *v1alpha1.Rollout, objs Objects) []t
 	add := func(kind templateType, a *v1alpha1.RolloutAnalysis, path *field.Path) {
 		t, err := r.collectTemplates(ro, objs, a.Templates, path, 0)
 		if err != nil {
-			r.notFound(err)
+			r.missingTemplate(err)
 			return
 		}
 		t.Namespaced = uniq(t.Namespaced, func(x *v1alpha1.AnalysisTemplate) string { return x.Name })

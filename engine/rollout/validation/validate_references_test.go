@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/utils/ptr"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -71,6 +72,7 @@ type refCase struct {
 	mutate   func(ro *v1alpha1.Rollout, objs *Objects)
 	want     string
 	notFound bool // reported in NotFound rather than Invalid
+	missing  bool // reported in MissingTemplates rather than Invalid
 }
 
 // referenceRules has one row per upstream reference rule (validation_references.go and
@@ -107,17 +109,17 @@ var referenceRules = []refCase{
 	}, want: `spec.strategy.blueGreen.previewService: Invalid value: "preview": Service "preview" has unmatch label "app" in rollout`},
 
 	// Analysis templates
-	{name: "step template not found", notFound: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
+	{name: "step template not found", missing: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
 		stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "missing"})
 	}, want: `spec.strategy.canary.steps[0].analysis.templates: Invalid value: "missing": AnalysisTemplate 'missing' not found`},
-	{name: "cluster template not found", notFound: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
+	{name: "cluster template not found", missing: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
 		backgroundAnalysis(ro, nil, v1alpha1.AnalysisTemplateRef{TemplateName: "missing", ClusterScope: ptr.To(true)})
 	}, want: `spec.strategy.canary.analysis.templates: Invalid value: "missing": ClusterAnalysisTemplate 'missing' not found`},
-	{name: "nested template not found", notFound: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
+	{name: "nested template not found", missing: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
 		o.AnalysisTemplates[0].Spec.Templates = []v1alpha1.AnalysisTemplateRef{{TemplateName: "inner"}}
 		stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "t"})
 	}, want: `spec.templates: Invalid value: "inner": AnalysisTemplate 'inner' not found`},
-	{name: "pre-promotion template not found", base: baseBlueGreen, notFound: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
+	{name: "pre-promotion template not found", base: baseBlueGreen, missing: true, mutate: func(ro *v1alpha1.Rollout, o *Objects) {
 		o.Services = []*corev1.Service{service("active", nil), service("preview", nil)}
 		ro.Spec.Strategy.BlueGreen.PrePromotionAnalysis = &v1alpha1.RolloutAnalysis{Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "missing"}}}
 	}, want: `spec.strategy.blueGreen.prePromotionAnalysis.templates: Invalid value: "missing": AnalysisTemplate 'missing' not found`},
@@ -289,15 +291,21 @@ func TestValidateRolloutReferencesRules(t *testing.T) {
 				t.Fatalf("the row's rollout must pass the spec rules: %v", errs)
 			}
 			got := ValidateRolloutReferences(ro, objs, Options{})
-			list, other := got.Invalid, got.NotFound
-			if c.notFound {
-				list, other = got.NotFound, got.Invalid
+			lists := map[string]field.ErrorList{"invalid": got.Invalid, "missingTemplates": got.MissingTemplates, "notFound": got.NotFound}
+			which := "invalid"
+			switch {
+			case c.notFound:
+				which = "notFound"
+			case c.missing:
+				which = "missingTemplates"
 			}
-			if len(list) == 0 || list[0].Error() != c.want {
-				t.Fatalf("want %q first in its list, got invalid=%v notFound=%v", c.want, got.Invalid, got.NotFound)
+			if l := lists[which]; len(l) == 0 || l[0].Error() != c.want {
+				t.Fatalf("want %q first in %s, got %v", c.want, which, lists)
 			}
-			if len(other) > 0 {
-				t.Fatalf("unexpected errors in the other list: %v", other)
+			for name, l := range lists {
+				if name != which && len(l) > 0 {
+					t.Fatalf("unexpected errors in %s: %v", name, l)
+				}
 			}
 			if got.First() == nil || got.First().Error() != c.want {
 				t.Fatalf("First() = %v, want %q", got.First(), c.want)
