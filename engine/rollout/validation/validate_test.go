@@ -1,6 +1,7 @@
 package validation
 
 import (
+	"encoding/json"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -313,6 +314,97 @@ func TestValidateRolloutRules(t *testing.T) {
 			// The controller reports the first error: it must be the row's.
 			if errs[0].Error() != c.want {
 				t.Fatalf("first error\n got %q\nwant %q\nall: %v", errs[0].Error(), c.want, errs)
+			}
+		})
+	}
+}
+
+// validCases are upstream's accepted variants (validation_test.go "valid ..." and
+// "success ..." cases): none may produce an error.
+var validCases = []ruleCase{
+	{name: "blue-green", base: baseBlueGreen, mutate: func(*v1alpha1.Rollout) {}},
+	{name: "plugin router without services", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"org/p": []byte(`{}`)}}
+	}},
+	{name: "istio with a DestinationRule without services", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.TrafficRouting = istio()
+		ro.Spec.Strategy.Canary.TrafficRouting.Istio.DestinationRule = &v1alpha1.IstioDestinationRule{Name: "dr", CanarySubsetName: "c", StableSubsetName: "s"}
+	}},
+	{name: "istio with ping-pong", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.TrafficRouting = istio()
+		ro.Spec.Strategy.Canary.PingPong = &v1alpha1.PingPongSpec{PingService: "ping", PongService: "pong"}
+	}},
+	{name: "ping-pong with a plugin router (v1.10)", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"org/p": []byte(`{}`)}}
+		ro.Spec.Strategy.Canary.PingPong = &v1alpha1.PingPongSpec{PingService: "ping", PongService: "pong"}
+	}},
+	{name: "setMirrorRoute with a plugin router (v1.10)", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.TrafficRouting = &v1alpha1.RolloutTrafficRouting{Plugins: map[string]json.RawMessage{"org/p": []byte(`{}`)},
+			ManagedRoutes: []v1alpha1.MangedRoutes{{Name: "m"}}}
+		steps(ro, v1alpha1.CanaryStep{SetMirrorRoute: &v1alpha1.SetMirrorRoute{Name: "m", Percentage: ptr.To[int32](50),
+			Match: []v1alpha1.RouteMatch{{Method: &v1alpha1.StringMatch{Exact: "GET"}, Path: &v1alpha1.StringMatch{Prefix: "/api"}}}}})
+	}},
+	{name: "setHeaderRoute with ALB exact match", mutate: func(ro *v1alpha1.Rollout) {
+		withRouting(ro, alb())
+		ro.Spec.Strategy.Canary.TrafficRouting.ManagedRoutes = []v1alpha1.MangedRoutes{{Name: "h"}}
+		steps(ro, v1alpha1.CanaryStep{SetHeaderRoute: &v1alpha1.SetHeaderRoute{Name: "h", Match: []v1alpha1.HeaderRoutingMatch{{HeaderName: "x", HeaderValue: &v1alpha1.StringMatch{Exact: "1"}}}}})
+	}},
+	{name: "maxTrafficWeight with nginx", mutate: func(ro *v1alpha1.Rollout) {
+		withRouting(ro, nginx())
+		ro.Spec.Strategy.Canary.TrafficRouting.MaxTrafficWeight = ptr.To[int32](1000)
+		steps(ro, v1alpha1.CanaryStep{SetWeight: ptr.To[int32](1000)})
+	}},
+	{name: "experiment weight with SMI", mutate: func(ro *v1alpha1.Rollout) {
+		withRouting(ro, &v1alpha1.RolloutTrafficRouting{SMI: &v1alpha1.SMITrafficRouting{}})
+		steps(ro, v1alpha1.CanaryStep{Experiment: &v1alpha1.RolloutExperimentStep{Templates: []v1alpha1.RolloutExperimentTemplate{{Name: "t", SpecRef: "canary", Weight: ptr.To[int32](10)}}}})
+	}},
+	{name: "setCanaryScale with a router", mutate: func(ro *v1alpha1.Rollout) {
+		withRouting(ro, istio())
+		steps(ro, v1alpha1.CanaryStep{SetCanaryScale: &v1alpha1.SetCanaryScale{Weight: ptr.To[int32](30)}}, v1alpha1.CanaryStep{SetWeight: ptr.To[int32](30)})
+	}},
+	{name: "pause durations: digits, Go duration, zero, none", mutate: func(ro *v1alpha1.Rollout) {
+		steps(ro,
+			v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: v1alpha1.DurationFromString("30")}},
+			v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: v1alpha1.DurationFromString("1m30s")}},
+			v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{Duration: v1alpha1.DurationFromInt(0)}},
+			v1alpha1.CanaryStep{Pause: &v1alpha1.RolloutPause{}})
+	}},
+	{name: "workloadRef without selector or template", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.WorkloadRef = &v1alpha1.ObjectRef{APIVersion: "apps/v1", Kind: "Deployment", Name: "d"}
+		ro.Spec.Selector = nil
+		ro.Spec.Template = corev1.PodTemplateSpec{}
+	}},
+	{name: "privileged container", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Template.Spec.Containers[0].SecurityContext = &corev1.SecurityContext{Privileged: ptr.To(true)}
+	}},
+	{name: "analysis args from supported metadata", mutate: func(ro *v1alpha1.Rollout) {
+		steps(ro, v1alpha1.CanaryStep{Analysis: &v1alpha1.RolloutAnalysis{
+			Templates: []v1alpha1.AnalysisTemplateRef{{TemplateName: "t"}},
+			Args: []v1alpha1.AnalysisRunArgument{
+				{Name: "a", ValueFrom: &v1alpha1.ArgumentValueFrom{FieldRef: &v1alpha1.FieldRef{FieldPath: "metadata.name"}}},
+				{Name: "b", ValueFrom: &v1alpha1.ArgumentValueFrom{FieldRef: &v1alpha1.FieldRef{FieldPath: "metadata.labels['team']"}}},
+				{Name: "c", ValueFrom: &v1alpha1.ArgumentValueFrom{FieldRef: &v1alpha1.FieldRef{FieldPath: "metadata.annotations"}}},
+				{Name: "d", ValueFrom: &v1alpha1.ArgumentValueFrom{FieldRef: &v1alpha1.FieldRef{FieldPath: "spec.replicas"}}},
+			},
+		}})
+	}},
+	{name: "maxSurge zero with maxUnavailable set", mutate: func(ro *v1alpha1.Rollout) {
+		ro.Spec.Strategy.Canary.MaxSurge = ptr.To(intstr.FromInt32(0))
+		ro.Spec.Strategy.Canary.MaxUnavailable = ptr.To(intstr.FromString("10%"))
+	}},
+}
+
+func TestValidateRolloutValid(t *testing.T) {
+	for _, c := range validCases {
+		t.Run(c.name, func(t *testing.T) {
+			mk := c.base
+			if mk == nil {
+				mk = baseCanary
+			}
+			ro := mk()
+			c.mutate(ro)
+			if errs := ValidateRollout(ro, Options{Version: c.version}); len(errs) > 0 {
+				t.Fatalf("unexpected errors: %v", errs)
 			}
 		})
 	}
