@@ -133,6 +133,19 @@ var referenceRules = []refCase{
 			Spec: v1alpha1.AnalysisTemplateSpec{Metrics: []v1alpha1.Metric{metric("n")}, Args: []v1alpha1.Argument{{Name: "a", Value: ptr.To("2")}}}})
 		stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "t"}, v1alpha1.AnalysisTemplateRef{TemplateName: "u"})
 	}, want: "spec.strategy.canary.steps[0].analysis.templates: Invalid value: \"templateNames: [t u]\": Argument `a` specified multiple times with different values: '1', '2'"},
+	{name: "step measurementRetention duplicates the template's", mutate: func(ro *v1alpha1.Rollout, o *Objects) {
+		o.AnalysisTemplates[0].Spec.MeasurementRetention = []v1alpha1.MeasurementRetention{{MetricName: "m", Limit: 5}}
+		stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "t"})
+		ro.Spec.Strategy.Canary.Steps[0].Analysis.MeasurementRetention = []v1alpha1.MeasurementRetention{{MetricName: "m", Limit: 2}}
+	}, want: `spec.strategy.canary.steps[0].analysis.templates: Invalid value: "templateNames: [t]": two Measurement Retention metric rules have the same name 'm'`},
+	{name: "step dryRun duplicates the template's, seen from the background analysis", mutate: func(ro *v1alpha1.Rollout, o *Objects) {
+		// Upstream re-merges every template set with each step's rules.
+		o.AnalysisTemplates = append(o.AnalysisTemplates, &v1alpha1.AnalysisTemplate{ObjectMeta: metav1.ObjectMeta{Name: "bg", Namespace: "ns"},
+			Spec: v1alpha1.AnalysisTemplateSpec{Metrics: []v1alpha1.Metric{metric("b")}, DryRun: []v1alpha1.DryRun{{MetricName: "b"}}}})
+		stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "t"})
+		ro.Spec.Strategy.Canary.Steps[0].Analysis.DryRun = []v1alpha1.DryRun{{MetricName: "b"}}
+		backgroundAnalysis(ro, nil, v1alpha1.AnalysisTemplateRef{TemplateName: "bg"})
+	}, want: `spec.strategy.canary.analysis.templates: Invalid value: "templateNames: [bg]": two Dry-Run metric rules have the same name 'b'`},
 	{name: "inline analysis arg not supplied", mutate: func(ro *v1alpha1.Rollout, o *Objects) {
 		o.AnalysisTemplates[0].Spec.Args = []v1alpha1.Argument{{Name: "svc"}}
 		stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "t"})
