@@ -20,8 +20,12 @@
 //		// InvalidSpec: validation.InvalidSpecMessage(ro, errs[0])
 //	}
 //	refs := validation.ValidateRolloutReferences(ro, objs, opts)
-//	// refs.Invalid and refs.MissingTemplates are errors; refs.NotFound (Services,
-//	// Ingresses, ... absent from the manifests) is for the caller to judge.
+//	if e := refs.Fatal(); e != nil {
+//		// an invalid reference or a missing analysis template:
+//		// validation.InvalidSpecMessage(ro, e)
+//	}
+//	// refs.NotFound (Services, Ingresses, ... absent from the manifests) is for the
+//	// caller to judge; refs.First() is what the real controller would report.
 //
 // Controller(ro, objs, opts) returns the single error the controller would report.
 package validation

@@ -67,6 +67,18 @@ func (r ReferenceErrors) First() *field.Error {
 	return r.ordered[0]
 }
 
+// Fatal is the first error that is not in NotFound (an invalid reference or a
+// missing analysis template), in the controller's order: what a simulator that
+// tolerates absent Services and router objects should refuse. Nil if none.
+func (r ReferenceErrors) Fatal() *field.Error {
+	for _, e := range r.ordered {
+		if !slices.Contains(r.NotFound, e) {
+			return e
+		}
+	}
+	return nil
+}
+
 // All is every error in the controller's order.
 func (r ReferenceErrors) All() field.ErrorList { return r.ordered }
 

@@ -323,6 +323,9 @@ func TestValidateRolloutReferencesRules(t *testing.T) {
 			if got.First() == nil || got.First().Error() != c.want {
 				t.Fatalf("First() = %v, want %q", got.First(), c.want)
 			}
+			if fatal := got.Fatal(); c.notFound && fatal != nil || !c.notFound && (fatal == nil || fatal.Error() != c.want) {
+				t.Fatalf("Fatal() = %v (notFound row: %t)", fatal, c.notFound)
+			}
 		})
 	}
 }
@@ -430,5 +433,24 @@ func TestAppMeshReferences(t *testing.T) {
 				t.Fatalf("want %q, got invalid=%v notFound=%v", c.want, got.Invalid, got.NotFound)
 			}
 		})
+	}
+}
+
+// With a Service missing and an analysis that never ends, Fatal skips the missing
+// Service (reported first by the controller) and returns the analysis error.
+func TestFatalSkipsNotFound(t *testing.T) {
+	ro := baseCanary()
+	withRouting(ro, nginx())
+	stepAnalysis(ro, v1alpha1.AnalysisTemplateRef{TemplateName: "t"})
+	objs := goodObjects()
+	objs.Services = nil
+	objs.AnalysisTemplates[0].Spec.Metrics[0].Interval = "1m"
+	got := ValidateRolloutReferences(ro, objs, Options{})
+	if len(got.NotFound) != 2 || got.First() != got.NotFound[0] {
+		t.Fatalf("want the two missing Services first, got %v", got.All())
+	}
+	want := `spec.strategy.canary.steps[0].analysis.templates: Invalid value: "t": AnalysisTemplate t has metric m which runs indefinitely. Invalid value for count: <nil>`
+	if f := got.Fatal(); f == nil || f.Error() != want {
+		t.Fatalf("Fatal() = %v, want %q", f, want)
 	}
 }
