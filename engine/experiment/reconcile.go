@@ -209,12 +209,13 @@ func (s *state) reconcile(ctx context.Context) error {
 	return nil
 }
 
-// templateReplicas is how many pods a template's ReplicaSet should have now.
+// templateReplicas is how many pods a template's ReplicaSet should have now; a
+// negative count is read as 0, so a ReplicaSet is never scaled below zero.
 func templateReplicas(t v1alpha1.TemplateSpec) int32 {
 	if t.Replicas == nil {
 		return 1
 	}
-	return *t.Replicas
+	return max(0, *t.Replicas)
 }
 
 func (s *state) templateStatus(name string) *v1alpha1.TemplateStatus {

@@ -127,7 +127,7 @@ func (s *state) currentWeight() int32 {
 	}
 	for i := idx; i >= 0; i-- {
 		if w := steps[i].SetWeight; w != nil {
-			return *w
+			return clampWeight(*w)
 		}
 	}
 	return 0

@@ -283,6 +283,7 @@ func withLabel(in map[string]string, k, v string) map[string]string {
 
 // scale sets a ReplicaSet's replica count, with the controller's event.
 func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool, error) {
+	n = max(n, 0) // never a negative count, even from a spec validation would refuse
 	if rs == nil || rsReplicas(rs) == n {
 		return false, nil
 	}

@@ -14,11 +14,21 @@ import (
 
 const maxWeight = 100
 
+// specReplicas is spec.replicas (default 1). A negative count, which validation
+// refuses (InvalidSpec), is read as 0 so that the arithmetic below never goes
+// negative when validation is bypassed.
 func specReplicas(ro *v1alpha1.Rollout) int32 {
 	if ro.Spec.Replicas == nil {
 		return 1
 	}
-	return *ro.Spec.Replicas
+	return max(0, *ro.Spec.Replicas)
+}
+
+// clampWeight keeps a weight within 0..100. Validation refuses weights outside
+// (SetWeight needs to be between 0 and 100); the clamp keeps the replica
+// arithmetic sane when it is bypassed.
+func clampWeight(w int32) int32 {
+	return min(max(w, 0), maxWeight)
 }
 
 func rsReplicas(rs *appsv1.ReplicaSet) int32 {
@@ -72,9 +82,10 @@ func surgeAndUnavailable(ro *v1alpha1.Rollout) (int32, int32) {
 // weight. Counts may sum to replicas+1 when surging is allowed; for weights 1–99
 // neither side is zero unless a single pod cannot surge.
 func approximateCounts(replicas, weight, surge int32) (canary, stable int32) {
-	if replicas == 0 {
+	if replicas <= 0 {
 		return 0, 0
 	}
+	weight = clampWeight(weight)
 	exact := float64(replicas*weight) / maxWeight
 	ceil, floor := int32(math.Ceil(exact)), int32(math.Floor(exact))
 	tiedAt := func(total int32) bool {
@@ -184,7 +195,7 @@ func countForScaleDown(rs *appsv1.ReplicaSet, ignoreAvailability bool) int32 {
 // drain lowers a ReplicaSet towards its wanted count by at most `excess` pods.
 func drain(rs *appsv1.ReplicaSet, want, excess, current int32) int32 {
 	if rs != nil && rsReplicas(rs) > want {
-		return max(want, rsReplicas(rs)-excess)
+		return max(want, rsReplicas(rs)-excess, 0)
 	}
 	return current
 }
@@ -206,7 +217,7 @@ func keepWithinLimits(drainRS, adjustRS *appsv1.ReplicaSet, drainCount, adjustCo
 		over = max(0, adjustCount+drainCount-maxTotal)
 		drainCount -= over
 	}
-	return drainCount, adjustCount
+	return max(drainCount, 0), max(adjustCount, 0)
 }
 
 func sumReplicas(rss []*appsv1.ReplicaSet) int32 {

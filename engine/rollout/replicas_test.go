@@ -146,3 +146,29 @@ func TestPodTemplateHashMatchesController(t *testing.T) {
 		}
 	}
 }
+
+// Weights and replica counts the controller's validation refuses (setWeight 150,
+// setWeight -10, replicas -3) must still give counts in range, never negative: the
+// arithmetic runs even if validation is bypassed.
+func TestReplicaArithmeticOutOfRange(t *testing.T) {
+	for _, replicas := range []int32{-3, 0, 1, 4, 10} {
+		for _, weight := range []int32{-10, 0, 50, 100, 150} {
+			ro := canaryRollout(replicas, intstr.FromInt32(1), intstr.FromInt32(0))
+			want := max(replicas, 0)
+			c, s := approximateCounts(specReplicas(ro), weight, 1)
+			if c < 0 || s < 0 || c+s > want+1 {
+				t.Errorf("approximateCounts(replicas %d, weight %d) = %d, %d", replicas, weight, c, s)
+			}
+			if weight >= 100 && c != want || weight <= 0 && c != 0 {
+				t.Errorf("approximateCounts(replicas %d, weight %d) canary = %d, want the clamped weight's count", replicas, weight, c)
+			}
+			n, st := basicCanaryCounts(ro, weight, rs("new", 0, 0), rs("stable", want, want), nil)
+			if n < 0 || st < 0 {
+				t.Errorf("basicCanaryCounts(replicas %d, weight %d) = %d, %d", replicas, weight, n, st)
+			}
+			if r := weightToReplicas(replicas, weight); r < 0 || r > want {
+				t.Errorf("weightToReplicas(%d, %d) = %d", replicas, weight, r)
+			}
+		}
+	}
+}

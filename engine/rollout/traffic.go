@@ -38,7 +38,7 @@ func (s *state) reconcileTrafficRouting() {
 	case !s.atDesiredCounts():
 		for i := int(idx) - 1; i >= 0; i-- {
 			if w := steps[i].SetWeight; w != nil {
-				weight = *w
+				weight = clampWeight(*w)
 				break
 			}
 		}
@@ -68,10 +68,11 @@ func (s *state) canaryReplicasOrWeight() (*int32, int32) {
 	}
 	if scs := s.setCanaryScale(); scs != nil {
 		if scs.Replicas != nil {
-			return scs.Replicas, 0
+			n := max(0, *scs.Replicas)
+			return &n, 0
 		}
 		if scs.Weight != nil {
-			return nil, *scs.Weight
+			return nil, clampWeight(*scs.Weight)
 		}
 	}
 	return nil, s.currentWeight()
@@ -106,6 +107,7 @@ func (s *state) setCanaryScale() *v1alpha1.SetCanaryScale {
 }
 
 func weightToReplicas(replicas, weight int32) int32 {
+	weight, replicas = clampWeight(weight), max(replicas, 0)
 	return (weight*replicas + maxWeight - 1) / maxWeight
 }
 
