@@ -2,15 +2,19 @@ package scenario
 
 import (
 	"fmt"
+	"strings"
 	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine"
-	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/engine/rollout/validation"
 )
 
 // Defaults of the scenario file (design.md).
@@ -52,13 +56,13 @@ func (in *Input) complete() error {
 	if err := in.validateUpdate(ro); err != nil {
 		return err
 	}
+	if err := in.validateController(ro); err != nil {
+		return err
+	}
 	if err := in.validateSimulated(ro); err != nil {
 		return err
 	}
 	if err := in.validateExperiments(); err != nil {
-		return err
-	}
-	if err := in.validateAnalysisRefs(ro); err != nil {
 		return err
 	}
 	if err := in.validateTraffic(ro, bad); err != nil {
@@ -76,8 +80,75 @@ func (in *Input) scenarioError(fieldPath, format string, args ...any) error {
 }
 
 // rolloutError is invalid input in the document of ro.
-func (in *Input) rolloutError(ro *v1alpha1.Rollout, fieldPath, format string, args ...any) error {
+func (in *Input) rolloutError(ro *v1alpha1.Rollout, fieldPath, format string, args ...any) *InputError {
 	return in.origins[ro].Errorf("Rollout "+ro.Name, fieldPath, format, args...)
+}
+
+// ValidationObjects are the manifests a Rollout may refer to, as the
+// controller's reference validation takes them.
+func (in *Input) ValidationObjects() validation.Objects {
+	var objs validation.Objects
+	for _, o := range in.Objects {
+		switch x := o.(type) {
+		case *v1alpha1.AnalysisTemplate:
+			objs.AnalysisTemplates = append(objs.AnalysisTemplates, x)
+		case *v1alpha1.ClusterAnalysisTemplate:
+			objs.ClusterAnalysisTemplates = append(objs.ClusterAnalysisTemplates, x)
+		case *corev1.Service:
+			objs.Services = append(objs.Services, x)
+		case *networkingv1.Ingress:
+			objs.Ingresses = append(objs.Ingresses, x)
+		}
+	}
+	return objs
+}
+
+// validateController is the controller's own validation of the rollout (its
+// InvalidSpec condition): the spec rules, then the references. Services and
+// router objects left out of the manifests are tolerated (a scenario need not
+// carry them); a missing analysis template is not.
+func (in *Input) validateController(ro *v1alpha1.Rollout) error {
+	v, _ := engine.ParseVersion(in.Scenario.Spec.ControllerVersion)
+	opts := validation.Options{Version: v}
+	if errs := validation.ValidateRollout(ro, opts); len(errs) > 0 {
+		return in.invalidSpec(ro, errs[0])
+	}
+	if e := validation.ValidateRolloutReferences(ro, in.ValidationObjects(), opts).Fatal(); e != nil {
+		return in.invalidSpec(ro, e)
+	}
+	return nil
+}
+
+// invalidSpec is a controller validation error as invalid input: the
+// controller's field path and InvalidSpec message, on the line of the field.
+func (in *Input) invalidSpec(ro *v1alpha1.Rollout, e *field.Error) error {
+	ie := in.rolloutError(ro, e.Field, "%s: %s", validation.InvalidSpecReason, validation.InvalidSpecMessage(ro, e))
+	// The controller validates spec.strategy.canary (or .blueGreen) with the
+	// path spec.strategy: find the field where the YAML has it.
+	if data, ok := in.Document(ro); ok {
+		for _, p := range []string{e.Field, strategyPath(ro, e.Field)} {
+			if l := FieldLine(data, p); l > 0 {
+				ie.At = in.origins[ro].Line + l - 1
+				break
+			}
+		}
+	}
+	return ie
+}
+
+// strategyPath puts the strategy's own key into a controller path that lacks it.
+func strategyPath(ro *v1alpha1.Rollout, p string) string {
+	rest, ok := strings.CutPrefix(p, "spec.strategy.")
+	if !ok || strings.HasPrefix(rest, "canary") || strings.HasPrefix(rest, "blueGreen") {
+		return p
+	}
+	switch {
+	case ro.Spec.Strategy.Canary != nil:
+		return "spec.strategy.canary." + rest
+	case ro.Spec.Strategy.BlueGreen != nil:
+		return "spec.strategy.blueGreen." + rest
+	}
+	return p
 }
 
 // selectRollout finds the rollout under test and fills spec.rollout.
@@ -195,152 +266,6 @@ func (in *Input) validateRun() error {
 		case "", Promoted, Aborted, Paused, Incomplete:
 		default:
 			return bad("spec.expect.outcome", "unknown outcome %q (want Promoted, Aborted, Paused or Incomplete)", e.Outcome)
-		}
-	}
-	return nil
-}
-
-// analysisUse is one place a rollout references analysis templates.
-type analysisUse struct {
-	path       *field.Path
-	analysis   *v1alpha1.RolloutAnalysis
-	background bool
-}
-
-// analysisUses lists where the rollout references analysis templates.
-func analysisUses(ro *v1alpha1.Rollout) []analysisUse {
-	var uses []analysisUse
-	if c := ro.Spec.Strategy.Canary; c != nil {
-		if c.Analysis != nil && len(c.Analysis.Templates) > 0 {
-			uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "canary", "analysis", "templates"), &c.Analysis.RolloutAnalysis, true})
-		}
-		for i := range c.Steps {
-			if a := c.Steps[i].Analysis; a != nil {
-				uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "canary", "steps").Index(i).Child("analysis", "templates"), a, false})
-			}
-		}
-	}
-	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
-		if a := bg.PrePromotionAnalysis; a != nil && len(a.Templates) > 0 {
-			uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "blueGreen", "prePromotionAnalysis", "templates"), a, false})
-		}
-		if a := bg.PostPromotionAnalysis; a != nil && len(a.Templates) > 0 {
-			uses = append(uses, analysisUse{field.NewPath("spec", "strategy", "blueGreen", "postPromotionAnalysis", "templates"), a, false})
-		}
-	}
-	return uses
-}
-
-// validateAnalysisRefs is the controller's reference validation: every template
-// exists, templates merge, step analyses finish, background args are supplied.
-// Its errors read like the Rollout's InvalidSpec condition.
-func (in *Input) validateAnalysisRefs(ro *v1alpha1.Rollout) error {
-	for _, u := range analysisUses(ro) {
-		if err := in.checkAnalysisUse(ro, u); err != nil {
-			return in.rolloutError(ro, u.path.String(), "InvalidSpec: The Rollout %q is invalid: %v", ro.Name, err)
-		}
-	}
-	return nil
-}
-
-// resolveTemplates follows refs (and the templates they nest) to their specs,
-// in the controller's order.
-func (in *Input) resolveTemplates(refs []v1alpha1.AnalysisTemplateRef, namespace string, p *field.Path) ([]namedSpec, error) {
-	var specs []namedSpec
-	var walk func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error
-	walk = func(refs []v1alpha1.AnalysisTemplateRef, p *field.Path) error {
-		for _, ref := range refs {
-			spec, ok := in.template(ref, namespace)
-			if !ok {
-				kind := "AnalysisTemplate"
-				if ref.IsClusterScope() {
-					kind = "ClusterAnalysisTemplate"
-				}
-				return field.Invalid(p, ref.TemplateName, fmt.Sprintf("%s '%s' not found", kind, ref.TemplateName))
-			}
-			specs = append(specs, namedSpec{ref.TemplateName, spec})
-			if len(spec.Templates) > 0 && len(specs) < 64 {
-				if err := walk(spec.Templates, field.NewPath("spec", "templates")); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	}
-	return specs, walk(refs, p)
-}
-
-// checkAnalysisUse validates one reference as the controller does.
-func (in *Input) checkAnalysisUse(ro *v1alpha1.Rollout, u analysisUse) error {
-	specs, err := in.resolveTemplates(u.analysis.Templates, ro.Namespace, u.path)
-	if err != nil {
-		return err
-	}
-	names := make([]string, len(specs))
-	for i, ns := range specs {
-		names[i] = ns.name
-	}
-	if err := mergeCheck(specs); err != nil {
-		return field.Invalid(u.path, fmt.Sprintf("templateNames: %v", names), err.Error())
-	}
-	for _, ns := range specs {
-		if u.background {
-			if err := backgroundArgsSupplied(u, ns); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := stepMetricsFinish(u, ns); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// stepMetricsFinish: like the controller, args get placeholder values, then
-// every metric of a step (or pre/post-promotion) analysis must resolve and
-// must finish.
-func stepMetricsFinish(u analysisUse, ns namedSpec) error {
-	args := make([]v1alpha1.Argument, len(ns.spec.Args))
-	for i, a := range ns.spec.Args {
-		args[i] = *a.DeepCopy()
-		if a.ValueFrom != nil && a.Value != nil {
-			return field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: arg '%s' has both Value and ValueFrom fields", ns.name, a.Name))
-		}
-		if args[i].Value == nil {
-			placeholder := "dummy-value"
-			args[i].Value = &placeholder
-		}
-	}
-	for _, m := range ns.spec.Metrics {
-		resolved, err := analysis.ResolveMetric(m, args)
-		if err != nil {
-			return field.Invalid(u.path, ns.name, fmt.Sprintf("AnalysisTemplate %s: %v", ns.name, err))
-		}
-		if resolved.EffectiveCount() == nil {
-			msg := fmt.Sprintf("AnalysisTemplate %s has metric %s which runs indefinitely. Invalid value for count: %s", ns.name, resolved.Name, resolved.Count)
-			return field.Invalid(u.path, ns.name, msg)
-		}
-	}
-	return nil
-}
-
-// backgroundArgsSupplied: a background analysis must supply every arg the
-// template leaves without a value.
-func backgroundArgsSupplied(u analysisUse, ns namedSpec) error {
-	for _, a := range ns.spec.Args {
-		if a.Value != nil || a.ValueFrom != nil {
-			continue
-		}
-		found := false
-		for _, ra := range u.analysis.Args {
-			found = found || ra.Name == a.Name
-		}
-		if !found {
-			if len(u.analysis.Args) == 0 {
-				return field.Invalid(u.path, ns.name, "missing analysis arguments in rollout spec")
-			}
-			return field.Invalid(u.path, ns.name, a.Name)
 		}
 	}
 	return nil
