@@ -15,10 +15,22 @@ type promAPI struct {
 	engine  *promfake.Engine
 	store   *promfake.Store
 	queries int
+	// calls, when set, records every query (benchmarks replay them).
+	calls *[]queryCall
+}
+
+// queryCall is one query the providers made.
+type queryCall struct {
+	query   string
+	at, end time.Time // end is zero for an instant query
+	step    time.Duration
 }
 
 func (p *promAPI) Query(ctx context.Context, query string, ts time.Time) (model.Value, []string, error) {
 	p.queries++
+	if p.calls != nil {
+		*p.calls = append(*p.calls, queryCall{query: query, at: ts})
+	}
 	r, err := p.engine.Instant(ctx, p.store, query, ts)
 	if err != nil {
 		return nil, r.Warnings, err
@@ -28,6 +40,9 @@ func (p *promAPI) Query(ctx context.Context, query string, ts time.Time) (model.
 
 func (p *promAPI) QueryRange(ctx context.Context, query string, start, end time.Time, step time.Duration) (model.Value, []string, error) {
 	p.queries++
+	if p.calls != nil {
+		*p.calls = append(*p.calls, queryCall{query: query, at: start, end: end, step: step})
+	}
 	r, err := p.engine.Range(ctx, p.store, query, start, end, step)
 	if err != nil {
 		return nil, r.Warnings, err

@@ -168,18 +168,3 @@ func TestSecretsNeverReported(t *testing.T) {
 		t.Fatalf("the secret-backed header should let the smoke test pass: %s", res.Verdict)
 	}
 }
-
-// BenchmarkSeedBackground is the seed's background case (scenarios/background-recovers.yaml):
-// 15 minutes of warmup, 40 virtual minutes of steps, 31 measurements at 1m.
-func BenchmarkSeedBackground(b *testing.B) {
-	in, err := scenario.Load("../scenarios/background-recovers.yaml")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if res, err := sim.Run(context.Background(), in, sim.Options{}); err != nil || res.Verdict != scenario.Promoted {
-			b.Fatal(err)
-		}
-	}
-}

@@ -37,6 +37,10 @@ type informerCache struct {
 	// resourceVersion and status-subresource rules applied here. Going through the
 	// fake client costs several JSON round trips per write and dominated long runs.
 	tracker clienttesting.ObjectTracker
+	// skipTracker: updates go to the cache only. The in-memory backend reads
+	// nothing back from the tracker after a create (the cache answers every
+	// read), so keeping it current would only cost copies.
+	skipTracker bool
 }
 
 type objectKey struct {
@@ -181,27 +185,32 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 		return apierrors.NewConflict(schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}, k.name,
 			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
 	}
+	// Cached objects are never changed in place (reads hand out deep copies),
+	// so the new version may share what did not change with the old one: only
+	// the caller's part is copied.
 	var next client.Object
 	switch {
 	case statusOnly:
-		next = prev.DeepCopyObject().(client.Object)
-		reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
+		next = shallowCopy(prev)
+		setStatus(next, deepStatus(obj))
 	default:
 		next = obj.DeepCopyObject().(client.Object)
 		if statusKinds(obj) {
-			reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(prev.DeepCopyObject()).Elem().FieldByName("Status"))
+			setStatus(next, statusOf(prev))
 		}
 	}
 	n, _ := strconv.ParseUint(prev.GetResourceVersion(), 10, 64)
 	rv := strconv.FormatUint(n+1, 10)
 	next.SetResourceVersion(rv)
-	m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version)
-	if err != nil {
-		return err
-	}
-	// The tracker keeps its own copy.
-	if err := c.tracker.Update(m.Resource, next, k.namespace); err != nil {
-		return err
+	if c.tracker != nil && !c.skipTracker {
+		m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version)
+		if err != nil {
+			return err
+		}
+		// The tracker keeps its own copy.
+		if err := c.tracker.Update(m.Resource, next, k.namespace); err != nil {
+			return err
+		}
 	}
 	c.objects[k] = next
 	// The caller's object ends as the server returned it: its own content, the new
@@ -209,11 +218,34 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	// the status the server kept.
 	obj.SetResourceVersion(rv)
 	if !statusOnly && statusKinds(obj) {
-		copyInto(obj, next)
-		obj.GetObjectKind().SetGroupVersionKind(k.gvk)
+		setStatus(obj, deepStatus(next))
 	}
 	return nil
 }
+
+// shallowCopy is a new object holding obj's fields (maps, slices and pointers
+// shared).
+func shallowCopy(obj client.Object) client.Object {
+	v := reflect.New(reflect.TypeOf(obj).Elem())
+	v.Elem().Set(reflect.ValueOf(obj).Elem())
+	return v.Interface().(client.Object)
+}
+
+// statusOf is obj's .status field (shared, not copied).
+func statusOf(obj client.Object) reflect.Value {
+	return reflect.ValueOf(obj).Elem().FieldByName("Status")
+}
+
+// deepStatus is a deep copy of obj's .status field.
+func deepStatus(obj client.Object) reflect.Value {
+	st := statusOf(obj)
+	if dc := st.Addr().MethodByName("DeepCopy"); dc.IsValid() {
+		return dc.Call(nil)[0].Elem()
+	}
+	return statusOf(obj.DeepCopyObject().(client.Object))
+}
+
+func setStatus(obj client.Object, st reflect.Value) { statusOf(obj).Set(st) }
 
 func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
 	if err := c.Client.Delete(ctx, obj, opts...); err != nil {

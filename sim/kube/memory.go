@@ -62,5 +62,6 @@ func newMemoryClient() (client.Client, error) {
 	// rules itself, for every kind.
 	cache := newInformerCache(c, backendScheme, backendMapper)
 	cache.tracker = tracker
+	cache.skipTracker = true
 	return cache, nil
 }

@@ -1,0 +1,86 @@
+package sim
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/promql"
+
+	"github.com/rollsim/rollsim/promfake"
+	"github.com/rollsim/rollsim/sim/scenario"
+)
+
+// BenchmarkSeedBackground runs the seed's background-analysis case (15m warm-up,
+// 40 virtual minutes, 31 measurements) in memory. It also reports x-floor: the
+// run's cost over its own PromQL floor, which is the same query strings at the
+// same times over the run's final store on a bare upstream engine (no parse
+// cache, no rollsim code around it).
+func BenchmarkSeedBackground(b *testing.B) {
+	in, err := scenario.Load("../scenarios/background-recovers.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	// One recorded run: its queries and its store.
+	var calls []queryCall
+	r, err := newRunner(in, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.prom.calls = &calls
+	if err := r.setup(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := r.loop(ctx); err != nil {
+		b.Fatal(err)
+	}
+	store := r.prom.store
+
+	b.ReportAllocs()
+	began := time.Now()
+	for b.Loop() {
+		if res, err := Run(ctx, in, Options{}); err != nil || res.Verdict != scenario.Promoted {
+			b.Fatal(err)
+		}
+	}
+	perRun := time.Since(began) / time.Duration(b.N)
+
+	b.StopTimer()
+	floor := replayQueries(b, store, calls, max(3, b.N))
+	b.ReportMetric(float64(len(calls)), "queries/op")
+	b.ReportMetric(float64(floor.Microseconds()), "floor-µs")
+	b.ReportMetric(float64(perRun)/float64(floor), "x-floor")
+}
+
+// replayQueries times calls on a bare upstream engine over store, n times,
+// and returns the time of one pass.
+func replayQueries(b *testing.B, store *promfake.Store, calls []queryCall, n int) time.Duration {
+	step := promfake.DefaultSubqueryStep.Milliseconds()
+	ng := promql.NewEngine(promql.EngineOpts{
+		MaxSamples: promfake.MaxSamples, Timeout: time.Hour, LookbackDelta: promfake.LookbackDelta,
+		NoStepSubqueryIntervalFn: func(int64) int64 { return step },
+		EnableAtModifier:         true, EnableNegativeOffset: true,
+	})
+	ctx := context.Background()
+	began := time.Now()
+	for range n {
+		for _, c := range calls {
+			var q promql.Query
+			var err error
+			if c.end.IsZero() {
+				q, err = ng.NewInstantQuery(ctx, store, nil, c.query, c.at)
+			} else {
+				q, err = ng.NewRangeQuery(ctx, store, nil, c.query, c.at, c.end, c.step)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			if res := q.Exec(ctx); res.Err != nil {
+				b.Fatal(res.Err)
+			}
+			q.Close()
+		}
+	}
+	return time.Since(began) / time.Duration(n)
+}
