@@ -5,24 +5,24 @@ import (
 	"time"
 )
 
-// Clock is the simulation's virtual time and its queue of future events. It
+// virtualClock is the simulation's virtual time and its queue of future events. It
 // satisfies k8s.io/utils/clock.PassiveClock, so controllers read time from it the
 // way they would read a real clock. Events fire in deadline order, ties in the order
 // they were scheduled; nothing here reads the wall clock.
-type Clock struct {
+type virtualClock struct {
 	now    time.Time
 	queue  eventQueue
 	serial uint64
 }
 
-// NewClock starts virtual time at t.
-func NewClock(t time.Time) *Clock { return &Clock{now: t} }
+// newVirtualClock starts virtual time at t.
+func newVirtualClock(t time.Time) *virtualClock { return &virtualClock{now: t} }
 
 // Now is the current virtual time.
-func (c *Clock) Now() time.Time { return c.now }
+func (c *virtualClock) Now() time.Time { return c.now }
 
 // Since is Now().Sub(t).
-func (c *Clock) Since(t time.Time) time.Duration { return c.now.Sub(t) }
+func (c *virtualClock) Since(t time.Time) time.Duration { return c.now.Sub(t) }
 
 type event struct {
 	at     time.Time
@@ -41,7 +41,7 @@ const (
 )
 
 // At schedules fire at t (never in the past).
-func (c *Clock) At(t time.Time, kind eventKind, fire func()) {
+func (c *virtualClock) At(t time.Time, kind eventKind, fire func()) {
 	if t.Before(c.now) {
 		t = c.now
 	}
@@ -50,7 +50,7 @@ func (c *Clock) At(t time.Time, kind eventKind, fire func()) {
 }
 
 // next pops the earliest event, moving time forward to it.
-func (c *Clock) next() *event {
+func (c *virtualClock) next() *event {
 	if len(c.queue) == 0 {
 		return nil
 	}
@@ -61,7 +61,7 @@ func (c *Clock) next() *event {
 	return e
 }
 
-func (c *Clock) peek() *event {
+func (c *virtualClock) peek() *event {
 	if len(c.queue) == 0 {
 		return nil
 	}
@@ -69,7 +69,7 @@ func (c *Clock) peek() *event {
 }
 
 // pendingWork reports whether any controller work is still scheduled.
-func (c *Clock) pendingWork() bool {
+func (c *virtualClock) pendingWork() bool {
 	for _, e := range c.queue {
 		if e.kind == workEvent {
 			return true

@@ -69,12 +69,12 @@ type Counts struct {
 	Count, Successful, Failed, Inconclusive, Error, ConsecutiveError, ConsecutiveSuccess int32
 }
 
-// Held says which condition decided a phase. It follows the controller's
+// held says which condition decided a phase. It follows the controller's
 // decision table: Failed when the failureCondition holds (or, without one,
 // when the successCondition does not), Successful when the successCondition
 // holds (or, without one, when the failureCondition does not), Inconclusive
 // when neither holds.
-func Held(phase, success, failure string) string {
+func held(phase, success, failure string) string {
 	switch phase {
 	case string(v1alpha1.AnalysisPhaseSuccessful):
 		switch {
@@ -125,7 +125,7 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 		rec.Limits = analysis.LimitsOf(spec)
 		rec.Query = resolvedQuery(spec, run.Spec.Args, mr.Metadata)
 		// Dry-run metrics are judged but never fail the run.
-		rec.Held = Held(rec.Phase, rec.SuccessCondition, rec.FailureCondition)
+		rec.Held = held(rec.Phase, rec.SuccessCondition, rec.FailureCondition)
 	}
 	r.rec.Measurements = append(r.rec.Measurements, rec)
 }

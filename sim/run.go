@@ -42,7 +42,7 @@ const maxReconcilesPerInstant = 10000
 type runner struct {
 	in          *scenario.Input
 	set         scenario.Settings
-	clock       *Clock
+	clock       *virtualClock
 	c           client.Client
 	world       *world
 	traffic     *traffic.Model
@@ -107,7 +107,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 	if err != nil {
 		return nil, err
 	}
-	clock := NewClock(set.Start.Add(-set.Warmup))
+	clock := newVirtualClock(set.Start.Add(-set.Warmup))
 	r := &runner{
 		in:       in,
 		set:      set,

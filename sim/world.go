@@ -28,7 +28,7 @@ import (
 // split without going through the API.
 type world struct {
 	c             client.Client
-	clock         *Clock
+	clock         *virtualClock
 	rng           *rand.Rand
 	podReadyAfter time.Duration
 	// pods per ReplicaSet name, in creation order.
