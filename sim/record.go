@@ -22,6 +22,17 @@ type Record struct {
 	Measurements []MeasurementRecord
 	// Weights has one entry per change of the canary's step or weight.
 	Weights []WeightRecord
+	// Statuses has one entry per change of the rollout's phase or message, as
+	// `kubectl argo rollouts get rollout` would have shown it, from the start
+	// of the warmup (so a transient Degraded is visible).
+	Statuses []StatusRecord
+}
+
+// StatusRecord is the rollout's status from At on.
+type StatusRecord struct {
+	At      time.Duration
+	Phase   string // Progressing | Paused | Degraded | Healthy
+	Message string
 }
 
 // WeightRecord is the canary's weight from At on.
@@ -250,4 +261,21 @@ func plainArgs(args []v1alpha1.Argument) []v1alpha1.Argument {
 		out = append(out, a)
 	}
 	return out
+}
+
+// recordStatus notes a change of the rollout's phase or message.
+func (r *runner) recordStatus(ro *v1alpha1.Rollout) {
+	phase, msg := string(ro.Status.Phase), ro.Status.Message
+	if phase == "" {
+		return
+	}
+	if n := len(r.rec.Statuses); n > 0 && r.rec.Statuses[n-1].Phase == phase && r.rec.Statuses[n-1].Message == msg {
+		return
+	}
+	r.rec.Statuses = append(r.rec.Statuses, StatusRecord{At: r.offset(), Phase: phase, Message: msg})
+	text := phase
+	if msg != "" {
+		text += ": " + msg
+	}
+	r.note("Rollout/"+ro.Name, "StatusChanged", text)
 }

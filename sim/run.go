@@ -450,6 +450,7 @@ func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	r.noteRoutes(ro)
 	r.roStatus = *ro.Status.DeepCopy()
 	r.recordWeight(ro)
+	r.recordStatus(ro)
 	if ro.Spec.Strategy.BlueGreen != nil {
 		// Production traffic follows the active service: to the new revision once
 		// it is switched, to the stable until then.
