@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -182,6 +183,9 @@ func subquerySteps(n parser.Node, parentRange time.Duration) error {
 			parentRange = 0 // fixed by @: one window for every parent step
 		}
 		span := parentRange + e.Range
+		if span < parentRange { // overflow
+			span = math.MaxInt64
+		}
 		if steps := int64(span/step) + 1; steps > MaxSubquerySteps {
 			return fmt.Errorf("exceeded maximum resolution of %s points per subquery: %s would take %d steps. Try increasing the subquery step", groupThousands(MaxSubquerySteps), e, steps)
 		}

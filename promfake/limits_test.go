@@ -32,6 +32,8 @@ func TestQueryLimits(t *testing.T) {
 			want: "exceeded maximum resolution of 1,000,000 points per subquery", invalid: true},
 		{name: "subquery duration expression", query: `max_over_time(envoy_cluster_upstream_rq_total[(30d):(1ms)])`,
 			want: "exceeded maximum resolution of 1,000,000 points per subquery", invalid: true},
+		{name: "subquery overflow", query: `max_over_time(max_over_time(envoy_cluster_upstream_rq_total[1ms:1ms])[292y:100y])`, rangeQuery: true,
+			want: "exceeded maximum resolution of 1,000,000 points per subquery", invalid: true},
 		{name: "too many samples", query: `count_over_time({__name__=~".+"}[1h:4ms])`,
 			want: "query processing would load too many samples into memory in query execution"},
 		{name: "parentheses", query: strings.Repeat("(", deep) + "1" + strings.Repeat(")", deep),
