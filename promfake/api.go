@@ -64,9 +64,6 @@ const (
 // status/buildinfo reports it: clients pick features by it.
 const PrometheusVersion = "3.16.0"
 
-// maxPoints is Prometheus' limit of points per series of a range query.
-const maxPoints = 11000
-
 // apiError is an error answer: its errorType and message.
 type apiError struct {
 	typ string
@@ -341,7 +338,7 @@ func queryError(err error) *apiError {
 	switch {
 	case errors.As(err, &iq):
 		return badParam("query", iq.Err)
-	case errors.Is(err, ErrTimeOutOfRange):
+	case errors.Is(err, ErrTimeOutOfRange), errors.Is(err, errTooManyPoints):
 		return &apiError{errorBadData, err}
 	}
 	var eqc promql.ErrQueryCanceled
@@ -431,7 +428,7 @@ func (a *API) queryRange(r *http.Request) (answer, *apiError) {
 		return answer{}, badParam("step", errBadStep)
 	}
 	if end.Sub(start)/step > maxPoints {
-		return answer{}, &apiError{errorBadData, errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")}
+		return answer{}, &apiError{errorBadData, errTooManyPoints}
 	}
 	res, err := a.Engine.Range(r.Context(), a.Store, r.FormValue("query"), start, end, step)
 	if err != nil {

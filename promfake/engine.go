@@ -92,7 +92,14 @@ type Result struct {
 var (
 	errBadStep  = errors.New("zero or negative query resolution step widths are not accepted. Try a positive integer")
 	errEndStart = errors.New("end timestamp must not be before start time")
+	// errTooManyPoints is the HTTP API's bound on a range query, applied to
+	// every range query (a prometheus provider's rangeQuery too), as the
+	// server the provider would call applies it.
+	errTooManyPoints = errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
 )
+
+// maxPoints is Prometheus' limit of points per series of a range query.
+const maxPoints = 11000
 
 // InvalidQueryError is an error building a query (a PromQL parse error, a
 // disabled feature) rather than running it; the HTTP API answers it with
@@ -132,6 +139,9 @@ func (e *Engine) Range(ctx context.Context, q storage.Queryable, query string, s
 	}
 	if end.Before(start) {
 		return Result{}, errEndStart
+	}
+	if end.Sub(start)/step > maxPoints {
+		return Result{}, errTooManyPoints
 	}
 	if err := e.check(query, start, end, step); err != nil {
 		return Result{}, err

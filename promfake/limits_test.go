@@ -66,6 +66,10 @@ func TestQueryLimits(t *testing.T) {
 			}
 		})
 	}
+	// A range query of more than 11,000 points, as the HTTP API refuses it.
+	if _, err := e.Range(context.Background(), s, "1", at.Add(-30*24*time.Hour), at, time.Millisecond); err == nil || err.Error() != "exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)" {
+		t.Errorf("range of 2.6e9 points: %v", err)
+	}
 	// Just under the limits: accepted, quickly.
 	for _, q := range []string{
 		strings.Repeat("(", 256) + "1" + strings.Repeat(")", 256),
