@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/common/model"
@@ -22,16 +25,44 @@ import (
 // /api/v1/label/<name>/values, with GET or form-encoded POST, parameters
 // and JSON answers as Prometheus has them, so that client_golang's API
 // client, Grafana and curl work against it. Only float samples exist.
+// It also answers what clients call to check a server: status/buildinfo,
+// status/config, status/flags, metadata, query_exemplars (empty), /-/healthy
+// and /-/ready.
+//
+// Queries are bounded as a Prometheus server bounds them: a timeout (the
+// request's own timeout parameter if shorter), at most MaxConcurrency at
+// once (others wait in a queue, within their timeout), cancellation when
+// the client goes away, and the engine's limits. These use the wall clock:
+// they guard the HTTP server, not the simulation.
 type API struct {
 	Engine *Engine
 	Store  *Store
 	// Now is the time of an instant query without a time parameter; the
 	// simulator passes a virtual time, never the wall clock.
 	Now func() time.Time
+	// Timeout bounds each query (Prometheus' --query.timeout); zero is
+	// DefaultQueryTimeout.
+	Timeout time.Duration
+	// MaxConcurrency is the most queries evaluated at once (Prometheus'
+	// --query.max-concurrency); zero is DefaultMaxConcurrency.
+	MaxConcurrency int
+
+	slotsOnce sync.Once
+	slots     chan struct{}
 }
 
-// maxPoints is Prometheus' limit of points per series of a range query.
-const maxPoints = 11000
+// Prometheus' defaults for the API's bounds.
+const (
+	DefaultQueryTimeout   = 2 * time.Minute
+	DefaultMaxConcurrency = 20
+	// MaxRequestBytes bounds a request's form-encoded body.
+	MaxRequestBytes = 1 << 20
+)
+
+// PrometheusVersion is the Prometheus release whose engine answers
+// (github.com/prometheus/prometheus v0.316.0 is Prometheus 3.16.0), as
+// status/buildinfo reports it: clients pick features by it.
+const PrometheusVersion = "3.16.0"
 
 // apiError is an error answer: its errorType and message.
 type apiError struct {
@@ -61,6 +92,10 @@ type answer struct {
 
 // ServeHTTP routes a request to an endpoint.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.URL.Path == "/-/healthy" || r.URL.Path == "/-/ready") && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		writeText(w, strings.TrimPrefix(r.URL.Path, "/-/"))
+		return
+	}
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		w.Header().Set("Allow", "GET, POST")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -68,11 +103,28 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var ans answer
 	var aerr *apiError
+	if r.Body != nil {
+		r.Body = http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	}
+	if err := r.ParseForm(); err != nil {
+		writeAnswer(w, ans, &apiError{errorBadData, fmt.Errorf("error parsing form values: %w", err)})
+		return
+	}
 	switch path := r.URL.Path; {
 	case path == "/api/v1/query":
-		ans, aerr = a.query(r)
+		ans, aerr = a.bounded(r, a.query)
 	case path == "/api/v1/query_range":
-		ans, aerr = a.queryRange(r)
+		ans, aerr = a.bounded(r, a.queryRange)
+	case path == "/api/v1/query_exemplars":
+		ans = answer{data: []byte("[]")}
+	case path == "/api/v1/metadata":
+		ans = answer{data: []byte("{}")}
+	case path == "/api/v1/status/buildinfo":
+		ans = a.buildInfo()
+	case path == "/api/v1/status/config":
+		ans = a.config()
+	case path == "/api/v1/status/flags":
+		ans = a.flags()
 	case path == "/api/v1/series":
 		ans, aerr = a.series(r)
 	case path == "/api/v1/labels":
@@ -85,6 +137,88 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeAnswer(w, ans, aerr)
+}
+
+// writeText answers /-/healthy and /-/ready as Prometheus words them.
+func writeText(w http.ResponseWriter, probe string) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if probe == "healthy" {
+		_, _ = io.WriteString(w, "Prometheus Server is Healthy.\n")
+	} else {
+		_, _ = io.WriteString(w, "Prometheus Server is Ready.\n")
+	}
+}
+
+func (a *API) timeout() time.Duration {
+	if a.Timeout > 0 {
+		return a.Timeout
+	}
+	return DefaultQueryTimeout
+}
+
+func (a *API) maxConcurrency() int {
+	if a.MaxConcurrency > 0 {
+		return a.MaxConcurrency
+	}
+	return DefaultMaxConcurrency
+}
+
+// bounded runs a query endpoint within the query timeout (or the request's
+// shorter timeout parameter) and a concurrency slot, as Prometheus does.
+func (a *API) bounded(r *http.Request, endpoint func(*http.Request) (answer, *apiError)) (answer, *apiError) {
+	timeout := a.timeout()
+	if s := r.FormValue("timeout"); s != "" {
+		d, err := parseDuration(s)
+		if err != nil {
+			return answer{}, badParam("timeout", err)
+		}
+		timeout = min(timeout, d)
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	a.slotsOnce.Do(func() { a.slots = make(chan struct{}, a.maxConcurrency()) })
+	select {
+	case a.slots <- struct{}{}:
+		defer func() { <-a.slots }()
+	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return answer{}, &apiError{errorTimeout, promql.ErrQueryTimeout("query queue")}
+		}
+		return answer{}, &apiError{errorCanceled, promql.ErrQueryCanceled("query queue")}
+	}
+	return endpoint(r.WithContext(ctx))
+}
+
+func (a *API) buildInfo() answer {
+	b := []byte(`{"version":`)
+	b = appendString(b, PrometheusVersion)
+	b = append(b, `,"revision":"rollsim","branch":"","buildUser":"rollsim","buildDate":"","goVersion":`...)
+	b = appendString(b, runtime.Version())
+	return answer{data: append(b, '}')}
+}
+
+func (a *API) config() answer {
+	yaml := "global:\n  scrape_interval: 15s\n  scrape_timeout: 10s\n  evaluation_interval: " + model.Duration(DefaultSubqueryStep).String() + "\n"
+	return answer{data: append(appendString([]byte(`{"yaml":`), yaml), '}')}
+}
+
+func (a *API) flags() answer {
+	flags := [][2]string{
+		{"query.lookback-delta", model.Duration(LookbackDelta).String()},
+		{"query.max-concurrency", strconv.Itoa(a.maxConcurrency())},
+		{"query.max-samples", strconv.Itoa(MaxSamples)},
+		{"query.timeout", model.Duration(a.timeout()).String()},
+	}
+	b := []byte{'{'}
+	for i, f := range flags {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, f[0])
+		b = append(b, ':')
+		b = appendString(b, f[1])
+	}
+	return answer{data: append(b, '}')}
 }
 
 func writeAnswer(w http.ResponseWriter, ans answer, aerr *apiError) {
@@ -204,7 +338,7 @@ func queryError(err error) *apiError {
 	switch {
 	case errors.As(err, &iq):
 		return badParam("query", iq.Err)
-	case errors.Is(err, ErrTimeOutOfRange):
+	case errors.Is(err, ErrTimeOutOfRange), errors.Is(err, errTooManyPoints):
 		return &apiError{errorBadData, err}
 	}
 	var eqc promql.ErrQueryCanceled
@@ -213,7 +347,7 @@ func queryError(err error) *apiError {
 	switch {
 	case errors.As(err, &eqc), errors.Is(err, context.Canceled):
 		return &apiError{errorCanceled, err}
-	case errors.As(err, &eqt):
+	case errors.As(err, &eqt), errors.Is(err, context.DeadlineExceeded):
 		return &apiError{errorTimeout, err}
 	case errors.As(err, &es):
 		return &apiError{errorInternal, err}
@@ -294,7 +428,7 @@ func (a *API) queryRange(r *http.Request) (answer, *apiError) {
 		return answer{}, badParam("step", errBadStep)
 	}
 	if end.Sub(start)/step > maxPoints {
-		return answer{}, &apiError{errorBadData, errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")}
+		return answer{}, &apiError{errorBadData, errTooManyPoints}
 	}
 	res, err := a.Engine.Range(r.Context(), a.Store, r.FormValue("query"), start, end, step)
 	if err != nil {

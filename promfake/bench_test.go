@@ -109,7 +109,7 @@ func BenchmarkSeedQueryPaths(b *testing.B) {
 		}
 	})
 	b.Run("bare-engine", func(b *testing.B) {
-		ng := promql.NewEngine(engineOpts())
+		ng := promql.NewEngine(engineOpts(nil))
 		b.ReportAllocs()
 		for b.Loop() {
 			qry, err := ng.NewInstantQuery(ctx, s, nil, seedQuery, at)

@@ -3,7 +3,10 @@ package promfake
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/prometheus/promql"
@@ -23,28 +26,48 @@ const (
 	// such as x[5m:] (Prometheus' default global evaluation_interval).
 	DefaultSubqueryStep = time.Minute
 	// MaxSamples is the most samples a query may hold in memory at once
-	// (Prometheus' --query.max-samples default).
-	MaxSamples = 50_000_000
-	// queryTimeout is the engine's wall-clock guard; a zero value would make
-	// every query fail.
+	// (Prometheus' --query.max-samples). Prometheus' default, 50,000,000,
+	// lets one query take several GB; at 5,000,000 the worst queries measured
+	// stay under 1 GB. Over it a query fails with the engine's own "query
+	// processing would load too many samples into memory in query execution".
+	MaxSamples = 5_000_000
+	// MaxSubquerySteps is the most evaluation steps a subquery may take
+	// (over the parent's whole range). The engine allocates per-step
+	// statistics for a subquery before it evaluates anything (8 bytes a
+	// step: x[30d:1ms] asks for 20 GB at once) and MaxSamples only counts
+	// samples found, so the steps are bounded up front, like the 11,000
+	// points per series of a range query. x[30d:1m] is 43,201 steps.
+	MaxSubquerySteps = 1_000_000
+	// queryTimeout is the engine's last-resort wall-clock guard (a zero value
+	// would make every query fail). Callers bound queries with their
+	// context: the prometheus provider's timeout (30 s by default), serve's
+	// --query.timeout; a deadline reached gives the engine's own "query
+	// timed out in ...".
 	queryTimeout = time.Hour
 )
 
-// Engine evaluates PromQL with the upstream engine. It holds no state between
-// queries (parsed queries are never cached: the engine rewrites the AST) and
-// is safe for concurrent use.
+// Engine evaluates PromQL with the upstream engine. Its only state is a
+// bounded cache of parsed queries, which hands the engine a fresh copy of a
+// query's tree for every evaluation (the engine rewrites the tree it
+// evaluates). It is safe for concurrent use.
 type Engine struct {
-	ng *promql.Engine
+	ng     *promql.Engine
+	parser *parseCache
 }
 
-// NewEngine returns an engine configured like a default Prometheus server.
+// NewEngine returns an engine configured like a default Prometheus server,
+// with the limits above.
 func NewEngine() *Engine {
-	return &Engine{ng: promql.NewEngine(engineOpts())}
+	pc := newParseCache()
+	return &Engine{ng: promql.NewEngine(engineOpts(pc)), parser: pc}
 }
 
-func engineOpts() promql.EngineOpts {
+// engineOpts are the upstream engine's options; a nil parser is the
+// upstream default.
+func engineOpts(p parser.Parser) promql.EngineOpts {
 	step := DefaultSubqueryStep.Milliseconds()
 	return promql.EngineOpts{
+		Parser:                   p,
 		MaxSamples:               MaxSamples,
 		Timeout:                  queryTimeout,
 		LookbackDelta:            LookbackDelta,
@@ -69,7 +92,14 @@ type Result struct {
 var (
 	errBadStep  = errors.New("zero or negative query resolution step widths are not accepted. Try a positive integer")
 	errEndStart = errors.New("end timestamp must not be before start time")
+	// errTooManyPoints is the HTTP API's bound on a range query, applied to
+	// every range query (a prometheus provider's rangeQuery too), as the
+	// server the provider would call applies it.
+	errTooManyPoints = errors.New("exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)")
 )
+
+// maxPoints is Prometheus' limit of points per series of a range query.
+const maxPoints = 11000
 
 // InvalidQueryError is an error building a query (a PromQL parse error, a
 // disabled feature) rather than running it; the HTTP API answers it with
@@ -83,6 +113,9 @@ func (e *InvalidQueryError) Unwrap() error { return e.Err }
 // errors, are the engine's own.
 func (e *Engine) Instant(ctx context.Context, q storage.Queryable, query string, at time.Time) (Result, error) {
 	if err := checkTime(at); err != nil {
+		return Result{}, err
+	}
+	if err := e.check(query, at, at, 0); err != nil {
 		return Result{}, err
 	}
 	qry, err := e.ng.NewInstantQuery(ctx, q, nil, query, at)
@@ -107,11 +140,83 @@ func (e *Engine) Range(ctx context.Context, q storage.Queryable, query string, s
 	if end.Before(start) {
 		return Result{}, errEndStart
 	}
+	if end.Sub(start)/step > maxPoints {
+		return Result{}, errTooManyPoints
+	}
+	if err := e.check(query, start, end, step); err != nil {
+		return Result{}, err
+	}
 	qry, err := e.ng.NewRangeQuery(ctx, q, nil, query, start, end, step)
 	if err != nil {
 		return Result{}, &InvalidQueryError{Err: err}
 	}
 	return run(ctx, qry, query)
+}
+
+// check parses query (through the cache, so the engine's own parse is a
+// hit) and bounds its subqueries' steps, before the engine allocates
+// anything.
+func (e *Engine) check(query string, start, end time.Time, step time.Duration) error {
+	p := e.parser.parse(query)
+	if p.err != nil {
+		return &InvalidQueryError{Err: p.err}
+	}
+	if !p.subquery {
+		return nil
+	}
+	expr, ok := copyExpr(p.expr)
+	if !ok {
+		return nil
+	}
+	// Preprocessing resolves duration expressions, @ start()/end() and
+	// step-invariant parts as the engine will see them.
+	expr, err := promql.PreprocessExpr(expr, start, end, step)
+	if err != nil {
+		return nil // the engine reports it
+	}
+	if err := subquerySteps(expr, end.Sub(start)); err != nil {
+		return &InvalidQueryError{Err: err}
+	}
+	return nil
+}
+
+// subquerySteps checks every subquery under n, whose parent evaluates over
+// parentRange (0 for an instant), against MaxSubquerySteps.
+func subquerySteps(n parser.Node, parentRange time.Duration) error {
+	switch e := n.(type) {
+	case *parser.SubqueryExpr:
+		step := e.Step
+		if step <= 0 {
+			step = DefaultSubqueryStep
+		}
+		if e.Timestamp != nil {
+			parentRange = 0 // fixed by @: one window for every parent step
+		}
+		span := parentRange + e.Range
+		if span < parentRange { // overflow
+			span = math.MaxInt64
+		}
+		if steps := int64(span/step) + 1; steps > MaxSubquerySteps {
+			return fmt.Errorf("exceeded maximum resolution of %s points per subquery: %s would take %d steps. Try increasing the subquery step", groupThousands(MaxSubquerySteps), e, steps)
+		}
+		return subquerySteps(e.Expr, span)
+	case *parser.StepInvariantExpr:
+		return subquerySteps(e.Expr, 0) // evaluated once
+	}
+	for c := range parser.ChildrenIter(n) {
+		if err := subquerySteps(c, parentRange); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func groupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func run(ctx context.Context, qry promql.Query, query string) (Result, error) {

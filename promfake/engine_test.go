@@ -205,7 +205,7 @@ func TestMatrixSurvivesLaterQueries(t *testing.T) {
 
 func TestEngineErrors(t *testing.T) {
 	e := NewEngine()
-	bare := promql.NewEngine(engineOpts())
+	bare := promql.NewEngine(engineOpts(nil))
 	s := seedStore(t, 10*time.Minute, steady(1, 0))
 	ctx := context.Background()
 	at := t0.Add(5 * time.Minute)

@@ -31,6 +31,9 @@ type serveOptions struct {
 	// apiserver and kubeconfig: serve_envtest.go.
 	apiserver  string
 	kubeconfig string
+	// queryTimeout and maxConcurrency bound queries as Prometheus' flags do.
+	queryTimeout   time.Duration
+	maxConcurrency int
 	// ready, when set, receives the listening address (tests).
 	ready func(addr string)
 }
@@ -42,8 +45,11 @@ func newServeCommand() *cobra.Command {
 		Short: "Serve a scenario's synthetic series over the Prometheus HTTP API",
 		Long: `Run the scenario's world (pods, traffic, scrapes; spec.series) up to its until (or
 --until) and serve the series on loopback through the Prometheus HTTP API
-(/api/v1/query, query_range, series, labels, label/<name>/values), so that curl,
-client libraries and Grafana can explore them. Sample times are the scenario's
+(/api/v1/query, query_range, series, labels, label/<name>/values, and the status
+endpoints Grafana's "Save & test" calls), so that curl, client libraries and Grafana
+can explore them. Queries are bounded as on a Prometheus server: --query.timeout,
+--query.max-concurrency, at most 5,000,000 samples in memory, 1,000,000 steps per
+subquery, 64 KiB per query. Sample times are the scenario's
 absolute clock (spec.startTime, default 2025-01-01T00:00:00Z, is the update); a query
 without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 		Example: `  # Serve the seed's inline case on a free port, then query it with curl
@@ -67,6 +73,8 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:9090", "loopback address to listen on (port 0 picks a free one)")
 	cmd.Flags().DurationVar(&o.until, "until", 0, "generate series up to this offset from the update (default: the scenario's until)")
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise (default: the scenario's spec.seed)")
+	cmd.Flags().DurationVar(&o.queryTimeout, "query.timeout", promfake.DefaultQueryTimeout, "maximum time a query may take before it is aborted (as Prometheus' --query.timeout)")
+	cmd.Flags().IntVar(&o.maxConcurrency, "query.max-concurrency", promfake.DefaultMaxConcurrency, "maximum number of queries evaluated at once; others wait in a queue (as Prometheus' --query.max-concurrency)")
 	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", "memory: serve the series only; envtest: also run the scenario step by step on a real API server for kubectl (step with 'step 1m' on stdin or POST /rollsim/step?by=1m)")
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "with --apiserver envtest: write the server's kubeconfig here (default: a temporary file, printed)")
 	return cmd
@@ -87,6 +95,12 @@ func (o *serveOptions) validate() error {
 	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		return usageError("--listen %q: only loopback addresses (127.0.0.1, ::1, localhost) are served", o.listen)
 	}
+	if o.queryTimeout < 0 { // zero: the default
+		return usageError("--query.timeout must not be negative")
+	}
+	if o.maxConcurrency < 0 {
+		return usageError("--query.max-concurrency must not be negative")
+	}
 	if o.untilSet && o.until <= 0 {
 		return usageError("--until must be positive")
 	}
@@ -94,6 +108,11 @@ func (o *serveOptions) validate() error {
 		o.apiserver = "memory"
 	}
 	return checkAPIServer(o.apiserver)
+}
+
+// api is the Prometheus HTTP API with the query bounds of the flags.
+func (o *serveOptions) api(e *promfake.Engine, s *promfake.Store, now func() time.Time) *promfake.API {
+	return &promfake.API{Engine: e, Store: s, Now: now, Timeout: o.queryTimeout, MaxConcurrency: o.maxConcurrency}
 }
 
 func (o *serveOptions) run(ctx context.Context) error {
@@ -125,8 +144,9 @@ func (o *serveOptions) run(ctx context.Context) error {
 	}
 	end := set.To
 	srv := &http.Server{
-		Handler:           &promfake.API{Engine: set.Engine, Store: set.Store, Now: func() time.Time { return end }},
+		Handler:           o.api(set.Engine, set.Store, func() time.Time { return end }),
 		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    promfake.MaxRequestBytes,
 	}
 	addr := ln.Addr().String()
 	fmt.Fprintf(o.out, "Serving the series of scenario %s at http://%s (Prometheus HTTP API)\n", in.Scenario.Metadata.Name, addr)

@@ -42,12 +42,24 @@ func TestServe(t *testing.T) {
 	if v, ok := val.(model.Vector); !ok || len(v) != 1 || v[0].Value < 0.7 || v[0].Value > 0.95 || !v[0].Timestamp.Time().Equal(at) {
 		t.Errorf("query: %v", val)
 	}
+	// What Grafana's "Save & test" reads, and the flags' bounds.
+	if bi, err := v1.NewAPI(c).Buildinfo(ctx); err != nil || bi.Version == "" {
+		t.Errorf("buildinfo: %+v %v", bi, err)
+	}
+	if flags, err := v1.NewAPI(c).Flags(ctx); err != nil || flags["query.timeout"] != "2m" || flags["query.max-concurrency"] != "20" {
+		t.Errorf("flags: %v %v", flags, err)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(out.Bytes(), []byte("t=0 (the update) is 2025-01-01T00:00:00Z; samples from 2024-12-31T23:45:00Z to 2025-01-01T00:20:00Z")) {
 		t.Errorf("banner: %s", out.String())
+	}
+	for _, bad := range []*serveOptions{{listen: "127.0.0.1:0", queryTimeout: -time.Second}, {listen: "127.0.0.1:0", maxConcurrency: -1}} {
+		if err := bad.validate(); err == nil {
+			t.Errorf("%+v accepted", bad)
+		}
 	}
 	for _, bad := range []string{"0.0.0.0:9090", "example.com:80", "nope"} {
 		if err := (&serveOptions{listen: bad}).validate(); err == nil {
