@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -37,9 +38,35 @@ var (
 
 // loadScripts reads the upstream promqltest scripts in testdata/promqltest:
 // their load sections (float series; others are skipped) and evals.
+// floatScripts are the upstream engine's test scripts that use float samples
+// only (the store holds no native histograms).
+var floatScripts = []string{"aggregators", "at_modifier", "collision", "duration_expression", "functions",
+	"limit", "literals", "name_label_dropping", "operators", "range_queries", "selectors", "staleness",
+	"subquery", "trig_functions"}
+
+// upstreamScripts finds floatScripts in the prometheus module this module
+// builds with (promql/promqltest/testdata, Apache License 2.0), so that they
+// are read where `go mod download` put them rather than copied here.
+func upstreamScripts() ([]string, error) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/prometheus/prometheus").Output()
+	if err != nil {
+		return nil, fmt.Errorf("go list -m github.com/prometheus/prometheus: %w", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "promql", "promqltest", "testdata")
+	var files []string
+	for _, n := range floatScripts {
+		f := filepath.Join(dir, n+".test")
+		if _, err := os.Stat(f); err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
 func loadScripts(t *testing.T) []scriptEval {
 	t.Helper()
-	files, err := filepath.Glob("testdata/promqltest/*.test")
+	files, err := upstreamScripts()
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no scripts: %v", err)
 	}
