@@ -36,7 +36,7 @@ var (
 	loadRe = regexp.MustCompile(`^load\s+(\S+)$`)
 )
 
-// loadScripts reads the upstream promqltest scripts in testdata/promqltest:
+// loadScripts reads the upstream promqltest scripts (upstreamScripts):
 // their load sections (float series; others are skipped) and evals.
 // floatScripts are the upstream engine's test scripts that use float samples
 // only (the store holds no native histograms).
