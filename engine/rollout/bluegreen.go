@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
+
 	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
@@ -43,6 +45,9 @@ func (s *state) blueGreen(ctx context.Context) error {
 		s.promote("Initial deploy")
 		return s.persist(ctx)
 	}
+	if err := s.removeScaleDownDeadlines(ctx); err != nil {
+		return err
+	}
 	if err := s.reconcileBlueGreenAnalysis(ctx); err != nil {
 		return err
 	}
@@ -52,15 +57,16 @@ func (s *state) blueGreen(ctx context.Context) error {
 	aborted := s.pause.aborted(s.ro)
 	active := s.ro.Status.BlueGreen.ActiveSelector
 	switched := active == hash
+	if switched {
+		// Past the switch the preview checkpoint has served its purpose.
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
+	}
 
-	// Scale the new ReplicaSet: full size (or previewReplicaCount until the switch);
+	// Scale the new ReplicaSet (upstream reconcileNewReplicaSet with NewRSNewReplicas);
 	// after an abort it goes away abortScaleDownDelaySeconds after the active
 	// service is back on the stable.
 	if !s.halted() {
-		want := specReplicas(s.ro)
-		if bg.PreviewReplicaCount != nil && !switched && !s.ro.Status.PromoteFull {
-			want = *bg.PreviewReplicaCount
-		}
+		want := BlueGreenNewReplicas(s.ro, s.newRS.Labels[PodTemplateHashLabel], s.activeRS() != nil)
 		if aborted && s.stableRS != nil && s.stableRS.Name != s.newRS.Name {
 			if delay, ok := delaySeconds(bg.AbortScaleDownDelaySeconds); ok {
 				if scaled, err := s.delayedScaleDown(ctx, s.newRS, delay); scaled || err != nil {
@@ -81,36 +87,19 @@ func (s *state) blueGreen(ctx context.Context) error {
 		return s.persist(ctx)
 	}
 
-	saturated := s.newRS.Status.AvailableReplicas == rsReplicas(s.newRS) && rsReplicas(s.newRS) > 0
-	preDone := bg.PrePromotionAnalysis == nil || len(bg.PrePromotionAnalysis.Templates) == 0 ||
-		(s.preRun != nil && s.preRun.Status.Phase == v1alpha1.AnalysisPhaseSuccessful)
-	needsPause := (bg.AutoPromotionEnabled != nil && !*bg.AutoPromotionEnabled) || bg.AutoPromotionSeconds > 0
-
 	if !switched {
-		full := s.ro.Status.PromoteFull
-		ready := saturated && (full || bg.PreviewReplicaCount == nil || rsReplicas(s.newRS) == specReplicas(s.ro))
-		if bg.PreviewReplicaCount != nil && !full && rsReplicas(s.newRS) < specReplicas(s.ro) && preDone && (!needsPause || s.blueGreenPauseDone()) {
-			// previewReplicaCount: scale up to full size before the switch.
-			if _, err := s.scale(ctx, s.newRS, specReplicas(s.ro)); err != nil {
-				return err
-			}
-			return s.persist(ctx)
-		}
-		if needsPause && preDone && saturated && !full {
-			cond := pauseCondition(s.ro, v1alpha1.PauseReasonBlueGreenPause)
-			if cond == nil && !s.ro.Status.ControllerPause {
-				s.pause.add = append(s.pause.add, v1alpha1.PauseReasonBlueGreenPause)
-				return s.persist(ctx)
-			}
-			if cond != nil && bg.AutoPromotionSeconds > 0 {
-				s.requeueAt(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds)*time.Second + time.Second))
-			}
-		}
-		if ready && (full || (preDone && (!needsPause || s.blueGreenPauseDone()))) {
+		preDone := s.completedPrePromotionAnalysis()
+		s.reconcileBlueGreenPause(preDone)
+		// The active service follows the new ReplicaSet once it is saturated at full
+		// size and the pause and pre-promotion analysis are done, or at once when the
+		// update is fast-tracked (upstream reconcileActiveService).
+		if !s.halted() && s.readyForPause() && s.saturated() &&
+			(s.blueGreenFastTracked() || (s.blueGreenPauseDone() && preDone)) {
 			s.newStatus.BlueGreen.ActiveSelector = hash
 			s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
 			s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", bg.ActiveService, active, hash))
 		}
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = s.scaleUpPreviewCheckPoint(preDone)
 		return s.persist(ctx)
 	}
 
@@ -239,5 +228,139 @@ func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 	st.PostPromotionAnalysisRunStatus = runStatus(s.postRun)
 	s.statusChangeEvent(prevPre, s.preRun, TypePrePromotion)
 	s.statusChangeEvent(prevPost, s.postRun, TypePostPromotion)
+	return nil
+}
+
+// activeRS is the ReplicaSet the active service selects, if any.
+func (s *state) activeRS() *appsv1.ReplicaSet {
+	active := s.ro.Status.BlueGreen.ActiveSelector
+	if active == "" {
+		return nil
+	}
+	for _, rs := range s.allRSs {
+		if rs.Labels[PodTemplateHashLabel] == active {
+			return rs
+		}
+	}
+	return nil
+}
+
+// BlueGreenNewReplicas is the size of the new (preview) ReplicaSet (upstream
+// NewRSNewReplicas, blue-green part): previewReplicaCount until the switch, unless
+// a full promotion was asked for or the preview scale-up checkpoint was passed and
+// nothing pauses the rollout; full size once it is active or nothing is.
+func BlueGreenNewReplicas(ro *v1alpha1.Rollout, newHash string, activeExists bool) int32 {
+	full := specReplicas(ro)
+	bg := ro.Spec.Strategy.BlueGreen
+	if bg == nil || bg.PreviewReplicaCount == nil {
+		return full
+	}
+	switch {
+	case !activeExists || ro.Status.BlueGreen.ActiveSelector == newHash:
+		return full
+	case ro.Status.PromoteFull:
+		return full
+	case newHash != ro.Status.CurrentPodHash:
+		// A new update starts at the preview size.
+		return *bg.PreviewReplicaCount
+	case !ro.Spec.Paused && len(ro.Status.PauseConditions) == 0 && ro.Status.BlueGreen.ScaleUpPreviewCheckPoint:
+		return full
+	}
+	return *bg.PreviewReplicaCount
+}
+
+// readyForPause: the new ReplicaSet is at the size it should have now and all of it
+// is available (upstream ReadyForPause).
+func (s *state) readyForPause() bool {
+	want := BlueGreenNewReplicas(s.ro, s.newRS.Labels[PodTemplateHashLabel], s.activeRS() != nil)
+	return rsReplicas(s.newRS) == want && s.newRS.Status.AvailableReplicas == want
+}
+
+// saturated: the new ReplicaSet runs spec.replicas available pods (upstream IsSaturated).
+func (s *state) saturated() bool {
+	n := specReplicas(s.ro)
+	return rsReplicas(s.newRS) == n && s.newRS.Status.AvailableReplicas == n
+}
+
+func (s *state) completedPrePromotionAnalysis() bool {
+	pre := s.ro.Spec.Strategy.BlueGreen.PrePromotionAnalysis
+	return pre == nil || len(pre.Templates) == 0 ||
+		(s.preRun != nil && s.preRun.Status.Phase == v1alpha1.AnalysisPhaseSuccessful)
+}
+
+// blueGreenFastTracked: the switch needs no pause (upstream isBlueGreenFastTracked):
+// a fast rollback, a full promotion, or an active service that selects nothing or
+// already the new ReplicaSet.
+func (s *state) blueGreenFastTracked() bool {
+	active := s.ro.Status.BlueGreen.ActiveSelector
+	return s.isFastRollback() || s.ro.Status.PromoteFull || active == "" || active == s.newStatus.CurrentPodHash
+}
+
+// reconcileBlueGreenPause adds the BlueGreenPause condition when the controller
+// manages the pause and removes it when the pause is complete or not needed
+// (upstream reconcileBlueGreenPause).
+func (s *state) reconcileBlueGreenPause(preDone bool) {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if s.pause.aborted(s.ro) || !s.readyForPause() || s.halted() {
+		return
+	}
+	needsPause := (bg.AutoPromotionEnabled != nil && !*bg.AutoPromotionEnabled) || bg.AutoPromotionSeconds > 0
+	if s.blueGreenFastTracked() || s.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint || !needsPause {
+		s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
+		return
+	}
+	if !preDone {
+		return
+	}
+	cond := pauseCondition(s.ro, v1alpha1.PauseReasonBlueGreenPause)
+	switch {
+	case cond == nil && !s.ro.Status.ControllerPause:
+		s.pause.add = append(s.pause.add, v1alpha1.PauseReasonBlueGreenPause)
+	case cond != nil && s.blueGreenPauseDone():
+		s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
+	case cond != nil && bg.AutoPromotionSeconds > 0:
+		// The controller compares "after" the deadline: woken a second later.
+		s.requeueAt(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds)*time.Second + time.Second))
+	}
+}
+
+// scaleUpPreviewCheckPoint is the one-way trip-wire of previewReplicaCount (upstream
+// calculateScaleUpPreviewCheckPoint): set once the pre-promotion analysis and the
+// pause are done and the preview pods are available, kept until the switch or a
+// new template.
+func (s *state) scaleUpPreviewCheckPoint(preDone bool) bool {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if bg.PreviewReplicaCount == nil {
+		return false
+	}
+	if s.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint {
+		return true
+	}
+	if !preDone || !s.blueGreenPauseDone() {
+		return false
+	}
+	return *bg.PreviewReplicaCount == s.newRS.Status.AvailableReplicas
+}
+
+// removeScaleDownDeadlines takes the scale-down deadline off the new ReplicaSet
+// (unless an abort is scaling it down) and the stable one: a rollback to a
+// ReplicaSet still inside its delay keeps its pods (upstream removeScaleDownDeadlines).
+func (s *state) removeScaleDownDeadlines(ctx context.Context) error {
+	var rss []*appsv1.ReplicaSet
+	if !s.pause.aborted(s.ro) {
+		rss = append(rss, s.newRS)
+	}
+	if s.hasDistinctStable() {
+		rss = append(rss, s.stableRS)
+	}
+	for _, rs := range rss {
+		if _, ok := rs.Annotations[ScaleDownDeadlineAnnotation]; !ok {
+			continue
+		}
+		delete(rs.Annotations, ScaleDownDeadlineAnnotation)
+		if err := s.r.Client.Update(ctx, rs); err != nil {
+			return fmt.Errorf("removing scale-down deadline of %s: %w", rs.Name, err)
+		}
+	}
 	return nil
 }

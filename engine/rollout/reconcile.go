@@ -90,6 +90,9 @@ type state struct {
 	pause     pauseChanges
 	requeue   time.Duration
 	timedOut  bool
+	// newRSWithinDelay: the new ReplicaSet carried an unexpired scale-down
+	// deadline when the reconcile began (upstream newRolloutContext).
+	newRSWithinDelay bool
 }
 
 // Reconcile brings one Rollout a step closer to its desired state and returns
@@ -105,6 +108,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	s := &state{r: r, ro: &ro}
 	if err := s.load(ctx); err != nil {
 		return 0, err
+	}
+	if ro.Status.Abort && s.newRS != nil && ro.Status.StableRS != "" && ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel] {
+		// An abort of a fully promoted rollout is simply dropped (upstream
+		// newRolloutContext: "Removing abort condition from fully promoted rollout").
+		s.pause.removeAbort = true
 	}
 	var err error
 	switch {
@@ -198,6 +206,11 @@ func (s *state) load(ctx context.Context) error {
 		}
 	}
 	s.newStatus = *s.ro.Status.DeepCopy()
+	if s.newRS != nil {
+		if _, passed, _ := scaleDownDeadlineOf(s.newRS, s.r.Clock.Now()); !passed {
+			s.newRSWithinDelay = true
+		}
+	}
 	return s.loadExperiments(ctx)
 }
 
@@ -255,6 +268,8 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
 		s.newRS = rs
 		s.allRSs = append(s.allRSs, rs)
+	} else if err := s.syncReplicaSetRevision(ctx); err != nil {
+		return err
 	}
 	rev := s.newRS.Annotations[RevisionAnnotation]
 	if s.ro.Annotations[RevisionAnnotation] != rev {
@@ -270,6 +285,70 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		s.event(engine.EventNormal, "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %s", rev))
 	}
 	return nil
+}
+
+// syncReplicaSetRevision gives a reused ReplicaSet (a rollback to an older
+// template) the next revision number (upstream syncReplicaSetRevision).
+func (s *state) syncReplicaSetRevision(ctx context.Context) error {
+	var maxOld int64
+	for _, rs := range s.allRSs {
+		if rs.Name != s.newRS.Name {
+			maxOld = max(maxOld, revisionOf(rs))
+		}
+	}
+	if revisionOf(s.newRS) > maxOld {
+		return nil
+	}
+	if s.newRS.Annotations == nil {
+		s.newRS.Annotations = map[string]string{}
+	}
+	s.newRS.Annotations[RevisionAnnotation] = strconv.FormatInt(maxOld+1, 10)
+	if err := s.r.Client.Update(ctx, s.newRS); err != nil {
+		return fmt.Errorf("updating ReplicaSet %s revision: %w", s.newRS.Name, err)
+	}
+	return nil
+}
+
+// isRollback: the new ReplicaSet is the stable one or older than it (upstream isRollback).
+func (s *state) isRollback() bool {
+	if s.newRS == nil || s.stableRS == nil {
+		return false
+	}
+	return s.ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel] ||
+		s.newRS.CreationTimestamp.Before(&s.stableRS.CreationTimestamp)
+}
+
+// isFastRollback: a rollback to the stable, to a blue-green ReplicaSet still inside
+// its scale-down delay, or within spec.rollbackWindow (upstream isFastRollback).
+func (s *state) isFastRollback() bool {
+	if !s.isRollback() {
+		return false
+	}
+	withinDelay := s.newRSWithinDelay && s.ro.Spec.Strategy.BlueGreen != nil
+	return s.isRollbackWithinWindow() || withinDelay || s.ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel]
+}
+
+// isRollbackWithinWindow: the new ReplicaSet is older than the stable one and fewer
+// than rollbackWindow.revisions ReplicaSets (experiments' excluded) lie between
+// them (upstream isRollbackWithinWindow).
+func (s *state) isRollbackWithinWindow() bool {
+	if s.newRS == nil || s.stableRS == nil || s.ro.Spec.RollbackWindow == nil || s.ro.Spec.RollbackWindow.Revisions <= 0 {
+		return false
+	}
+	newT, stableT := s.newRS.CreationTimestamp, s.stableRS.CreationTimestamp
+	if !newT.Before(&stableT) {
+		return false
+	}
+	var between int32
+	for _, rs := range s.allRSs {
+		if rs.Annotations[v1alpha1.ExperimentNameAnnotationKey] != "" {
+			continue
+		}
+		if rs.CreationTimestamp.Before(&stableT) && newT.Before(&rs.CreationTimestamp) {
+			between++
+		}
+	}
+	return between < s.ro.Spec.RollbackWindow.Revisions
 }
 
 func withLabel(in map[string]string, k, v string) map[string]string {

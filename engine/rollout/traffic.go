@@ -171,6 +171,20 @@ func ScaleDownDeadline(rs *appsv1.ReplicaSet, now time.Time, delay time.Duration
 	return deadline, false, true
 }
 
+// scaleDownDeadlineOf reads a ReplicaSet's scale-down deadline without stamping
+// one: passed is true when it has none, it cannot be read, or it is over.
+func scaleDownDeadlineOf(rs *appsv1.ReplicaSet, now time.Time) (time.Time, bool, error) {
+	v, ok := rs.Annotations[ScaleDownDeadlineAnnotation]
+	if !ok {
+		return time.Time{}, true, nil
+	}
+	d, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, true, err
+	}
+	return d, !now.Before(d), nil
+}
+
 // delayedScaleDown scales a ReplicaSet to zero once its scale-down deadline has
 // passed, stamping the deadline first. It reports whether it wrote anything.
 func (s *state) delayedScaleDown(ctx context.Context, rs *appsv1.ReplicaSet, delay time.Duration) (bool, error) {
