@@ -98,9 +98,14 @@ func (s *state) blueGreen(ctx context.Context) error {
 			s.newStatus.BlueGreen.ActiveSelector = hash
 			s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
 			s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", bg.ActiveService, active, hash))
+		} else {
+			s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = s.scaleUpPreviewCheckPoint(preDone)
+			return s.persist(ctx)
 		}
-		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = s.scaleUpPreviewCheckPoint(preDone)
-		return s.persist(ctx)
+		// Switched in this reconcile: promotion is decided on the new selector in
+		// the same reconcile (upstream syncRolloutStatusBlueGreen after
+		// reconcileActiveService), which a fast rollback depends on.
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
 	}
 
 	if reason := s.blueGreenPromotionReason(); reason != "" {
@@ -150,10 +155,20 @@ func (s *state) blueGreenPauseDone() bool {
 // blueGreenPromotionReason: the active service runs the new ReplicaSet and the
 // post-promotion analysis (if any) succeeded.
 func (s *state) blueGreenPromotionReason() string {
+	// The order of the checks is upstream's (shouldFullPromote).
+	if s.newStatus.BlueGreen.ActiveSelector != s.newStatus.CurrentPodHash {
+		return ""
+	}
 	if s.ro.Status.PromoteFull {
 		return "Full promotion requested"
 	}
-	if s.pause.aborted(s.ro) || s.newStatus.BlueGreen.ActiveSelector != s.newStatus.CurrentPodHash {
+	if s.isFastRollback() {
+		if s.isRollbackWithinWindow() {
+			return "Rollback within window"
+		}
+		return "Fast rollback"
+	}
+	if s.pause.aborted(s.ro) {
 		return ""
 	}
 	post := s.ro.Spec.Strategy.BlueGreen.PostPromotionAnalysis
@@ -191,7 +206,7 @@ func (s *state) scaleDownOldBlueGreen(ctx context.Context) error {
 func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 	bg := s.ro.Spec.Strategy.BlueGreen
 	hash := s.newStatus.CurrentPodHash
-	cancel := s.pause.aborted(s.ro) || s.ro.Status.PromoteFull || s.fullyPromoted()
+	cancel := s.pause.aborted(s.ro) || s.ro.Status.PromoteFull || s.fullyPromoted() || s.isFastRollback()
 	st := &s.newStatus.BlueGreen
 	if cancel {
 		return s.terminate(ctx, s.preRun, s.postRun)

@@ -31,6 +31,11 @@ func (s *state) canary(ctx context.Context) error {
 				// Back to the stable template: nothing to step through.
 				s.newStatus.CurrentStepIndex = ptr.To(n)
 				s.event(engine.EventNormal, "SkipSteps", "Rollback to stable ReplicaSets")
+			} else if s.isRollbackWithinWindow() && rsReplicas(s.newRS) > 0 {
+				// Back to a ReplicaSet that still runs, within rollbackWindow
+				// (upstream syncRolloutStatusCanary).
+				s.newStatus.CurrentStepIndex = ptr.To(n)
+				s.event(engine.EventNormal, "SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
 			}
 		}
 		return s.persist(ctx)
@@ -323,6 +328,12 @@ func (s *state) fullPromotionReason() string {
 	if s.ro.Status.PromoteFull {
 		return "Full promotion requested"
 	}
+	if s.isFastRollback() {
+		if s.isRollbackWithinWindow() {
+			return "Rollback within window"
+		}
+		return "Fast rollback"
+	}
 	_, idx := s.currentStep()
 	n := len(s.steps())
 	if n == 0 || int(idx) == n {
@@ -337,7 +348,7 @@ func (s *state) syncStatus(ctx context.Context) error {
 	st := &s.newStatus
 	n := int32(len(s.steps()))
 	_, idx := s.currentStep()
-	if s.ro.Status.PromoteFull {
+	if s.ro.Status.PromoteFull || s.isRollbackWithinWindow() {
 		s.pause.clear = true
 		s.pause.removeAbort = true
 		if n > 0 {
