@@ -41,6 +41,9 @@ type Result struct {
 	Expect     *Expect
 	// Record is what the run saw as it went (record.go).
 	Record *Record
+	// Unsettled is set when the controllers kept changing objects at one instant
+	// and the run stopped there: it names those objects (settle.go).
+	Unsettled string
 }
 
 // Entry is one line of the timeline: a Kubernetes event or something the

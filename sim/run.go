@@ -49,9 +49,6 @@ type Options struct {
 	Envtest *Envtest
 }
 
-// maxReconcilesPerInstant guards against controllers that never settle.
-const maxReconcilesPerInstant = 10000
-
 type runner struct {
 	in          *Input
 	set         settings
@@ -85,6 +82,10 @@ type runner struct {
 	// roStatus is the last status written to the rollout under test.
 	roStatus v1alpha1.RolloutStatus
 	rec      Record // record.go
+	// settle counts writes per object at the current instant; unsettled is the
+	// finding when the controllers kept changing objects (settle.go).
+	settle    settleWatch
+	unsettled string
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -292,6 +293,7 @@ func (r *runner) created(obj client.Object) {
 func (r *runner) notify(obj client.Object) {
 	r.writes++
 	nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	r.settle.wrote(obj, nn.Name)
 	switch o := obj.(type) {
 	case *v1alpha1.Rollout:
 		r.enqueue(key{kind: kindRollout, NamespacedName: nn})
@@ -372,9 +374,11 @@ func displayValue(v string) string {
 
 // drain runs every queued reconcile at the current instant until nothing changes.
 func (r *runner) drain(ctx context.Context) error {
+	r.settle.reset()
 	for n := 0; len(r.queue) > 0; n++ {
 		if n > maxReconcilesPerInstant {
-			return fmt.Errorf("simulation did not settle at %s: controllers keep changing objects", r.offset())
+			r.giveUpSettling(n)
+			return nil
 		}
 		k := r.queue[0]
 		r.queue = r.queue[1:]
@@ -489,6 +493,9 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := r.drain(ctx); err != nil {
 			return err
 		}
+		if r.unsettled != "" {
+			return nil
+		}
 		if err := r.decide(ctx); err != nil {
 			return err
 		}
@@ -589,11 +596,12 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return a.Name < b.Name
 	})
 
+	res.Unsettled = r.unsettled
 	switch {
 	case r.verdict != "":
 		res.Verdict = r.verdict
 		res.DecidedAt = r.decidedAt
-	case ro.Status.Phase == v1alpha1.RolloutPhasePaused && r.clock.Now().Before(r.end):
+	case ro.Status.Phase == v1alpha1.RolloutPhasePaused && r.clock.Now().Before(r.end) && r.unsettled == "":
 		// Idle and paused: it waits for a human.
 		res.Verdict = Paused
 		at := r.offset()
