@@ -1,7 +1,9 @@
 package sim_test
 
 import (
+	"context"
 	"testing"
+	"time"
 
 	"github.com/rollsim/rollsim/engine/rollout"
 	"github.com/rollsim/rollsim/sim"
@@ -65,5 +67,50 @@ func TestFidelityFinalState(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			tt.check(t, runFile(t, "../scenarios/"+tt.file))
 		})
+	}
+}
+
+func progressing(res *sim.Result) (string, string) {
+	for _, c := range res.Rollout.Status.Conditions {
+		if c.Type == "Progressing" {
+			return c.Reason, c.Message
+		}
+	}
+	return "", ""
+}
+
+// The progress deadline degrades the rollout while nothing moves and the next
+// progress replaces it (upstream calculateRolloutConditions).
+func TestProgressDeadlineRecovers(t *testing.T) {
+	in, err := sim.Load("../scenarios/progress-deadline-recovers.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in.Scenario.Spec.Until = &sim.Duration{Duration: 90 * time.Second}
+	res, err := sim.Run(context.Background(), in, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason, _ := progressing(res); reason != rollout.ReasonTimedOut || res.Rollout.Status.Phase != "Degraded" {
+		t.Errorf("at 90s: Progressing %s, phase %s; want %s, Degraded", reason, res.Rollout.Status.Phase, rollout.ReasonTimedOut)
+	}
+	res = runFile(t, "../scenarios/progress-deadline-recovers.yaml")
+	if reason, _ := progressing(res); reason != rollout.ReasonNewRSAvailable || res.Rollout.Status.Phase != "Healthy" {
+		t.Errorf("at the end: Progressing %s, phase %s; want %s, Healthy", reason, res.Rollout.Status.Phase, rollout.ReasonNewRSAvailable)
+	}
+}
+
+// A promoted blue-green rollout whose old ReplicaSet waits out a long scale-down
+// delay is Healthy and counts the active pods (upstream syncRolloutStatusBlueGreen,
+// RolloutHealthy, isWaitingForReplicaSetScaleDown).
+func TestBlueGreenHealthyDuringScaleDownDelay(t *testing.T) {
+	res := runFile(t, "../scenarios/bluegreen-scale-down-delay-healthy.yaml")
+	st := res.Rollout.Status
+	if reason, msg := progressing(res); reason != rollout.ReasonNewRSAvailable || st.Phase != "Healthy" {
+		t.Errorf("Progressing %s (%s), phase %s; want %s, Healthy", reason, msg, st.Phase, rollout.ReasonNewRSAvailable)
+	}
+	if st.Replicas != 6 || st.AvailableReplicas != 3 || st.ReadyReplicas != 3 || st.UpdatedReplicas != 3 {
+		t.Errorf("replicas %d, available %d, ready %d, updated %d; want 6, 3, 3, 3 (upstream e2e TestBlueGreenUpdate)",
+			st.Replicas, st.AvailableReplicas, st.ReadyReplicas, st.UpdatedReplicas)
 	}
 }

@@ -274,6 +274,10 @@ func (r *runner) created(obj client.Object) {
 		r.jobCreated(context.Background(), j)
 		return
 	}
+	if ro, ok := obj.(*v1alpha1.Rollout); ok {
+		r.rollouts.AddedToInformer(ro)
+		return
+	}
 	run, ok := obj.(*v1alpha1.AnalysisRun)
 	if !ok {
 		return

@@ -29,20 +29,30 @@ func (s *state) blueGreen(ctx context.Context) error {
 	}
 	s.baseStatus()
 	hash := s.newStatus.CurrentPodHash
-	if templateChanged {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if templateChanged && s.stableRS != nil {
+		// A new template (upstream resetRolloutStatus): start over.
 		s.pause.clear = true
 		s.pause.removeAbort = true
+		s.newStatus.PromoteFull = false
+		s.newStatus.BlueGreen.PrePromotionAnalysisRunStatus = nil
+		s.newStatus.BlueGreen.PostPromotionAnalysisRunStatus = nil
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
 		return s.persist(ctx)
 	}
-	bg := s.ro.Spec.Strategy.BlueGreen
 	if s.stableRS == nil {
-		// Initial deploy: the first ReplicaSet is made active and stable at once.
+		// Initial deploy: the first ReplicaSet is made stable at once and the
+		// active service then selects it (upstream shouldFullPromote's "Initial
+		// deploy" before reconcileActiveService's switch from no selector).
 		if _, err := s.scale(ctx, s.newRS, specReplicas(s.ro)); err != nil {
 			return err
 		}
+		s.promote("Initial deploy")
+		if s.newStatus.BlueGreen.ActiveSelector != hash {
+			s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", bg.ActiveService, s.newStatus.BlueGreen.ActiveSelector, hash))
+		}
 		s.newStatus.BlueGreen.ActiveSelector = hash
 		s.newStatus.BlueGreen.PreviewSelector = hash
-		s.promote("Initial deploy")
 		return s.persist(ctx)
 	}
 	if err := s.removeScaleDownDeadlines(ctx); err != nil {

@@ -95,6 +95,14 @@ type state struct {
 	newRSWithinDelay bool
 }
 
+// AddedToInformer is what the controller does when a Rollout first appears in
+// its informer cache (upstream NewController's AddFunc): an event.
+func (r *Reconciler) AddedToInformer(ro *v1alpha1.Rollout) {
+	if r.Recorder != nil {
+		r.Recorder.Event(ro, engine.EventNormal, "RolloutAddedToInformer", fmt.Sprintf("Rollout resource added to informer: %s/%s", ro.Namespace, ro.Name))
+	}
+}
+
 // Reconcile brings one Rollout a step closer to its desired state and returns
 // when it wants to be looked at again (zero: when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
@@ -265,12 +273,24 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		if err := s.r.Client.Create(ctx, rs); err != nil {
 			return fmt.Errorf("creating ReplicaSet %s: %w", rs.Name, err)
 		}
-		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
 		s.newRS = rs
 		s.allRSs = append(s.allRSs, rs)
+		// The revision goes on the Rollout first (RolloutUpdated), then the
+		// creation is announced (upstream createDesiredReplicaSet).
+		if err := s.syncRolloutRevision(ctx); err != nil {
+			return err
+		}
+		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
+		return nil
 	} else if err := s.syncReplicaSetRevision(ctx); err != nil {
 		return err
 	}
+	return s.syncRolloutRevision(ctx)
+}
+
+// syncRolloutRevision stamps the new ReplicaSet's revision on the Rollout
+// (upstream setRolloutRevision).
+func (s *state) syncRolloutRevision(ctx context.Context) error {
 	rev := s.newRS.Annotations[RevisionAnnotation]
 	if s.ro.Annotations[RevisionAnnotation] != rev {
 		if s.ro.Annotations == nil {
@@ -383,6 +403,9 @@ func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool
 func (s *state) persist(ctx context.Context) error {
 	st := &s.newStatus
 	st.ObservedGeneration = strconv.FormatInt(s.ro.Generation, 10)
+	if s.ro.Spec.Strategy.BlueGreen != nil {
+		s.blueGreenCounts(st)
+	}
 	s.checkProgressDeadline(st)
 	s.pause.apply(s, st)
 	s.conditions(st)
