@@ -54,6 +54,22 @@ func TestFidelityFinalState(t *testing.T) {
 				t.Error("a fast-tracked rollback paused")
 			}
 		}},
+		{"bluegreen-scale-down-revision-limit.yaml", func(t *testing.T, res *sim.Result) {
+			for _, rs := range res.ReplicaSets {
+				_, delayed := rs.Annotations[rollout.ScaleDownDeadlineAnnotation]
+				got := *rs.Spec.Replicas
+				switch rs.Annotations[rollout.RevisionAnnotation] {
+				case "1":
+					if got != 0 {
+						t.Errorf("revision 1 has %d replicas, want 0 (beyond scaleDownDelayRevisionLimit)", got)
+					}
+				case "2":
+					if got != 2 || !delayed {
+						t.Errorf("revision 2 has %d replicas (deadline %v), want 2 inside its delay", got, delayed)
+					}
+				}
+			}
+		}},
 		{"canary-rollback-window.yaml", func(t *testing.T, res *sim.Result) {
 			if len(res.AnalysisRuns) != 2 {
 				t.Errorf("%d AnalysisRuns, want 2 (none for the rollback within the window)", len(res.AnalysisRuns))

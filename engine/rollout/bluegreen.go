@@ -3,6 +3,8 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -90,6 +92,9 @@ func (s *state) blueGreen(ctx context.Context) error {
 			return s.persist(ctx)
 		}
 	}
+	if err := s.scaleDownOldBlueGreen(ctx); err != nil {
+		return err
+	}
 	s.newStatus.BlueGreen.PreviewSelector = hash
 
 	if aborted {
@@ -121,11 +126,6 @@ func (s *state) blueGreen(ctx context.Context) error {
 	if reason := s.blueGreenPromotionReason(); reason != "" {
 		s.promote(reason)
 	}
-	if s.fullyPromotedNow() {
-		if err := s.scaleDownOldBlueGreen(ctx); err != nil {
-			return err
-		}
-	}
 	return s.persist(ctx)
 }
 
@@ -134,10 +134,6 @@ func (s *state) afterWrite(ctx context.Context, err error) error {
 		return err
 	}
 	return s.persist(ctx)
-}
-
-func (s *state) fullyPromotedNow() bool {
-	return s.newStatus.StableRS != "" && s.newStatus.StableRS == s.newStatus.CurrentPodHash
 }
 
 // blueGreenPauseDone is upstream's CompletedBlueGreenPause.
@@ -188,25 +184,81 @@ func (s *state) blueGreenPromotionReason() string {
 	return "Completed blue-green update"
 }
 
-// scaleDownOldBlueGreen scales the previous ReplicaSets to zero
-// scaleDownDelaySeconds after the switch.
+// scaleDownOldBlueGreen scales down the ReplicaSets no service or status field
+// references any more, scaleDownDelaySeconds after they were left, keeping at most
+// scaleDownDelayRevisionLimit of them in their delay (the newest): older ones go at
+// once (upstream scaleDownOldReplicaSetsForBlueGreen and scaleDownDelayHelper).
 func (s *state) scaleDownOldBlueGreen(ctx context.Context) error {
-	delay, ok := delaySeconds(s.ro.Spec.Strategy.BlueGreen.ScaleDownDelaySeconds)
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if pauseCondition(s.ro, v1alpha1.PauseReasonInconclusiveAnalysis) != nil {
+		return nil
+	}
+	hash := s.newRS.Labels[PodTemplateHashLabel]
+	skipPost := s.ro.Status.StableRS == hash || s.ro.Status.BlueGreen.ActiveSelector != hash
+	if bg.PostPromotionAnalysis != nil && bg.ScaleDownDelaySeconds == nil && !skipPost &&
+		(s.postRun == nil || s.postRun.Status.Phase != v1alpha1.AnalysisPhaseSuccessful) {
+		// Without an explicit delay the old pods wait for the post-promotion analysis.
+		return nil
+	}
+	var old []*appsv1.ReplicaSet
 	for _, rs := range s.allRSs {
-		if rs.Name == s.newRS.Name || rsReplicas(rs) == 0 {
+		if rs.Name != s.newRS.Name {
+			old = append(old, rs)
+		}
+	}
+	sort.SliceStable(old, func(i, j int) bool { return revisionOf(old[i]) > revisionOf(old[j]) })
+	limit := int32(math.MaxInt32)
+	if bg.ScaleDownDelayRevisionLimit != nil {
+		limit = *bg.ScaleDownDelayRevisionLimit
+	}
+	delay, delayed := delaySeconds(bg.ScaleDownDelaySeconds)
+	now := s.r.Clock.Now()
+	annotated := int32(0)
+	for _, rs := range old {
+		if s.referenced(rs) || rsReplicas(rs) == 0 {
 			continue
 		}
-		var err error
-		if ok {
-			_, err = s.delayedScaleDown(ctx, rs, delay)
+		if _, has := rs.Annotations[ScaleDownDeadlineAnnotation]; !has {
+			if annotated < limit && delayed {
+				annotated++
+				deadline, _, _ := ScaleDownDeadline(rs, now, delay)
+				if err := s.r.Client.Update(ctx, rs); err != nil {
+					return fmt.Errorf("annotating ReplicaSet %s: %w", rs.Name, err)
+				}
+				s.requeueAt(deadline)
+				continue
+			}
 		} else {
-			_, err = s.scale(ctx, rs, 0)
+			annotated++
+			if annotated <= limit {
+				if deadline, passed, err := scaleDownDeadlineOf(rs, now); err == nil && !passed {
+					s.requeueAt(deadline)
+					continue
+				}
+			}
 		}
-		if err != nil {
+		if _, err := s.scale(ctx, rs, 0); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// referenced: a status field still names the ReplicaSet (upstream
+// isReplicaSetReferenced, without the live service lookups rollsim's status
+// already mirrors).
+func (s *state) referenced(rs *appsv1.ReplicaSet) bool {
+	h := rs.Labels[PodTemplateHashLabel]
+	if h == "" {
+		return false
+	}
+	st := s.ro.Status
+	for _, ref := range []string{st.StableRS, st.CurrentPodHash, st.BlueGreen.ActiveSelector, st.BlueGreen.PreviewSelector} {
+		if ref == h {
+			return true
+		}
+	}
+	return false
 }
 
 // reconcileBlueGreenAnalysis runs the pre-promotion analysis once the new
