@@ -130,3 +130,30 @@ func TestBlueGreenHealthyDuringScaleDownDelay(t *testing.T) {
 			st.Replicas, st.AvailableReplicas, st.ReadyReplicas, st.UpdatedReplicas)
 	}
 }
+
+// After a dynamicStableScale abort the canary keeps its weight until the stable
+// pods that take the traffic back are Ready, then steps down to 0 (upstream
+// calculateDesiredWeightOnAbortOrStableRollback).
+func TestDynamicStableScaleAbortWeights(t *testing.T) {
+	res := runFile(t, "../scenarios/dynamic-stable-scale-abort.yaml")
+	type point struct {
+		at     time.Duration
+		weight int32
+	}
+	var got []point
+	for _, w := range res.Record.Weights {
+		if w.Aborted {
+			got = append(got, point{w.At, w.ActualWeight})
+		}
+	}
+	want := []point{{5 * time.Minute, 75}, {5*time.Minute + 10*time.Second, 25}, {5*time.Minute + 20*time.Second, 0}}
+	if len(got) != len(want) {
+		t.Fatalf("weights after the abort %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("weights after the abort %v, want %v", got, want)
+			break
+		}
+	}
+}

@@ -138,9 +138,15 @@ func (s *state) currentWeight() int32 {
 	return 0
 }
 
-// abortDelayApplies: an aborted traffic-routed canary is scaled down with a delay.
+// abortDelayApplies: an aborted traffic-routed canary is scaled down with a delay,
+// except with dynamicStableScale and no explicit abortScaleDownDelaySeconds (it then
+// drains with its weight) (upstream shouldDelayScaleDownOnAbort).
 func (s *state) abortDelayApplies() bool {
-	return s.pause.aborted(s.ro) && s.ro.Spec.Strategy.Canary.TrafficRouting != nil && s.hasDistinctStable()
+	c := s.ro.Spec.Strategy.Canary
+	if c.DynamicStableScale && c.AbortScaleDownDelaySeconds == nil {
+		return false
+	}
+	return s.pause.aborted(s.ro) && c.TrafficRouting != nil && s.hasDistinctStable()
 }
 
 // halted: the controller does not scale while the user paused the rollout or an
