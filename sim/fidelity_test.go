@@ -70,6 +70,18 @@ func TestFidelityFinalState(t *testing.T) {
 				}
 			}
 		}},
+		{"background-inconclusive-pauses.yaml", func(t *testing.T, res *sim.Result) {
+			st := res.Rollout.Status
+			if st.CurrentStepIndex == nil || *st.CurrentStepIndex != 2 {
+				t.Errorf("step index %v, want 2 (the timed pause completes while the inconclusive pause stands)", st.CurrentStepIndex)
+			}
+			for _, rs := range res.ReplicaSets {
+				want := map[string]int32{"1": 3, "2": 1}[rs.Annotations[rollout.RevisionAnnotation]]
+				if got := *rs.Spec.Replicas; got != want {
+					t.Errorf("revision %s has %d replicas, want %d (no scaling while halted)", rs.Annotations[rollout.RevisionAnnotation], got, want)
+				}
+			}
+		}},
 		{"canary-rollback-window.yaml", func(t *testing.T, res *sim.Result) {
 			if len(res.AnalysisRuns) != 2 {
 				t.Errorf("%d AnalysisRuns, want 2 (none for the rollback within the window)", len(res.AnalysisRuns))
