@@ -24,7 +24,9 @@ func (s *state) canary(ctx context.Context) error {
 		// A new revision: start over from the first step.
 		s.pause.clear = true
 		s.pause.removeAbort = true
-		s.newStatus.Canary = v1alpha1.CanaryStatus{}
+		// The recorded router weights carry over (upstream resetRolloutStatus
+		// clears only the step and run statuses): the stable keeps its share.
+		s.newStatus.Canary = v1alpha1.CanaryStatus{Weights: s.ro.Status.Canary.Weights}
 		if n := int32(len(s.steps())); n > 0 {
 			s.newStatus.CurrentStepIndex = ptr.To[int32](0)
 			if s.ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel] {
