@@ -2,6 +2,7 @@ package sim_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -167,5 +168,46 @@ func TestDynamicStableScaleAbortWeights(t *testing.T) {
 			t.Errorf("weights after the abort %v, want %v", got, want)
 			break
 		}
+	}
+}
+
+// The Rollout's events, in order, as upstream's e2e tests expect them
+// (ExpectRolloutEvents in test/e2e/functional_test.go). The timeline's own
+// entries (the update, people's actions) are not controller events.
+func TestUpstreamEventOrder(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string
+	}{
+		{"e2e-abort-retry-promote.yaml", []string{ // TestRolloutAbortRetryPromote
+			"RolloutAddedToInformer", "RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted", "ScalingReplicaSet", "RolloutCompleted",
+			"RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted", "ScalingReplicaSet", "RolloutStepCompleted", "RolloutPaused",
+			"ScalingReplicaSet", "RolloutAborted",
+			"ScalingReplicaSet", "RolloutStepCompleted", "RolloutPaused", "RolloutStepCompleted", "RolloutResumed", "ScalingReplicaSet", "RolloutCompleted",
+		}},
+		{"e2e-bluegreen-update.yaml", []string{ // TestBlueGreenUpdate
+			"RolloutAddedToInformer", "RolloutUpdated", "NewReplicaSetCreated", "ScalingReplicaSet", "RolloutCompleted", "SwitchService",
+			"RolloutUpdated", "NewReplicaSetCreated", "RolloutNotCompleted", "ScalingReplicaSet", "SwitchService", "RolloutCompleted",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			res := runFile(t, "../scenarios/"+tt.file)
+			var got []string
+			for _, e := range res.Timeline {
+				if e.Object == "Rollout/"+res.Rollout.Name && e.Reason != "Updated" && !strings.HasPrefix(e.Reason, "Action") {
+					got = append(got, e.Reason)
+				}
+			}
+			if strings.Join(got, " ") != strings.Join(tt.want, " ") {
+				t.Errorf("events\n got  %v\n want %v", got, tt.want)
+			}
+			if tt.file == "e2e-bluegreen-update.yaml" {
+				st := res.Rollout.Status
+				if st.Replicas != 6 || st.UpdatedReplicas != 3 || st.ReadyReplicas != 3 || st.AvailableReplicas != 3 {
+					t.Errorf("replicas %d/%d/%d/%d (current/updated/ready/available), want 6/3/3/3", st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, st.AvailableReplicas)
+				}
+			}
+		})
 	}
 }
