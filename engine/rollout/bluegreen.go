@@ -200,12 +200,8 @@ func (s *state) scaleDownOldBlueGreen(ctx context.Context) error {
 		// Without an explicit delay the old pods wait for the post-promotion analysis.
 		return nil
 	}
-	var old []*appsv1.ReplicaSet
-	for _, rs := range s.allRSs {
-		if rs.Name != s.newRS.Name {
-			old = append(old, rs)
-		}
-	}
+	// The ReplicaSets that are neither new nor stable (upstream otherRSs).
+	old := append([]*appsv1.ReplicaSet(nil), s.otherRSs...)
 	sort.SliceStable(old, func(i, j int) bool { return revisionOf(old[i]) > revisionOf(old[j]) })
 	limit := int32(math.MaxInt32)
 	if bg.ScaleDownDelayRevisionLimit != nil {
