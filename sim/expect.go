@@ -26,6 +26,9 @@ func Check(res *Result) []string {
 	if e.Outcome != "" && e.Outcome != res.Verdict {
 		failf("outcome: want %s, got %s", e.Outcome, res.Verdict)
 	}
+	if res.Unsettled != "" {
+		failf("the run stopped early: %s", res.Unsettled)
+	}
 	if e.Within != nil {
 		switch {
 		case res.DecidedAt == nil:

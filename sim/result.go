@@ -43,6 +43,9 @@ type Result struct {
 	Expect     *scenario.Expect
 	// Record is what the run saw as it went (record.go).
 	Record *Record
+	// Unsettled is set when the controllers kept changing objects at one instant
+	// and the run stopped there: it names those objects (settle.go).
+	Unsettled string
 }
 
 // Entry is one line of the timeline: a Kubernetes event or something the
@@ -53,4 +56,8 @@ type Entry struct {
 	Type    string        // Normal | Warning
 	Reason  string
 	Message string
+	// Event: a controller emitted it as a Kubernetes event; otherwise it is
+	// something the simulation did or saw (the update, an action, a status
+	// change, a measurement).
+	Event bool
 }

@@ -36,9 +36,6 @@ type Options struct {
 	Envtest *kube.Envtest
 }
 
-// maxReconcilesPerInstant guards against controllers that never settle.
-const maxReconcilesPerInstant = 10000
-
 type runner struct {
 	in          *scenario.Input
 	set         scenario.Settings
@@ -73,6 +70,10 @@ type runner struct {
 	// roStatus is the last status written to the rollout under test.
 	roStatus v1alpha1.RolloutStatus
 	rec      Record // record.go
+	// settle counts writes per object at the current instant; unsettled is the
+	// finding when the controllers kept changing objects (settle.go).
+	settle    settleWatch
+	unsettled string
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -258,6 +259,10 @@ func (r *runner) created(obj client.Object) {
 		r.jobCreated(context.Background(), j)
 		return
 	}
+	if ro, ok := obj.(*v1alpha1.Rollout); ok {
+		r.rollouts.AddedToInformer(ro)
+		return
+	}
 	run, ok := obj.(*v1alpha1.AnalysisRun)
 	if !ok {
 		return
@@ -277,6 +282,7 @@ func (r *runner) created(obj client.Object) {
 func (r *runner) notify(obj client.Object) {
 	r.writes++
 	nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	r.settle.wrote(obj, nn.Name)
 	switch o := obj.(type) {
 	case *v1alpha1.Rollout:
 		r.enqueue(key{kind: kindRollout, NamespacedName: nn})
@@ -357,9 +363,11 @@ func displayValue(v string) string {
 
 // drain runs every queued reconcile at the current instant until nothing changes.
 func (r *runner) drain(ctx context.Context) error {
+	r.settle.reset()
 	for n := 0; len(r.queue) > 0; n++ {
 		if n > maxReconcilesPerInstant {
-			return fmt.Errorf("simulation did not settle at %s: controllers keep changing objects", r.offset())
+			r.giveUpSettling(n)
+			return nil
 		}
 		k := r.queue[0]
 		r.queue = r.queue[1:]
@@ -477,6 +485,9 @@ func (r *runner) loop(ctx context.Context) error {
 		if err := r.drain(ctx); err != nil {
 			return err
 		}
+		if r.unsettled != "" {
+			return nil
+		}
 		if err := r.decide(ctx); err != nil {
 			return err
 		}
@@ -577,11 +588,12 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return a.Name < b.Name
 	})
 
+	res.Unsettled = r.unsettled
 	switch {
 	case r.verdict != "":
 		res.Verdict = r.verdict
 		res.DecidedAt = r.decidedAt
-	case ro.Status.Phase == v1alpha1.RolloutPhasePaused && r.clock.Now().Before(r.end):
+	case ro.Status.Phase == v1alpha1.RolloutPhasePaused && r.clock.Now().Before(r.end) && r.unsettled == "":
 		// Idle and paused: it waits for a human.
 		res.Verdict = scenario.Paused
 		at := r.offset()
@@ -610,5 +622,5 @@ func (rec *recorder) Event(obj client.Object, eventType, reason, message string)
 			kind = "Experiment"
 		}
 	}
-	rec.r.timeline = append(rec.r.timeline, Entry{At: rec.r.offset(), Object: kind + "/" + obj.GetName(), Type: eventType, Reason: reason, Message: message})
+	rec.r.timeline = append(rec.r.timeline, Entry{At: rec.r.offset(), Object: kind + "/" + obj.GetName(), Type: eventType, Reason: reason, Message: message, Event: true})
 }

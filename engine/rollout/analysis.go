@@ -26,7 +26,7 @@ func (s *state) fullyPromoted() bool {
 // reconcileAnalysisRuns creates, keeps or terminates the step and background runs
 // and turns their outcome into a pause or an abort (upstream reconcileAnalysisRuns).
 func (s *state) reconcileAnalysisRuns(ctx context.Context) error {
-	cancelAll := s.fullyPromoted() || s.pause.aborted(s.ro) || s.ro.Status.PromoteFull || s.ro.Status.StableRS == ""
+	cancelAll := s.fullyPromoted() || s.pause.aborted(s.ro) || s.ro.Status.PromoteFull || s.isFastRollback() || s.ro.Status.StableRS == ""
 	var step, bg *v1alpha1.AnalysisRun
 	if cancelAll {
 		if err := s.terminate(ctx, s.stepRun, s.bgRun); err != nil {

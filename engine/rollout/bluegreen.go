@@ -3,7 +3,11 @@ package rollout
 import (
 	"context"
 	"fmt"
+	"math"
+	"sort"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
 
 	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -27,21 +31,34 @@ func (s *state) blueGreen(ctx context.Context) error {
 	}
 	s.baseStatus()
 	hash := s.newStatus.CurrentPodHash
-	if templateChanged {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if templateChanged && s.stableRS != nil {
+		// A new template (upstream resetRolloutStatus): start over.
 		s.pause.clear = true
 		s.pause.removeAbort = true
+		s.newStatus.PromoteFull = false
+		s.newStatus.BlueGreen.PrePromotionAnalysisRunStatus = nil
+		s.newStatus.BlueGreen.PostPromotionAnalysisRunStatus = nil
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
 		return s.persist(ctx)
 	}
-	bg := s.ro.Spec.Strategy.BlueGreen
 	if s.stableRS == nil {
-		// Initial deploy: the first ReplicaSet is made active and stable at once.
+		// Initial deploy: the first ReplicaSet is made stable at once and the
+		// active service then selects it (upstream shouldFullPromote's "Initial
+		// deploy" before reconcileActiveService's switch from no selector).
 		if _, err := s.scale(ctx, s.newRS, specReplicas(s.ro)); err != nil {
 			return err
 		}
+		s.promote("Initial deploy")
+		if s.newStatus.BlueGreen.ActiveSelector != hash {
+			s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", bg.ActiveService, s.newStatus.BlueGreen.ActiveSelector, hash))
+		}
 		s.newStatus.BlueGreen.ActiveSelector = hash
 		s.newStatus.BlueGreen.PreviewSelector = hash
-		s.promote("Initial deploy")
 		return s.persist(ctx)
+	}
+	if err := s.removeScaleDownDeadlines(ctx); err != nil {
+		return err
 	}
 	if err := s.reconcileBlueGreenAnalysis(ctx); err != nil {
 		return err
@@ -52,15 +69,16 @@ func (s *state) blueGreen(ctx context.Context) error {
 	aborted := s.pause.aborted(s.ro)
 	active := s.ro.Status.BlueGreen.ActiveSelector
 	switched := active == hash
+	if switched {
+		// Past the switch the preview checkpoint has served its purpose.
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
+	}
 
-	// Scale the new ReplicaSet: full size (or previewReplicaCount until the switch);
+	// Scale the new ReplicaSet (upstream reconcileNewReplicaSet with NewRSNewReplicas);
 	// after an abort it goes away abortScaleDownDelaySeconds after the active
 	// service is back on the stable.
 	if !s.halted() {
-		want := specReplicas(s.ro)
-		if bg.PreviewReplicaCount != nil && !switched && !s.ro.Status.PromoteFull {
-			want = *bg.PreviewReplicaCount
-		}
+		want := BlueGreenNewReplicas(s.ro, s.newRS.Labels[PodTemplateHashLabel], s.activeRS() != nil)
 		if aborted && s.stableRS != nil && s.stableRS.Name != s.newRS.Name {
 			if delay, ok := delaySeconds(bg.AbortScaleDownDelaySeconds); ok {
 				if scaled, err := s.delayedScaleDown(ctx, s.newRS, delay); scaled || err != nil {
@@ -74,6 +92,9 @@ func (s *state) blueGreen(ctx context.Context) error {
 			return s.persist(ctx)
 		}
 	}
+	if err := s.scaleDownOldBlueGreen(ctx); err != nil {
+		return err
+	}
 	s.newStatus.BlueGreen.PreviewSelector = hash
 
 	if aborted {
@@ -81,46 +102,29 @@ func (s *state) blueGreen(ctx context.Context) error {
 		return s.persist(ctx)
 	}
 
-	saturated := s.newRS.Status.AvailableReplicas == rsReplicas(s.newRS) && rsReplicas(s.newRS) > 0
-	preDone := bg.PrePromotionAnalysis == nil || len(bg.PrePromotionAnalysis.Templates) == 0 ||
-		(s.preRun != nil && s.preRun.Status.Phase == v1alpha1.AnalysisPhaseSuccessful)
-	needsPause := (bg.AutoPromotionEnabled != nil && !*bg.AutoPromotionEnabled) || bg.AutoPromotionSeconds > 0
-
 	if !switched {
-		full := s.ro.Status.PromoteFull
-		ready := saturated && (full || bg.PreviewReplicaCount == nil || rsReplicas(s.newRS) == specReplicas(s.ro))
-		if bg.PreviewReplicaCount != nil && !full && rsReplicas(s.newRS) < specReplicas(s.ro) && preDone && (!needsPause || s.blueGreenPauseDone()) {
-			// previewReplicaCount: scale up to full size before the switch.
-			if _, err := s.scale(ctx, s.newRS, specReplicas(s.ro)); err != nil {
-				return err
-			}
-			return s.persist(ctx)
-		}
-		if needsPause && preDone && saturated && !full {
-			cond := pauseCondition(s.ro, v1alpha1.PauseReasonBlueGreenPause)
-			if cond == nil && !s.ro.Status.ControllerPause {
-				s.pause.add = append(s.pause.add, v1alpha1.PauseReasonBlueGreenPause)
-				return s.persist(ctx)
-			}
-			if cond != nil && bg.AutoPromotionSeconds > 0 {
-				s.requeueAt(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds)*time.Second + time.Second))
-			}
-		}
-		if ready && (full || (preDone && (!needsPause || s.blueGreenPauseDone()))) {
+		preDone := s.completedPrePromotionAnalysis()
+		s.reconcileBlueGreenPause(preDone)
+		// The active service follows the new ReplicaSet once it is saturated at full
+		// size and the pause and pre-promotion analysis are done, or at once when the
+		// update is fast-tracked (upstream reconcileActiveService).
+		if !s.halted() && s.readyForPause() && s.saturated() &&
+			(s.blueGreenFastTracked() || (s.blueGreenPauseDone() && preDone)) {
 			s.newStatus.BlueGreen.ActiveSelector = hash
 			s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
 			s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", bg.ActiveService, active, hash))
+		} else {
+			s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = s.scaleUpPreviewCheckPoint(preDone)
+			return s.persist(ctx)
 		}
-		return s.persist(ctx)
+		// Switched in this reconcile: promotion is decided on the new selector in
+		// the same reconcile (upstream syncRolloutStatusBlueGreen after
+		// reconcileActiveService), which a fast rollback depends on.
+		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
 	}
 
 	if reason := s.blueGreenPromotionReason(); reason != "" {
 		s.promote(reason)
-	}
-	if s.fullyPromotedNow() {
-		if err := s.scaleDownOldBlueGreen(ctx); err != nil {
-			return err
-		}
 	}
 	return s.persist(ctx)
 }
@@ -130,10 +134,6 @@ func (s *state) afterWrite(ctx context.Context, err error) error {
 		return err
 	}
 	return s.persist(ctx)
-}
-
-func (s *state) fullyPromotedNow() bool {
-	return s.newStatus.StableRS != "" && s.newStatus.StableRS == s.newStatus.CurrentPodHash
 }
 
 // blueGreenPauseDone is upstream's CompletedBlueGreenPause.
@@ -161,10 +161,20 @@ func (s *state) blueGreenPauseDone() bool {
 // blueGreenPromotionReason: the active service runs the new ReplicaSet and the
 // post-promotion analysis (if any) succeeded.
 func (s *state) blueGreenPromotionReason() string {
+	// The order of the checks is upstream's (shouldFullPromote).
+	if s.newStatus.BlueGreen.ActiveSelector != s.newStatus.CurrentPodHash {
+		return ""
+	}
 	if s.ro.Status.PromoteFull {
 		return "Full promotion requested"
 	}
-	if s.pause.aborted(s.ro) || s.newStatus.BlueGreen.ActiveSelector != s.newStatus.CurrentPodHash {
+	if s.isFastRollback() {
+		if s.isRollbackWithinWindow() {
+			return "Rollback within window"
+		}
+		return "Fast rollback"
+	}
+	if s.pause.aborted(s.ro) {
 		return ""
 	}
 	post := s.ro.Spec.Strategy.BlueGreen.PostPromotionAnalysis
@@ -174,25 +184,77 @@ func (s *state) blueGreenPromotionReason() string {
 	return "Completed blue-green update"
 }
 
-// scaleDownOldBlueGreen scales the previous ReplicaSets to zero
-// scaleDownDelaySeconds after the switch.
+// scaleDownOldBlueGreen scales down the ReplicaSets no service or status field
+// references any more, scaleDownDelaySeconds after they were left, keeping at most
+// scaleDownDelayRevisionLimit of them in their delay (the newest): older ones go at
+// once (upstream scaleDownOldReplicaSetsForBlueGreen and scaleDownDelayHelper).
 func (s *state) scaleDownOldBlueGreen(ctx context.Context) error {
-	delay, ok := delaySeconds(s.ro.Spec.Strategy.BlueGreen.ScaleDownDelaySeconds)
-	for _, rs := range s.allRSs {
-		if rs.Name == s.newRS.Name || rsReplicas(rs) == 0 {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if pauseCondition(s.ro, v1alpha1.PauseReasonInconclusiveAnalysis) != nil {
+		return nil
+	}
+	hash := s.newRS.Labels[PodTemplateHashLabel]
+	skipPost := s.ro.Status.StableRS == hash || s.ro.Status.BlueGreen.ActiveSelector != hash
+	if bg.PostPromotionAnalysis != nil && bg.ScaleDownDelaySeconds == nil && !skipPost &&
+		(s.postRun == nil || s.postRun.Status.Phase != v1alpha1.AnalysisPhaseSuccessful) {
+		// Without an explicit delay the old pods wait for the post-promotion analysis.
+		return nil
+	}
+	// The ReplicaSets that are neither new nor stable (upstream otherRSs).
+	old := append([]*appsv1.ReplicaSet(nil), s.otherRSs...)
+	sort.SliceStable(old, func(i, j int) bool { return revisionOf(old[i]) > revisionOf(old[j]) })
+	limit := int32(math.MaxInt32)
+	if bg.ScaleDownDelayRevisionLimit != nil {
+		limit = *bg.ScaleDownDelayRevisionLimit
+	}
+	delay, delayed := delaySeconds(bg.ScaleDownDelaySeconds)
+	now := s.r.Clock.Now()
+	annotated := int32(0)
+	for _, rs := range old {
+		if s.referenced(rs) || rsReplicas(rs) == 0 {
 			continue
 		}
-		var err error
-		if ok {
-			_, err = s.delayedScaleDown(ctx, rs, delay)
+		if _, has := rs.Annotations[ScaleDownDeadlineAnnotation]; !has {
+			if annotated < limit && delayed {
+				annotated++
+				deadline, _, _ := ScaleDownDeadline(rs, now, delay)
+				if err := s.r.Client.Update(ctx, rs); err != nil {
+					return fmt.Errorf("annotating ReplicaSet %s: %w", rs.Name, err)
+				}
+				s.requeueAt(deadline)
+				continue
+			}
 		} else {
-			_, err = s.scale(ctx, rs, 0)
+			annotated++
+			if annotated <= limit {
+				if deadline, passed, err := scaleDownDeadlineOf(rs, now); err == nil && !passed {
+					s.requeueAt(deadline)
+					continue
+				}
+			}
 		}
-		if err != nil {
+		if _, err := s.scale(ctx, rs, 0); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// referenced: a status field still names the ReplicaSet (upstream
+// isReplicaSetReferenced, without the live service lookups rollsim's status
+// already mirrors).
+func (s *state) referenced(rs *appsv1.ReplicaSet) bool {
+	h := rs.Labels[PodTemplateHashLabel]
+	if h == "" {
+		return false
+	}
+	st := s.ro.Status
+	for _, ref := range []string{st.StableRS, st.CurrentPodHash, st.BlueGreen.ActiveSelector, st.BlueGreen.PreviewSelector} {
+		if ref == h {
+			return true
+		}
+	}
+	return false
 }
 
 // reconcileBlueGreenAnalysis runs the pre-promotion analysis once the new
@@ -202,7 +264,7 @@ func (s *state) scaleDownOldBlueGreen(ctx context.Context) error {
 func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 	bg := s.ro.Spec.Strategy.BlueGreen
 	hash := s.newStatus.CurrentPodHash
-	cancel := s.pause.aborted(s.ro) || s.ro.Status.PromoteFull || s.fullyPromoted()
+	cancel := s.pause.aborted(s.ro) || s.ro.Status.PromoteFull || s.fullyPromoted() || s.isFastRollback()
 	st := &s.newStatus.BlueGreen
 	if cancel {
 		return s.terminate(ctx, s.preRun, s.postRun)
@@ -239,5 +301,139 @@ func (s *state) reconcileBlueGreenAnalysis(ctx context.Context) error {
 	st.PostPromotionAnalysisRunStatus = runStatus(s.postRun)
 	s.statusChangeEvent(prevPre, s.preRun, TypePrePromotion)
 	s.statusChangeEvent(prevPost, s.postRun, TypePostPromotion)
+	return nil
+}
+
+// activeRS is the ReplicaSet the active service selects, if any.
+func (s *state) activeRS() *appsv1.ReplicaSet {
+	active := s.ro.Status.BlueGreen.ActiveSelector
+	if active == "" {
+		return nil
+	}
+	for _, rs := range s.allRSs {
+		if rs.Labels[PodTemplateHashLabel] == active {
+			return rs
+		}
+	}
+	return nil
+}
+
+// BlueGreenNewReplicas is the size of the new (preview) ReplicaSet (upstream
+// NewRSNewReplicas, blue-green part): previewReplicaCount until the switch, unless
+// a full promotion was asked for or the preview scale-up checkpoint was passed and
+// nothing pauses the rollout; full size once it is active or nothing is.
+func BlueGreenNewReplicas(ro *v1alpha1.Rollout, newHash string, activeExists bool) int32 {
+	full := specReplicas(ro)
+	bg := ro.Spec.Strategy.BlueGreen
+	if bg == nil || bg.PreviewReplicaCount == nil {
+		return full
+	}
+	switch {
+	case !activeExists || ro.Status.BlueGreen.ActiveSelector == newHash:
+		return full
+	case ro.Status.PromoteFull:
+		return full
+	case newHash != ro.Status.CurrentPodHash:
+		// A new update starts at the preview size.
+		return *bg.PreviewReplicaCount
+	case !ro.Spec.Paused && len(ro.Status.PauseConditions) == 0 && ro.Status.BlueGreen.ScaleUpPreviewCheckPoint:
+		return full
+	}
+	return *bg.PreviewReplicaCount
+}
+
+// readyForPause: the new ReplicaSet is at the size it should have now and all of it
+// is available (upstream ReadyForPause).
+func (s *state) readyForPause() bool {
+	want := BlueGreenNewReplicas(s.ro, s.newRS.Labels[PodTemplateHashLabel], s.activeRS() != nil)
+	return rsReplicas(s.newRS) == want && s.newRS.Status.AvailableReplicas == want
+}
+
+// saturated: the new ReplicaSet runs spec.replicas available pods (upstream IsSaturated).
+func (s *state) saturated() bool {
+	n := specReplicas(s.ro)
+	return rsReplicas(s.newRS) == n && s.newRS.Status.AvailableReplicas == n
+}
+
+func (s *state) completedPrePromotionAnalysis() bool {
+	pre := s.ro.Spec.Strategy.BlueGreen.PrePromotionAnalysis
+	return pre == nil || len(pre.Templates) == 0 ||
+		(s.preRun != nil && s.preRun.Status.Phase == v1alpha1.AnalysisPhaseSuccessful)
+}
+
+// blueGreenFastTracked: the switch needs no pause (upstream isBlueGreenFastTracked):
+// a fast rollback, a full promotion, or an active service that selects nothing or
+// already the new ReplicaSet.
+func (s *state) blueGreenFastTracked() bool {
+	active := s.ro.Status.BlueGreen.ActiveSelector
+	return s.isFastRollback() || s.ro.Status.PromoteFull || active == "" || active == s.newStatus.CurrentPodHash
+}
+
+// reconcileBlueGreenPause adds the BlueGreenPause condition when the controller
+// manages the pause and removes it when the pause is complete or not needed
+// (upstream reconcileBlueGreenPause).
+func (s *state) reconcileBlueGreenPause(preDone bool) {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if s.pause.aborted(s.ro) || !s.readyForPause() || s.halted() {
+		return
+	}
+	needsPause := (bg.AutoPromotionEnabled != nil && !*bg.AutoPromotionEnabled) || bg.AutoPromotionSeconds > 0
+	if s.blueGreenFastTracked() || s.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint || !needsPause {
+		s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
+		return
+	}
+	if !preDone {
+		return
+	}
+	cond := pauseCondition(s.ro, v1alpha1.PauseReasonBlueGreenPause)
+	switch {
+	case cond == nil && !s.ro.Status.ControllerPause:
+		s.pause.add = append(s.pause.add, v1alpha1.PauseReasonBlueGreenPause)
+	case cond != nil && s.blueGreenPauseDone():
+		s.pause.remove = append(s.pause.remove, v1alpha1.PauseReasonBlueGreenPause)
+	case cond != nil && bg.AutoPromotionSeconds > 0:
+		// The controller compares "after" the deadline: woken a second later.
+		s.requeueAt(cond.StartTime.Add(time.Duration(bg.AutoPromotionSeconds)*time.Second + time.Second))
+	}
+}
+
+// scaleUpPreviewCheckPoint is the one-way trip-wire of previewReplicaCount (upstream
+// calculateScaleUpPreviewCheckPoint): set once the pre-promotion analysis and the
+// pause are done and the preview pods are available, kept until the switch or a
+// new template.
+func (s *state) scaleUpPreviewCheckPoint(preDone bool) bool {
+	bg := s.ro.Spec.Strategy.BlueGreen
+	if bg.PreviewReplicaCount == nil {
+		return false
+	}
+	if s.ro.Status.BlueGreen.ScaleUpPreviewCheckPoint {
+		return true
+	}
+	if !preDone || !s.blueGreenPauseDone() {
+		return false
+	}
+	return *bg.PreviewReplicaCount == s.newRS.Status.AvailableReplicas
+}
+
+// removeScaleDownDeadlines takes the scale-down deadline off the new ReplicaSet
+// (unless an abort is scaling it down) and the stable one: a rollback to a
+// ReplicaSet still inside its delay keeps its pods (upstream removeScaleDownDeadlines).
+func (s *state) removeScaleDownDeadlines(ctx context.Context) error {
+	var rss []*appsv1.ReplicaSet
+	if !s.pause.aborted(s.ro) {
+		rss = append(rss, s.newRS)
+	}
+	if s.hasDistinctStable() {
+		rss = append(rss, s.stableRS)
+	}
+	for _, rs := range rss {
+		if _, ok := rs.Annotations[ScaleDownDeadlineAnnotation]; !ok {
+			continue
+		}
+		delete(rs.Annotations, ScaleDownDeadlineAnnotation)
+		if err := s.r.Client.Update(ctx, rs); err != nil {
+			return fmt.Errorf("removing scale-down deadline of %s: %w", rs.Name, err)
+		}
+	}
 	return nil
 }

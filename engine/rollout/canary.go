@@ -24,13 +24,20 @@ func (s *state) canary(ctx context.Context) error {
 		// A new revision: start over from the first step.
 		s.pause.clear = true
 		s.pause.removeAbort = true
-		s.newStatus.Canary = v1alpha1.CanaryStatus{}
+		// The recorded router weights carry over (upstream resetRolloutStatus
+		// clears only the step and run statuses): the stable keeps its share.
+		s.newStatus.Canary = v1alpha1.CanaryStatus{Weights: s.ro.Status.Canary.Weights}
 		if n := int32(len(s.steps())); n > 0 {
 			s.newStatus.CurrentStepIndex = ptr.To[int32](0)
 			if s.ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel] {
 				// Back to the stable template: nothing to step through.
 				s.newStatus.CurrentStepIndex = ptr.To(n)
 				s.event(engine.EventNormal, "SkipSteps", "Rollback to stable ReplicaSets")
+			} else if s.isRollbackWithinWindow() && rsReplicas(s.newRS) > 0 {
+				// Back to a ReplicaSet that still runs, within rollbackWindow
+				// (upstream syncRolloutStatusCanary).
+				s.newStatus.CurrentStepIndex = ptr.To(n)
+				s.event(engine.EventNormal, "SkipSteps", "Rollback to active ReplicaSets within RollbackWindow")
 			}
 		}
 		return s.persist(ctx)
@@ -133,9 +140,15 @@ func (s *state) currentWeight() int32 {
 	return 0
 }
 
-// abortDelayApplies: an aborted traffic-routed canary is scaled down with a delay.
+// abortDelayApplies: an aborted traffic-routed canary is scaled down with a delay,
+// except with dynamicStableScale and no explicit abortScaleDownDelaySeconds (it then
+// drains with its weight) (upstream shouldDelayScaleDownOnAbort).
 func (s *state) abortDelayApplies() bool {
-	return s.pause.aborted(s.ro) && s.ro.Spec.Strategy.Canary.TrafficRouting != nil && s.hasDistinctStable()
+	c := s.ro.Spec.Strategy.Canary
+	if c.DynamicStableScale && c.AbortScaleDownDelaySeconds == nil {
+		return false
+	}
+	return s.pause.aborted(s.ro) && c.TrafficRouting != nil && s.hasDistinctStable()
 }
 
 // halted: the controller does not scale while the user paused the rollout or an
@@ -323,6 +336,12 @@ func (s *state) fullPromotionReason() string {
 	if s.ro.Status.PromoteFull {
 		return "Full promotion requested"
 	}
+	if s.isFastRollback() {
+		if s.isRollbackWithinWindow() {
+			return "Rollback within window"
+		}
+		return "Fast rollback"
+	}
 	_, idx := s.currentStep()
 	n := len(s.steps())
 	if n == 0 || int(idx) == n {
@@ -337,7 +356,7 @@ func (s *state) syncStatus(ctx context.Context) error {
 	st := &s.newStatus
 	n := int32(len(s.steps()))
 	_, idx := s.currentStep()
-	if s.ro.Status.PromoteFull {
+	if s.ro.Status.PromoteFull || s.isRollbackWithinWindow() {
 		s.pause.clear = true
 		s.pause.removeAbort = true
 		if n > 0 {

@@ -90,6 +90,17 @@ type state struct {
 	pause     pauseChanges
 	requeue   time.Duration
 	timedOut  bool
+	// newRSWithinDelay: the new ReplicaSet carried an unexpired scale-down
+	// deadline when the reconcile began (upstream newRolloutContext).
+	newRSWithinDelay bool
+}
+
+// AddedToInformer is what the controller does when a Rollout first appears in
+// its informer cache (upstream NewController's AddFunc): an event.
+func (r *Reconciler) AddedToInformer(ro *v1alpha1.Rollout) {
+	if r.Recorder != nil {
+		r.Recorder.Event(ro, engine.EventNormal, "RolloutAddedToInformer", fmt.Sprintf("Rollout resource added to informer: %s/%s", ro.Namespace, ro.Name))
+	}
 }
 
 // Reconcile brings one Rollout a step closer to its desired state and returns
@@ -105,6 +116,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	s := &state{r: r, ro: &ro}
 	if err := s.load(ctx); err != nil {
 		return 0, err
+	}
+	if ro.Status.Abort && s.newRS != nil && ro.Status.StableRS != "" && ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel] {
+		// An abort of a fully promoted rollout is simply dropped (upstream
+		// newRolloutContext: "Removing abort condition from fully promoted rollout").
+		s.pause.removeAbort = true
 	}
 	var err error
 	switch {
@@ -198,6 +214,11 @@ func (s *state) load(ctx context.Context) error {
 		}
 	}
 	s.newStatus = *s.ro.Status.DeepCopy()
+	if s.newRS != nil {
+		if _, passed, _ := scaleDownDeadlineOf(s.newRS, s.r.Clock.Now()); !passed {
+			s.newRSWithinDelay = true
+		}
+	}
 	return s.loadExperiments(ctx)
 }
 
@@ -252,10 +273,24 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		if err := s.r.Client.Create(ctx, rs); err != nil {
 			return fmt.Errorf("creating ReplicaSet %s: %w", rs.Name, err)
 		}
-		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
 		s.newRS = rs
 		s.allRSs = append(s.allRSs, rs)
+		// The revision goes on the Rollout first (RolloutUpdated), then the
+		// creation is announced (upstream createDesiredReplicaSet).
+		if err := s.syncRolloutRevision(ctx); err != nil {
+			return err
+		}
+		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
+		return nil
+	} else if err := s.syncReplicaSetRevision(ctx); err != nil {
+		return err
 	}
+	return s.syncRolloutRevision(ctx)
+}
+
+// syncRolloutRevision stamps the new ReplicaSet's revision on the Rollout
+// (upstream setRolloutRevision).
+func (s *state) syncRolloutRevision(ctx context.Context) error {
 	rev := s.newRS.Annotations[RevisionAnnotation]
 	if s.ro.Annotations[RevisionAnnotation] != rev {
 		if s.ro.Annotations == nil {
@@ -270,6 +305,70 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		s.event(engine.EventNormal, "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %s", rev))
 	}
 	return nil
+}
+
+// syncReplicaSetRevision gives a reused ReplicaSet (a rollback to an older
+// template) the next revision number (upstream syncReplicaSetRevision).
+func (s *state) syncReplicaSetRevision(ctx context.Context) error {
+	var maxOld int64
+	for _, rs := range s.allRSs {
+		if rs.Name != s.newRS.Name {
+			maxOld = max(maxOld, revisionOf(rs))
+		}
+	}
+	if revisionOf(s.newRS) > maxOld {
+		return nil
+	}
+	if s.newRS.Annotations == nil {
+		s.newRS.Annotations = map[string]string{}
+	}
+	s.newRS.Annotations[RevisionAnnotation] = strconv.FormatInt(maxOld+1, 10)
+	if err := s.r.Client.Update(ctx, s.newRS); err != nil {
+		return fmt.Errorf("updating ReplicaSet %s revision: %w", s.newRS.Name, err)
+	}
+	return nil
+}
+
+// isRollback: the new ReplicaSet is the stable one or older than it (upstream isRollback).
+func (s *state) isRollback() bool {
+	if s.newRS == nil || s.stableRS == nil {
+		return false
+	}
+	return s.ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel] ||
+		s.newRS.CreationTimestamp.Before(&s.stableRS.CreationTimestamp)
+}
+
+// isFastRollback: a rollback to the stable, to a blue-green ReplicaSet still inside
+// its scale-down delay, or within spec.rollbackWindow (upstream isFastRollback).
+func (s *state) isFastRollback() bool {
+	if !s.isRollback() {
+		return false
+	}
+	withinDelay := s.newRSWithinDelay && s.ro.Spec.Strategy.BlueGreen != nil
+	return s.isRollbackWithinWindow() || withinDelay || s.ro.Status.StableRS == s.newRS.Labels[PodTemplateHashLabel]
+}
+
+// isRollbackWithinWindow: the new ReplicaSet is older than the stable one and fewer
+// than rollbackWindow.revisions ReplicaSets (experiments' excluded) lie between
+// them (upstream isRollbackWithinWindow).
+func (s *state) isRollbackWithinWindow() bool {
+	if s.newRS == nil || s.stableRS == nil || s.ro.Spec.RollbackWindow == nil || s.ro.Spec.RollbackWindow.Revisions <= 0 {
+		return false
+	}
+	newT, stableT := s.newRS.CreationTimestamp, s.stableRS.CreationTimestamp
+	if !newT.Before(&stableT) {
+		return false
+	}
+	var between int32
+	for _, rs := range s.allRSs {
+		if rs.Annotations[v1alpha1.ExperimentNameAnnotationKey] != "" {
+			continue
+		}
+		if rs.CreationTimestamp.Before(&stableT) && newT.Before(&rs.CreationTimestamp) {
+			between++
+		}
+	}
+	return between < s.ro.Spec.RollbackWindow.Revisions
 }
 
 func withLabel(in map[string]string, k, v string) map[string]string {
@@ -305,6 +404,9 @@ func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool
 func (s *state) persist(ctx context.Context) error {
 	st := &s.newStatus
 	st.ObservedGeneration = strconv.FormatInt(s.ro.Generation, 10)
+	if s.ro.Spec.Strategy.BlueGreen != nil {
+		s.blueGreenCounts(st)
+	}
 	s.checkProgressDeadline(st)
 	s.pause.apply(s, st)
 	s.conditions(st)

@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -73,11 +75,34 @@ func cond(t v1alpha1.RolloutConditionType, status corev1.ConditionStatus, reason
 	return v1alpha1.RolloutCondition{Type: t, Status: status, Reason: reason, Message: message}
 }
 
-// healthy: every desired pod is updated and available and the update is stable.
+// healthy is upstream's RolloutHealthy: every desired pod is updated and available
+// and the strategy is done (blue-green: the services select the new pods; canary:
+// all steps, the update stable, no old pods left).
 func (s *state) healthy(st *v1alpha1.RolloutStatus) bool {
-	replicas := specReplicas(s.ro)
-	return st.UpdatedReplicas == replicas && st.Replicas == replicas && st.AvailableReplicas == replicas &&
-		st.StableRS != "" && st.StableRS == st.CurrentPodHash
+	return Healthy(s.ro.Spec, st)
+}
+
+// Healthy is upstream's RolloutHealthy (utils/conditions) over a spec and a status.
+func Healthy(spec v1alpha1.RolloutSpec, st *v1alpha1.RolloutStatus) bool {
+	replicas := int32(1)
+	if spec.Replicas != nil {
+		replicas = *spec.Replicas
+	}
+	done := true
+	if bg := spec.Strategy.BlueGreen; bg != nil {
+		done = st.BlueGreen.ActiveSelector == st.CurrentPodHash &&
+			(bg.PreviewService == "" || st.BlueGreen.PreviewSelector == st.CurrentPodHash)
+	}
+	if c := spec.Strategy.Canary; c != nil {
+		allSteps := len(c.Steps) == 0 || st.CurrentStepIndex == nil || int(*st.CurrentStepIndex) == len(c.Steps)
+		done = allSteps && st.StableRS != "" && st.StableRS == st.CurrentPodHash && st.Replicas == replicas
+	}
+	return st.UpdatedReplicas == replicas && st.AvailableReplicas == replicas && done
+}
+
+// completed is upstream's RolloutCompleted: the update is the stable revision.
+func completed(st *v1alpha1.RolloutStatus) bool {
+	return st.StableRS != "" && st.StableRS == st.CurrentPodHash
 }
 
 // conditions recomputes Healthy, Progressing (incl. abort), Available, Paused and
@@ -103,9 +128,8 @@ func (s *state) conditions(st *v1alpha1.RolloutStatus) {
 		retried := s.ro.Status.AbortedAt != nil && !s.ro.Status.Abort
 		switch {
 		case retried:
-			if s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionUnknown, ReasonRetry, messageRetry)) {
-				s.event(engine.EventNormal, ReasonRetry, messageRetry)
-			}
+			// A condition only: upstream checkPausedConditions records no event.
+			s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionUnknown, ReasonRetry, messageRetry))
 		case isHealthy:
 			s.setCondition(st, cond(v1alpha1.RolloutProgressing, corev1.ConditionTrue, ReasonNewRSAvailable,
 				fmt.Sprintf("ReplicaSet %q has successfully progressed.", s.newRS.Name)))
@@ -125,7 +149,7 @@ func (s *state) conditions(st *v1alpha1.RolloutStatus) {
 			st.Conditions = append(st.Conditions, c)
 		}
 	}
-	if st.AvailableReplicas >= specReplicas(s.ro) {
+	if s.available(st) {
 		s.setCondition(st, cond(v1alpha1.RolloutAvailable, corev1.ConditionTrue, ReasonAvailable, messageAvailable))
 	} else {
 		s.setCondition(st, cond(v1alpha1.RolloutAvailable, corev1.ConditionFalse, ReasonAvailable, messageNotAvailable))
@@ -135,10 +159,11 @@ func (s *state) conditions(st *v1alpha1.RolloutStatus) {
 	} else if findCondition(st, v1alpha1.RolloutPaused) != nil {
 		s.setCondition(st, cond(v1alpha1.RolloutPaused, corev1.ConditionFalse, ReasonPaused, messagePaused))
 	}
-	if isHealthy {
+	if completed(st) {
 		s.setCondition(st, cond(v1alpha1.RolloutCompleted, corev1.ConditionTrue, ReasonCompleted, ReasonCompleted))
-	} else {
-		s.setCondition(st, cond(v1alpha1.RolloutCompleted, corev1.ConditionFalse, ReasonCompleted, ReasonCompleted))
+	} else if s.setCondition(st, cond(v1alpha1.RolloutCompleted, corev1.ConditionFalse, ReasonCompleted, ReasonCompleted)) {
+		// Upstream calculateRolloutConditions: the event marks the start of an update.
+		s.event(engine.EventNormal, ReasonNotCompleted, fmt.Sprintf("Rollout not completed, started update to revision %s (%s)", s.revision(), st.CurrentPodHash))
 	}
 }
 
@@ -168,6 +193,18 @@ func Phase(spec v1alpha1.RolloutSpec, st v1alpha1.RolloutStatus) (v1alpha1.Rollo
 	}
 	if st.AvailableReplicas < st.UpdatedReplicas {
 		return v1alpha1.RolloutPhaseProgressing, "updated replicas are still becoming available"
+	}
+	if bg := spec.Strategy.BlueGreen; bg != nil {
+		if st.BlueGreen.ActiveSelector == "" || st.BlueGreen.ActiveSelector != st.CurrentPodHash {
+			return v1alpha1.RolloutPhaseProgressing, "active service cutover pending"
+		}
+		if !completed(&st) {
+			post := st.BlueGreen.PostPromotionAnalysisRunStatus
+			if bg.PostPromotionAnalysis != nil && (post == nil || !post.Status.Completed()) {
+				return v1alpha1.RolloutPhaseProgressing, "waiting for analysis to complete"
+			}
+			return v1alpha1.RolloutPhaseProgressing, "waiting for post-promotion verification to complete"
+		}
 	}
 	if spec.Strategy.Canary != nil {
 		if spec.Strategy.Canary.TrafficRouting == nil && st.Replicas > st.UpdatedReplicas {
@@ -206,9 +243,70 @@ func (s *state) progressed(st *v1alpha1.RolloutStatus) bool {
 		}
 		return *p
 	}
-	return old.UpdatedReplicas != st.UpdatedReplicas || old.ReadyReplicas < st.ReadyReplicas ||
-		old.AvailableReplicas < st.AvailableReplicas || old.CurrentPodHash != st.CurrentPodHash ||
-		idx(old.CurrentStepIndex) != idx(st.CurrentStepIndex) || old.StableRS != st.StableRS
+	strategy := false
+	if s.ro.Spec.Strategy.BlueGreen != nil {
+		strategy = old.BlueGreen.ActiveSelector != st.BlueGreen.ActiveSelector || old.BlueGreen.PreviewSelector != st.BlueGreen.PreviewSelector
+	}
+	if s.ro.Spec.Strategy.Canary != nil {
+		strategy = old.StableRS != st.StableRS || (old.CurrentStepIndex != nil && st.CurrentStepIndex != nil && idx(old.CurrentStepIndex) != idx(st.CurrentStepIndex))
+	}
+	// Old pods that went away count as progress too.
+	oldPodsBefore, oldPodsNow := old.Replicas-old.UpdatedReplicas, st.Replicas-st.UpdatedReplicas
+	return old.UpdatedReplicas != st.UpdatedReplicas || oldPodsNow < oldPodsBefore ||
+		old.ReadyReplicas < st.ReadyReplicas || old.AvailableReplicas < st.AvailableReplicas ||
+		old.CurrentPodHash != st.CurrentPodHash || strategy
+}
+
+// available: blue-green, the active ReplicaSet is saturated; canary, enough pods
+// are available over all ReplicaSets (upstream calculateRolloutConditions).
+func (s *state) available(st *v1alpha1.RolloutStatus) bool {
+	if s.ro.Spec.Strategy.BlueGreen != nil {
+		rs := s.rsByHash(st.BlueGreen.ActiveSelector)
+		n := specReplicas(s.ro)
+		return rs != nil && rsReplicas(rs) == n && rs.Status.AvailableReplicas == n
+	}
+	return sumAvailable(s.allRSs) >= specReplicas(s.ro)
+}
+
+func (s *state) rsByHash(hash string) *appsv1.ReplicaSet {
+	if hash == "" {
+		return nil
+	}
+	for _, rs := range s.allRSs {
+		if rs.Labels[PodTemplateHashLabel] == hash {
+			return rs
+		}
+	}
+	return nil
+}
+
+// blueGreenCounts: a blue-green status counts the active ReplicaSet's pods as
+// available and ready, and selects them (upstream syncRolloutStatusBlueGreen);
+// without an active ReplicaSet, all of them.
+func (s *state) blueGreenCounts(st *v1alpha1.RolloutStatus) {
+	rs := s.rsByHash(st.BlueGreen.ActiveSelector)
+	if rs == nil {
+		return
+	}
+	st.HPAReplicas = rs.Status.Replicas
+	st.AvailableReplicas = rs.Status.AvailableReplicas
+	st.ReadyReplicas = rs.Status.ReadyReplicas
+	if rs.Spec.Selector != nil {
+		if sel, err := metav1.LabelSelectorAsSelector(rs.Spec.Selector); err == nil {
+			st.Selector = sel.String()
+		}
+	}
+}
+
+// waitingForScaleDown: a ReplicaSet that is neither new nor stable still waits
+// for its scale-down deadline (upstream isWaitingForReplicaSetScaleDown).
+func (s *state) waitingForScaleDown() bool {
+	for _, rs := range s.otherRSs {
+		if _, ok := rs.Annotations[ScaleDownDeadlineAnnotation]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *state) timeoutMessage() string {
@@ -220,7 +318,7 @@ func (s *state) timeoutMessage() string {
 // waits at a pause, analysis or experiment step, or is paused), and aborts if
 // progressDeadlineAbort says so. Otherwise it asks to be woken at the deadline.
 func (s *state) checkProgressDeadline(st *v1alpha1.RolloutStatus) {
-	if s.pause.aborted(s.ro) || s.healthy(st) || s.ro.Spec.Paused || len(s.ro.Status.PauseConditions) > 0 {
+	if s.pause.aborted(s.ro) || s.healthy(st) || s.ro.Spec.Paused || len(s.ro.Status.PauseConditions) > 0 || s.waitingForScaleDown() {
 		return
 	}
 	if step, _ := s.currentStep(); step != nil && (step.Pause != nil || step.Analysis != nil || step.Experiment != nil) {

@@ -19,6 +19,15 @@ func TestPhase(t *testing.T) {
 		f(&s)
 		return s
 	}
+	blueGreen := v1alpha1.RolloutSpec{Replicas: ptr.To[int32](3), Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "active"}}}
+	blueGreenPost := v1alpha1.RolloutSpec{Replicas: ptr.To[int32](3), Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{
+		ActiveService: "active", PostPromotionAnalysis: &v1alpha1.RolloutAnalysis{}}}}
+	withBG := func(f func(*v1alpha1.RolloutStatus)) v1alpha1.RolloutStatus {
+		s := full
+		s.BlueGreen = v1alpha1.BlueGreenStatus{ActiveSelector: "a", PreviewSelector: "a"}
+		f(&s)
+		return s
+	}
 	tests := []struct {
 		name    string
 		spec    v1alpha1.RolloutSpec
@@ -44,6 +53,14 @@ func TestPhase(t *testing.T) {
 		{"old pods left", canary, with(func(s *v1alpha1.RolloutStatus) { s.Replicas = 4 }), v1alpha1.RolloutPhaseProgressing, "old replicas are pending termination"},
 		{"steps left", canary, with(func(s *v1alpha1.RolloutStatus) { s.StableRS = "b" }), v1alpha1.RolloutPhaseProgressing, "waiting for all steps to complete"},
 		{"healthy", canary, full, v1alpha1.RolloutPhaseHealthy, ""},
+		// Blue-green (upstream CalculateRolloutPhase): old pods left do not matter.
+		{"blue-green cutover pending", blueGreen, withBG(func(s *v1alpha1.RolloutStatus) { s.BlueGreen.ActiveSelector = "old" }), v1alpha1.RolloutPhaseProgressing, "active service cutover pending"},
+		{"blue-green waiting for post-promotion analysis", blueGreenPost, withBG(func(s *v1alpha1.RolloutStatus) { s.StableRS = "old" }), v1alpha1.RolloutPhaseProgressing, "waiting for analysis to complete"},
+		{"blue-green post-promotion analysis done, not yet stable", blueGreenPost, withBG(func(s *v1alpha1.RolloutStatus) {
+			s.StableRS = "old"
+			s.BlueGreen.PostPromotionAnalysisRunStatus = &v1alpha1.RolloutAnalysisRunStatus{Status: v1alpha1.AnalysisPhaseSuccessful}
+		}), v1alpha1.RolloutPhaseProgressing, "waiting for post-promotion verification to complete"},
+		{"blue-green promoted, old ReplicaSet still scaled up", blueGreen, withBG(func(s *v1alpha1.RolloutStatus) { s.Replicas = 6 }), v1alpha1.RolloutPhaseHealthy, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -116,4 +133,43 @@ func indexOf(s, sub string) int {
 		}
 	}
 	return -1
+}
+
+// Cases from upstream RolloutHealthy (utils/conditions/conditions.go).
+func TestHealthy(t *testing.T) {
+	bg := v1alpha1.RolloutSpec{Replicas: ptr.To[int32](3), Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a", PreviewService: "p"}}}
+	bgNoPreview := v1alpha1.RolloutSpec{Replicas: ptr.To[int32](3), Strategy: v1alpha1.RolloutStrategy{BlueGreen: &v1alpha1.BlueGreenStrategy{ActiveService: "a"}}}
+	canary := v1alpha1.RolloutSpec{Replicas: ptr.To[int32](3), Strategy: v1alpha1.RolloutStrategy{Canary: &v1alpha1.CanaryStrategy{Steps: []v1alpha1.CanaryStep{{SetWeight: ptr.To[int32](50)}}}}}
+	st := func(f func(*v1alpha1.RolloutStatus)) *v1alpha1.RolloutStatus {
+		s := &v1alpha1.RolloutStatus{Replicas: 3, UpdatedReplicas: 3, AvailableReplicas: 3, CurrentPodHash: "n", StableRS: "n",
+			CurrentStepIndex: ptr.To[int32](1), BlueGreen: v1alpha1.BlueGreenStatus{ActiveSelector: "n", PreviewSelector: "n"}}
+		if f != nil {
+			f(s)
+		}
+		return s
+	}
+	tests := []struct {
+		name string
+		spec v1alpha1.RolloutSpec
+		st   *v1alpha1.RolloutStatus
+		want bool
+	}{
+		{"blue-green done", bg, st(nil), true},
+		{"blue-green with the old ReplicaSet in its scale-down delay", bg, st(func(s *v1alpha1.RolloutStatus) { s.Replicas = 6 }), true},
+		{"blue-green active on the old pods", bg, st(func(s *v1alpha1.RolloutStatus) { s.BlueGreen.ActiveSelector = "o" }), false},
+		{"blue-green preview elsewhere", bg, st(func(s *v1alpha1.RolloutStatus) { s.BlueGreen.PreviewSelector = "o" }), false},
+		{"blue-green without a preview service", bgNoPreview, st(func(s *v1alpha1.RolloutStatus) { s.BlueGreen.PreviewSelector = "" }), true},
+		{"blue-green not all available", bg, st(func(s *v1alpha1.RolloutStatus) { s.AvailableReplicas = 2 }), false},
+		{"canary done", canary, st(nil), true},
+		{"canary old pods left", canary, st(func(s *v1alpha1.RolloutStatus) { s.Replicas = 4 }), false},
+		{"canary steps left", canary, st(func(s *v1alpha1.RolloutStatus) { s.CurrentStepIndex = ptr.To[int32](0) }), false},
+		{"canary not stable", canary, st(func(s *v1alpha1.RolloutStatus) { s.StableRS = "o" }), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Healthy(tt.spec, tt.st); got != tt.want {
+				t.Errorf("Healthy = %v, want %v", got, tt.want)
+			}
+		})
+	}
 }

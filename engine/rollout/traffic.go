@@ -29,7 +29,9 @@ func (s *state) reconcileTrafficRouting() {
 	_, idx := s.currentStep()
 	steps := s.steps()
 	switch {
-	case s.fullyPromoted(), s.pause.aborted(s.ro):
+	case s.fullyPromoted():
+	case s.pause.aborted(s.ro):
+		weight = s.weightOnAbort()
 	case s.newRS == nil || s.newRS.Status.AvailableReplicas == 0:
 	case s.ro.Status.PromoteFull:
 		if w := s.ro.Status.Canary.Weights; w != nil {
@@ -75,7 +77,55 @@ func (s *state) canaryReplicasOrWeight() (*int32, int32) {
 			return nil, clampWeight(*scs.Weight)
 		}
 	}
-	return nil, s.currentWeight()
+	return nil, s.desiredCanaryWeight()
+}
+
+// desiredCanaryWeight is upstream's GetDesiredCanaryWeight: after an abort with
+// dynamicStableScale the canary steps back through the setWeight steps in reverse,
+// to the first one that needs fewer pods than the canary still has (or than the
+// stable still lacks); otherwise the current step's weight.
+func (s *state) desiredCanaryWeight() int32 {
+	c := s.ro.Spec.Strategy.Canary
+	if !(s.ro.Status.Abort && c.DynamicStableScale && s.newRS != nil && s.stableRS != nil) {
+		return s.currentWeight()
+	}
+	replicas := specReplicas(s.ro)
+	canary := max(replicas-s.stableRS.Status.AvailableReplicas, s.newRS.Status.AvailableReplicas)
+	steps := s.steps()
+	for i := len(steps) - 1; i >= 0; i-- {
+		if w := steps[i].SetWeight; w != nil && weightToReplicas(replicas, *w) < canary {
+			return *w
+		}
+	}
+	return 0
+}
+
+// weightOnAbort is the canary weight after an abort (upstream
+// calculateDesiredWeightOnAbortOrStableRollback): 0, unless dynamicStableScale
+// keeps it until the stable pods that take the traffic back are available.
+func (s *state) weightOnAbort() int32 {
+	c := s.ro.Spec.Strategy.Canary
+	replicas := specReplicas(s.ro)
+	if !c.DynamicStableScale || s.stableRS == nil || s.newRS == nil || replicas == 0 {
+		return 0
+	}
+	desired := s.desiredCanaryWeight()
+	stableWeight := maxWeight * s.stableRS.Status.AvailableReplicas / replicas
+	expected := max(0, maxWeight-stableWeight)
+	w := s.ro.Status.Canary.Weights
+	if w == nil {
+		return max(expected, desired)
+	}
+	current := w.Canary.Weight
+	if desired <= 0 {
+		// Never back up again while stable availability flaps.
+		return min(expected, current)
+	}
+	if stableWeight < maxWeight-desired {
+		// The stable is still scaling up: keep the canary's share.
+		return current
+	}
+	return min(desired, current)
 }
 
 // setCanaryScale is the setCanaryScale in effect (traffic-routed canaries only; an
@@ -171,6 +221,20 @@ func ScaleDownDeadline(rs *appsv1.ReplicaSet, now time.Time, delay time.Duration
 	deadline = now.Add(delay).Truncate(time.Second)
 	rs.Annotations[ScaleDownDeadlineAnnotation] = deadline.UTC().Format(time.RFC3339)
 	return deadline, false, true
+}
+
+// scaleDownDeadlineOf reads a ReplicaSet's scale-down deadline without stamping
+// one: passed is true when it has none, it cannot be read, or it is over.
+func scaleDownDeadlineOf(rs *appsv1.ReplicaSet, now time.Time) (time.Time, bool, error) {
+	v, ok := rs.Annotations[ScaleDownDeadlineAnnotation]
+	if !ok {
+		return time.Time{}, true, nil
+	}
+	d, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, true, err
+	}
+	return d, !now.Before(d), nil
 }
 
 // delayedScaleDown scales a ReplicaSet to zero once its scale-down deadline has
