@@ -161,17 +161,17 @@ func TestEnvtest(t *testing.T) {
 	})
 
 	t.Run("schema violation", func(t *testing.T) {
-		// The container has no name: Go decoding and rollsim's own checks let it
-		// through; the CRD schema (as on a cluster) does not.
+		// An env var without a name: Go decoding and the controller's checks
+		// let it through; the CRD schema (as on a cluster) does not.
 		src, err := os.ReadFile("../scenarios/inline-analysis-promote.yaml")
 		if err != nil {
 			t.Fatal(err)
 		}
-		bad := strings.Replace(string(src), "      - name: my-flask-app\n        image:", "      - image:", 1)
+		bad := strings.Replace(string(src), "        imagePullPolicy: Always\n", "        imagePullPolicy: Always\n        env:\n        - value: \"1\"\n", 1)
 		if bad == string(src) {
-			t.Fatal("fixture: container name not found in scenario")
+			t.Fatal("fixture: imagePullPolicy not found in scenario")
 		}
-		file := filepath.Join(t.TempDir(), "no-container-name.yaml")
+		file := filepath.Join(t.TempDir(), "env-without-name.yaml")
 		if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -184,10 +184,10 @@ func TestEnvtest(t *testing.T) {
 		if !errors.As(err, &ie) {
 			t.Fatalf("got %v, want *scenario.InputError", err)
 		}
-		if ie.File != file || ie.Doc != 1 || ie.Field != "spec.template.spec.containers[0].name" {
-			t.Errorf("got file %s, document %d, field %q; want %s, 1, spec.template.spec.containers[0].name", ie.File, ie.Doc, ie.Field, file)
+		if ie.File != file || ie.Doc != 1 || ie.Field != "spec.template.spec.containers[0].env[0].name" {
+			t.Errorf("got file %s, document %d, field %q; want %s, 1, spec.template.spec.containers[0].env[0].name", ie.File, ie.Doc, ie.Field, file)
 		}
-		if want := "Rollout my-flask-app): spec.template.spec.containers[0].name: Required value (rejected by the API server)"; !strings.Contains(err.Error(), want) {
+		if want := "Rollout my-flask-app): spec.template.spec.containers[0].env[0].name: Required value (rejected by the API server)"; !strings.Contains(err.Error(), want) {
 			t.Errorf("got  %s\nwant it to contain %s", err, want)
 		}
 	})
