@@ -35,7 +35,9 @@ type Traffic struct {
 // PreviewTraffic is requests sent to the preview service, answered by the
 // ReplicaSet it selects, counted under their own route.
 type PreviewTraffic struct {
-	// Route is the preview's envoy_cluster_name prefix (default: route + "-preview").
+	// Route is the preview's envoy_cluster_name prefix (default: route +
+	// "-preview") or, for istio, its destination_service (default: the
+	// previewService's name.namespace.svc.cluster.local).
 	Route string   `json:"route,omitempty"`
 	RPS   *float64 `json:"rps,omitempty"`
 }

@@ -100,8 +100,8 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 		if p.RPS != nil && *p.RPS < 0 {
 			return bad("spec.traffic.preview.rps", "must be >= 0")
 		}
-		if tr.Mesh == "istio" && p.RPS != nil && *p.RPS > 0 {
-			return bad("spec.traffic.preview", "preview traffic is generated for the envoy mesh only")
+		if tr.Mesh == "istio" && p.Route != "" && len(strings.Split(p.Route, ".")) < 2 {
+			return bad("spec.traffic.preview.route", "istio routes are a destination_service such as name.namespace.svc.cluster.local, got %q", p.Route)
 		}
 		if ro.Spec.Strategy.BlueGreen == nil || ro.Spec.Strategy.BlueGreen.PreviewService == "" {
 			return bad("spec.traffic.preview", "Rollout %s has no blue-green previewService", ro.Name)

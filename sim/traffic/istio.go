@@ -37,6 +37,21 @@ type istioSeries struct {
 	sources   map[string]*promfake.IstioProxy
 	sourceBat map[string][]promfake.Batch // this scrape's, by source key
 	gateway   labels.Labels               // the gateway pod's target labels
+
+	// Blue-green preview traffic: requests to the preview service's host,
+	// reported by the preview pods' sidecars under that destination_service.
+	previewHost string
+	previewPods map[string]*podProxy // by pod name
+}
+
+// withService is l for requests addressed to host (name.namespace.svc...).
+func withService(l promfake.IstioLabels, host string) promfake.IstioLabels {
+	parts := strings.Split(host, ".")
+	l.DestinationService, l.DestinationServiceName = host, parts[0]
+	if len(parts) > 1 {
+		l.DestinationServiceNamespace = parts[1]
+	}
+	return l
 }
 
 type podProxy struct {
@@ -95,12 +110,13 @@ func newIstioSeries(in *scenario.Input, store *promfake.Store) *istioSeries {
 		hosts[canaryVersion] = fmt.Sprintf("%s.%s.svc.cluster.local", c.CanaryService, ns)
 	}
 	s := &istioSeries{
-		store:     store,
-		namespace: ns,
-		podLabels: podLabels.Labels(),
-		pods:      map[string]*podProxy{},
-		sources:   map[string]*promfake.IstioProxy{},
-		sourceBat: map[string][]promfake.Batch{},
+		store:       store,
+		namespace:   ns,
+		podLabels:   podLabels.Labels(),
+		pods:        map[string]*podProxy{},
+		previewPods: map[string]*podProxy{},
+		sources:     map[string]*promfake.IstioProxy{},
+		sourceBat:   map[string][]promfake.Batch{},
 		gateway: labels.FromStrings("app", gatewayWorkload, "istio", "ingressgateway", "job", "kubernetes-pods",
 			"namespace", gatewayNamespace, "pod", gatewayPod),
 	}
@@ -137,6 +153,12 @@ func newIstioSeries(in *scenario.Input, store *promfake.Store) *istioSeries {
 			ConnectionSecurityPolicy:     "mutual_tls",
 		}
 	}
+	if p := in.Scenario.Spec.Traffic.Preview; p != nil && p.RPS != nil && *p.RPS > 0 {
+		s.previewHost = p.Route
+		if bg := ro.Spec.Strategy.BlueGreen; s.previewHost == "" && bg != nil {
+			s.previewHost = fmt.Sprintf("%s.%s.svc.cluster.local", bg.PreviewService, ns)
+		}
+	}
 	return s
 }
 
@@ -156,7 +178,10 @@ func sanitizeLabelName(s string) string {
 // v: the destination's labels as it learnt them, reporter="source", and its
 // own connection view.
 func (s *istioSeries) sourceLabels(v int, flags string) labels.Labels {
-	l := s.dest[v]
+	return s.sourceLabelsFor(s.dest[v], flags)
+}
+
+func (s *istioSeries) sourceLabelsFor(l promfake.IstioLabels, flags string) labels.Labels {
 	l.Reporter = "source"
 	l.ConnectionSecurityPolicy = "unknown"
 	if flags != "" {
@@ -192,12 +217,7 @@ func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]flo
 		v := t.versionOf(p.Hash)
 		pp := s.pods[p.Name]
 		if pp == nil {
-			target := labels.NewBuilder(s.podLabels)
-			target.Set("rollouts_pod_template_hash", p.Hash)
-			target.Set("namespace", s.namespace)
-			target.Set("pod", p.Name)
-			target.Set("job", "kubernetes-pods")
-			pp = &podProxy{proxy: promfake.NewIstioProxy(s.store, s.dest[v].Labels(target.Labels())), version: v}
+			pp = &podProxy{proxy: promfake.NewIstioProxy(s.store, s.dest[v].Labels(s.target(p))), version: v}
 			s.pods[p.Name] = pp
 		}
 		pp.seen = true
@@ -210,17 +230,11 @@ func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]flo
 			return err
 		}
 	}
-	// Pods that went away: Prometheus marks their series stale.
-	for _, name := range sortedKeys(s.pods) {
-		pp := s.pods[name]
-		if !pp.seen {
-			if err := pp.proxy.Stale(now); err != nil {
-				return err
-			}
-			delete(s.pods, name)
-			continue
-		}
-		pp.seen = false
+	if err := sweepStale(s.pods, now); err != nil {
+		return err
+	}
+	if err := s.scrapePreview(t, now, pods); err != nil {
+		return err
 	}
 	for _, k := range sortedKeys(s.sources) {
 		if err := s.sources[k].Scrape(now, mergeBatches(s.sourceBat[k])); err != nil {
@@ -230,9 +244,79 @@ func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]flo
 	return nil
 }
 
+// target are the labels Prometheus' kubernetes-pods job gives pod p.
+func (s *istioSeries) target(p Pod) labels.Labels {
+	target := labels.NewBuilder(s.podLabels)
+	target.Set("rollouts_pod_template_hash", p.Hash)
+	target.Set("namespace", s.namespace)
+	target.Set("pod", p.Name)
+	target.Set("job", "kubernetes-pods")
+	return target.Labels()
+}
+
+// sweepStale marks the series of pods not seen in this scrape stale (as
+// Prometheus does when a target goes away) and forgets them.
+func sweepStale(pods map[string]*podProxy, now time.Time) error {
+	for _, name := range sortedKeys(pods) {
+		pp := pods[name]
+		if !pp.seen {
+			if err := pp.proxy.Stale(now); err != nil {
+				return err
+			}
+			delete(pods, name)
+			continue
+		}
+		pp.seen = false
+	}
+	return nil
+}
+
+// scrapePreview writes the preview service's requests since the last scrape:
+// spread over the Ready pods the preview selector picks, answered as their
+// version answers, or 503 from the gateway when none is Ready.
+func (s *istioSeries) scrapePreview(t *Model, now time.Time, pods []Pod) error {
+	if s.previewHost == "" || t.previewHash == "" {
+		return sweepStale(s.previewPods, now)
+	}
+	mean := t.previewRPS * t.interval.Seconds()
+	v := t.versionOf(t.previewHash)
+	ready := 0
+	for _, p := range pods {
+		if p.Ready && p.Hash == t.previewHash {
+			ready++
+		}
+	}
+	if ready == 0 {
+		s.addSource(s.sourceLabelsFor(withService(s.dest[v], s.previewHost), "UH"), t.unavailable(mean, nil))
+		return sweepStale(s.previewPods, now)
+	}
+	for _, p := range pods {
+		if !p.Ready || p.Hash != t.previewHash {
+			continue
+		}
+		pp := s.previewPods[p.Name]
+		if pp == nil {
+			pp = &podProxy{proxy: promfake.NewIstioProxy(s.store, withService(s.dest[v], s.previewHost).Labels(s.target(p))), version: v}
+			s.previewPods[p.Name] = pp
+		}
+		pp.seen = true
+		batches := t.draw(mean/float64(ready), t.models[v], nil)
+		s.addSource(s.sourceLabelsFor(withService(s.dest[v], s.previewHost), ""), batches)
+		if err := pp.proxy.Scrape(now, batches); err != nil {
+			return err
+		}
+	}
+	return sweepStale(s.previewPods, now)
+}
+
 func (s *istioSeries) restartPods(v int) {
 	for _, name := range sortedKeys(s.pods) {
 		if pp := s.pods[name]; pp.version == v {
+			pp.proxy.Restart()
+		}
+	}
+	for _, name := range sortedKeys(s.previewPods) {
+		if pp := s.previewPods[name]; pp.version == v {
 			pp.proxy.Restart()
 		}
 	}

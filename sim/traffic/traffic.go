@@ -99,6 +99,9 @@ func New(in *scenario.Input, set scenario.Settings, store *promfake.Store) *Mode
 	switch tr.Mesh {
 	case "istio":
 		t.istio = newIstioSeries(in, store)
+		if p := tr.Preview; p != nil && p.RPS != nil && *p.RPS > 0 {
+			t.previewRPS = *p.RPS
+		}
 	default:
 		t.envoy = promfake.NewEnvoyCluster(store, tr.Route+"/rule/0", labels.EmptyLabels())
 		if p := tr.Preview; p != nil && p.RPS != nil && *p.RPS > 0 {
