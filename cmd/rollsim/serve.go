@@ -49,10 +49,11 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 		Example: `  # Serve the seed's inline case on a free port, then query it with curl
   rollsim serve scenarios/inline-analysis-abort.yaml --listen 127.0.0.1:9090
   curl 'http://127.0.0.1:9090/api/v1/query?query=envoy_cluster_upstream_rq_total&time=2025-01-01T00:05:00Z'`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarioFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete(cmd, args)
-			if err := o.validate(); err != nil {
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -61,7 +62,7 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return o.run(ctx)
+			return o.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:9090", "loopback address to listen on (port 0 picks a free one)")
@@ -69,17 +70,20 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise (default: the scenario's spec.seed)")
 	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", "memory: serve the series only; envtest: also run the scenario step by step on a real API server for kubectl (step with 'step 1m' on stdin or POST /rollsim/step?by=1m)")
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "with --apiserver envtest: write the server's kubeconfig here (default: a temporary file, printed)")
+	_ = cmd.RegisterFlagCompletionFunc("apiserver", apiServers.complete)
 	return cmd
 }
 
-func (o *serveOptions) complete(cmd *cobra.Command, args []string) {
+// Complete fills the options from the command line.
+func (o *serveOptions) Complete(cmd *cobra.Command, args []string) {
 	o.file = args[0]
 	o.untilSet = cmd.Flags().Changed("until")
 	o.seedSet = cmd.Flags().Changed("seed")
 	o.out = cmd.OutOrStdout()
 }
 
-func (o *serveOptions) validate() error {
+// Validate rejects bad flags before anything runs.
+func (o *serveOptions) Validate() error {
 	host, _, err := net.SplitHostPort(o.listen)
 	if err != nil {
 		return usageError("--listen %q: %v", o.listen, err)
@@ -96,7 +100,8 @@ func (o *serveOptions) validate() error {
 	return checkAPIServer(o.apiserver)
 }
 
-func (o *serveOptions) run(ctx context.Context) error {
+// Run serves the scenario until interrupted.
+func (o *serveOptions) Run(ctx context.Context) error {
 	in, err := scenario.Load(o.file)
 	if err != nil {
 		return inputOrFailure(err)

@@ -33,7 +33,7 @@ type serveEnvtest struct {
 }
 
 func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
-	env, stop, err := startAPIServer("envtest")
+	env, stop, err := startAPIServer("envtest", os.Stderr)
 	if err != nil {
 		return err
 	}
