@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -26,7 +27,7 @@ func HTML(w io.Writer, res *sim.Result) error {
 	if err := GetRollout(&tree, res); err != nil {
 		return err
 	}
-	page := htmlPage{Report: rep, Tree: tree.String(), Ended: res.Ended.String(), Charts: charts(res, rep)}
+	page := htmlPage{Report: rep, Tree: tree.String(), Ended: res.Ended.String(), Charts: charts(res, rep), Standalone: failedStandalone(res)}
 	return pageTemplate.Execute(w, page)
 }
 
@@ -35,6 +36,8 @@ type htmlPage struct {
 	Tree   string
 	Ended  string
 	Charts []template.HTML
+	// Standalone is a failed standalone Experiment: the headline.
+	Standalone *v1alpha1.Experiment
 }
 
 // Chart geometry (SVG user units).
@@ -316,7 +319,7 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; }
 .verdict { display: inline-block; padding: 2px 10px; border-radius: 12px; color: #fff; font-weight: 600; }
 .verdict.promoted { background: #1a7f37; } .verdict.aborted { background: #cf222e; }
-.verdict.paused, .verdict.incomplete { background: #bf8700; }
+.verdict.paused, .verdict.incomplete { background: #bf8700; } .verdict.failed { background: #cf222e; }
 .message { margin: 8px 0; padding: 8px 12px; background: #fff; border-left: 4px solid #8c959f; }
 .meta { color: #57606a; }
 table { border-collapse: collapse; background: #fff; margin: 6px 0; }
@@ -334,7 +337,8 @@ pre { background: #fff; border: 1px solid #d0d7de; padding: 10px; overflow-x: au
 </style>
 </head>
 <body>
-<h1>{{.Scenario}} <span class="verdict {{phaseClass .Verdict}}">{{.Verdict}}</span>{{if .DecidedAt}} at {{.DecidedAt}} after the update{{end}}</h1>
+<h1>{{.Scenario}} {{with .Standalone}}<span class="verdict failed">Experiment {{.Name}} {{.Status.Phase}}</span> rollout {{end}}<span class="verdict {{phaseClass .Verdict}}">{{.Verdict}}</span>{{if .DecidedAt}} at {{.DecidedAt}} after the update{{end}}</h1>
+{{if .Waiting}}<div class="meta">{{.Waiting}}</div>{{end}}
 <div class="meta">{{.File}} · controller {{.ControllerVersion}} · seed {{.Seed}} · {{.Ended}} of virtual time · {{.Timing.Queries}} PromQL queries{{if .DecidedAtTime}} · decided {{.DecidedAtTime}}{{end}}</div>
 {{if .Message}}<div class="message">{{.Message}}</div>{{end}}
 {{with .Expectation}}<p>Expectation: {{if .Passed}}<span class="pass">PASS</span>{{else}}<span class="fail">FAIL</span></p><ul>{{range .Failures}}<li>{{.}}</li>{{end}}</ul>{{end}}{{end}}

@@ -63,11 +63,24 @@ func (p painter) phase(s string) string {
 func TextColor(w io.Writer, res *sim.Result, color bool) error {
 	p := painter(color)
 	rep := Build(res)
-	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, "Verdict:  "), p.paint(ansiBold, p.phase(rep.Verdict)))
+	verdictLabel := "Verdict:  "
+	if x := failedStandalone(res); x != nil {
+		// A standalone Experiment's failure is the news; the rollout comes second.
+		fmt.Fprintf(w, "%s %s", p.paint(ansiBold, "Verdict:  "), p.paint(ansiBold, "Experiment "+x.Name+" "+p.phase(string(x.Status.Phase))))
+		if x.Status.Message != "" {
+			fmt.Fprintf(w, ": %s", x.Status.Message)
+		}
+		fmt.Fprintln(w)
+		verdictLabel = "Rollout:  "
+	}
+	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, verdictLabel), p.paint(ansiBold, p.phase(rep.Verdict)))
 	if rep.DecidedAt != "" {
 		fmt.Fprintf(w, " at %s after the update (%s)", rep.DecidedAt, rep.DecidedAtTime)
 	}
 	fmt.Fprintln(w)
+	if rep.Waiting != "" {
+		fmt.Fprintf(w, "Waiting:   %s\n", strings.TrimPrefix(rep.Waiting, "waiting "))
+	}
 	fmt.Fprintf(w, "Scenario:  %s (%s)\n", rep.Scenario, rep.File)
 	if rep.Message != "" {
 		fmt.Fprintf(w, "Message:   %s\n", rep.Message)
