@@ -108,6 +108,15 @@ func markdown(w io.Writer, res *sim.Result, rep *Report, rows int) error {
 		}
 	}
 
+	mdMeasurements(w, rep, rows)
+	mdRunsAndExperiments(w, rep)
+	mdTimeline(w, rep, rows)
+	return mdTree(w, res, rows)
+}
+
+// mdMeasurements is the table of measurements explained (at most rows of them,
+// the failing ones first) and the resolved queries.
+func mdMeasurements(w io.Writer, rep *Report, rows int) {
 	if len(rep.Measurements) > 0 {
 		fmt.Fprintf(w, "#### Measurements\n\n")
 		keep := keepRows(len(rep.Measurements), rows, func(i int) bool { return rep.Measurements[i].Phase != "Successful" })
@@ -158,6 +167,10 @@ func markdown(w io.Writer, res *sim.Result, rep *Report, rows int) error {
 		}
 	}
 
+}
+
+// mdRunsAndExperiments lists the AnalysisRuns and Experiments with their phases.
+func mdRunsAndExperiments(w io.Writer, rep *Report) {
 	if len(rep.AnalysisRuns) > 0 {
 		fmt.Fprintf(w, "#### AnalysisRuns\n\n| run | type | phase | message |\n|---|---|---|---|\n")
 		for _, r := range rep.AnalysisRuns {
@@ -173,6 +186,11 @@ func markdown(w io.Writer, res *sim.Result, rep *Report, rows int) error {
 		fmt.Fprintln(w)
 	}
 
+}
+
+// mdTimeline is the collapsed timeline (at most rows events, the rollout's and
+// the warnings first).
+func mdTimeline(w io.Writer, rep *Report, rows int) {
 	fmt.Fprintf(w, "<details><summary>Timeline</summary>\n\n| T | object | reason | message |\n|---|---|---|---|\n")
 	var events []EventInfo
 	for _, e := range rep.Events {
@@ -192,6 +210,10 @@ func markdown(w io.Writer, res *sim.Result, rep *Report, rows int) error {
 	}
 	fmt.Fprintf(w, "\n</details>\n\n")
 
+}
+
+// mdTree is the collapsed `kubectl argo rollouts get rollout` tree.
+func mdTree(w io.Writer, res *sim.Result, rows int) error {
 	var tree bytes.Buffer
 	if err := GetRollout(&tree, res); err != nil {
 		return err
