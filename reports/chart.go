@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -111,8 +112,8 @@ func charts(res *sim.Result, rep *Report) []template.HTML {
 }
 
 // chartWindow is the end of the time axis: the last thing worth seeing (the
-// decision, a measurement, a charted event, a weight change) with a 5%
-// margin, never past the end of the run.
+// decision, a measurement, a charted event, a weight change) with a margin,
+// so the last points and labels are not on the edge.
 func chartWindow(res *sim.Result) time.Duration {
 	var last time.Duration
 	if res.DecidedAt != nil {
@@ -131,8 +132,8 @@ func chartWindow(res *sim.Result) time.Duration {
 			last = max(last, e.At)
 		}
 	}
-	end := last + last/20
-	if res.Ended > 0 && (end > res.Ended || last == 0) {
+	end := last + last/12 + 10*time.Second
+	if last == 0 && res.Ended > 0 {
 		end = res.Ended
 	}
 	if end <= 0 {
@@ -250,13 +251,17 @@ func (c *chart) axes() {
 	fmt.Fprintf(&c.b, `<text x="%s" y="%s" class="tick">no value / NaN</text>`, num(4), num(bandNoValue+4))
 }
 
-// events: a dashed line per rollout event with a short label above the plot;
-// labels that would overlap the previous one go to the next of three rows.
+// events: a dashed line per rollout event, and above the plot one label per
+// instant ("step, aborted 5m10s"); a label that would overlap the previous
+// one goes to the next of three rows, one near the right edge ends at its line.
 func (c *chart) events() {
-	var lastX [3]float64
-	for i := range lastX {
-		lastX[i] = math.Inf(-1)
+	type mark struct {
+		at     time.Duration
+		labels []string
+		colour string
+		title  []string
 	}
+	var marks []*mark
 	for _, e := range c.res.Timeline {
 		ev, ok := chartEvents[e.Reason]
 		if !ok || e.At < 0 || e.At > c.end || !strings.HasPrefix(e.Object, "Rollout/") && e.Reason != "TrafficChanged" {
@@ -265,14 +270,41 @@ func (c *chart) events() {
 		x := c.x(e.At)
 		fmt.Fprintf(&c.b, `<line class="event" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s" stroke-dasharray="2 3"><title>%s %s: %s</title></line>`,
 			num(x), num(x), num(plotT), num(plotB), ev.colour, esc(e.At.String()), esc(e.Reason), esc(e.Message))
-		label := ev.label + " " + tickLabel(e.At)
+		if n := len(marks); n == 0 || marks[n-1].at != e.At {
+			marks = append(marks, &mark{at: e.At, colour: ev.colour})
+		}
+		m := marks[len(marks)-1]
+		if !slices.Contains(m.labels, ev.label) {
+			m.labels = append(m.labels, ev.label)
+		}
+		if e.Reason == "RolloutAborted" || e.Reason == "AnalysisRunFailed" {
+			m.colour = ev.colour // the worst news colours the label
+		}
+		m.title = append(m.title, e.Reason+": "+e.Message)
+	}
+	var lastEnd [3]float64
+	for i := range lastEnd {
+		lastEnd[i] = math.Inf(-1)
+	}
+	for _, m := range marks {
+		x := c.x(m.at)
+		label := strings.Join(m.labels, ", ") + " " + tickLabel(m.at)
+		width := float64(len(label)) * 5.6
+		start, anchor := x+2, "start"
+		if start+width > chartW-4 {
+			start, anchor = x-2, "end"
+		}
+		left := start
+		if anchor == "end" {
+			left = start - width
+		}
 		row := 0
-		for row < len(lastX)-1 && x-lastX[row] < float64(len(label))*6+6 {
+		for row < len(lastEnd)-1 && left < lastEnd[row]+6 {
 			row++
 		}
-		lastX[row] = x
-		fmt.Fprintf(&c.b, `<text class="event-label tick" x="%s" y="%s" fill="%s">%s<title>%s: %s</title></text>`,
-			num(x+2), num(eventLabelY+float64(row)*10), ev.colour, esc(label), esc(e.Reason), esc(e.Message))
+		lastEnd[row] = left + width
+		fmt.Fprintf(&c.b, `<text class="event-label tick" x="%s" y="%s" text-anchor="%s" style="fill:%s">%s<title>%s</title></text>`,
+			num(start), num(eventLabelY+float64(row)*10), anchor, m.colour, esc(label), esc(strings.Join(m.title, "\n")))
 	}
 }
 
@@ -297,7 +329,7 @@ func (c *chart) thresholdLines() {
 	for _, t := range c.ths {
 		fmt.Fprintf(&c.b, `<line class="threshold" x1="%s" x2="%s" y1="%s" y2="%s" stroke="%s" stroke-width="1.5" stroke-dasharray="6 4"/>`,
 			num(plotL), num(plotR), num(c.y(t.value)), num(c.y(t.value)), t.color)
-		fmt.Fprintf(&c.b, `<text x="%s" y="%s" class="tick" fill="%s">%s</text>`, num(plotL+4), num(c.y(t.value)+13), t.color, esc(t.label))
+		fmt.Fprintf(&c.b, `<text x="%s" y="%s" class="tick" style="fill:%s">%s</text>`, num(plotL+4), num(c.y(t.value)+13), t.color, esc(t.label))
 	}
 }
 
