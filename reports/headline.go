@@ -143,3 +143,12 @@ func shortDuration(d time.Duration) string {
 	}
 	return s
 }
+
+// CaseSummary is the verdict in a few words for `rollsim test`'s line: the
+// Summary, or a failed standalone Experiment first.
+func CaseSummary(res *sim.Result) string {
+	if x := failedStandalone(res); x != nil {
+		return fmt.Sprintf("Experiment %s %s (rollout %s)", x.Name, x.Status.Phase, Summary(res))
+	}
+	return Summary(res)
+}

@@ -256,7 +256,7 @@ func (o *testOptions) runAll(ctx context.Context, cases []*testCase) error {
 			return struct{}{}, nil
 		}
 		c.res = res
-		c.Summary, c.VirtualSeconds = reports.Summary(res), res.Ended.Seconds()
+		c.Summary, c.VirtualSeconds = reports.CaseSummary(res), res.Ended.Seconds()
 		c.Failures = sim.Check(res)
 		c.Status = reports.Passed
 		if len(c.Failures) > 0 {
