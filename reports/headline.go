@@ -78,7 +78,7 @@ func Waiting(res *sim.Result) string {
 	}
 	for _, run := range res.AnalysisRuns {
 		if run.Status.Phase == v1alpha1.AnalysisPhaseRunning || run.Status.Phase == v1alpha1.AnalysisPhasePending || run.Status.Phase == "" {
-			parts = append(parts, fmt.Sprintf("%s analysis %s %s", strings.ToLower(orDash(sim.RunType(&run))), run.Name, orDash(string(run.Status.Phase))))
+			parts = append(parts, fmt.Sprintf("%s analysis %s %s", strings.ToLower(orDash(runTypeOf(&run))), run.Name, orDash(string(run.Status.Phase))))
 		}
 	}
 	at := res.Until
@@ -151,4 +151,18 @@ func CaseSummary(res *sim.Result) string {
 		return fmt.Sprintf("Experiment %s %s (rollout %s)", x.Name, x.Status.Phase, Summary(res))
 	}
 	return Summary(res)
+}
+
+// runTypeOf is the run's rollout-type label, or "Experiment" for runs an
+// Experiment owns.
+func runTypeOf(run *v1alpha1.AnalysisRun) string {
+	if t := run.Labels["rollout-type"]; t != "" {
+		return t
+	}
+	for _, ref := range run.OwnerReferences {
+		if ref.Kind == "Experiment" {
+			return "Experiment"
+		}
+	}
+	return ""
 }

@@ -102,12 +102,21 @@ func (s *serveEnvtest) writeKubeconfig(env *kube.Envtest) (path string, cleanup 
 	return path, cleanup, nil
 }
 
-// serveSession is one served run: the stepper, stepped one request at a time
-// from stdin or HTTP.
+// stepper is the run that serve steps through virtual time (sim's).
+type stepper interface {
+	Advance(ctx context.Context, d time.Duration) error
+	Result(ctx context.Context) (*sim.Result, error)
+	Now() time.Duration
+	Namespace() string
+	PrometheusAPI() http.Handler
+}
+
+// serveSession is one served run, stepped one request at a time from stdin
+// or HTTP.
 type serveSession struct {
 	s   *serveEnvtest
 	ctx context.Context
-	st  *sim.Stepper
+	st  stepper
 	mu  sync.Mutex
 }
 
@@ -216,7 +225,7 @@ func (s *serveEnvtest) readCommands(step func(time.Duration) (string, error), st
 
 // status is one line: the virtual time, the rollout's phase, step and message,
 // the AnalysisRuns by phase, and the verdict once decided.
-func (s *serveEnvtest) status(ctx context.Context, st *sim.Stepper) (string, error) {
+func (s *serveEnvtest) status(ctx context.Context, st stepper) (string, error) {
 	res, err := st.Result(ctx)
 	if err != nil {
 		return "", err
