@@ -74,16 +74,23 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 	return cmd
 }
 
-// Complete fills the options from the command line.
-func (o *serveOptions) Complete(cmd *cobra.Command, args []string) {
+// Complete fills the options from the command line (the body is complete).
+func (o *serveOptions) Complete(cmd *cobra.Command, args []string) { o.complete(cmd, args) }
+
+// Validate rejects bad flags before anything runs (the body is validate).
+func (o *serveOptions) Validate() error { return o.validate() }
+
+// Run serves the scenario until interrupted (the body is run).
+func (o *serveOptions) Run(ctx context.Context) error { return o.run(ctx) }
+
+func (o *serveOptions) complete(cmd *cobra.Command, args []string) {
 	o.file = args[0]
 	o.untilSet = cmd.Flags().Changed("until")
 	o.seedSet = cmd.Flags().Changed("seed")
 	o.out = cmd.OutOrStdout()
 }
 
-// Validate rejects bad flags before anything runs.
-func (o *serveOptions) Validate() error {
+func (o *serveOptions) validate() error {
 	host, _, err := net.SplitHostPort(o.listen)
 	if err != nil {
 		return usageError("--listen %q: %v", o.listen, err)
@@ -100,8 +107,7 @@ func (o *serveOptions) Validate() error {
 	return checkAPIServer(o.apiserver)
 }
 
-// Run serves the scenario until interrupted.
-func (o *serveOptions) Run(ctx context.Context) error {
+func (o *serveOptions) run(ctx context.Context) error {
 	in, err := scenario.Load(o.file)
 	if err != nil {
 		return inputOrFailure(err)

@@ -56,7 +56,7 @@ func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
-	sess := &serveSession{s: s, ctx: ctx, st: st}
+	sess := &serveSession{s: s, ctx: ctx, st: st, line: func() (string, error) { return s.status(ctx, st) }}
 	srv := &http.Server{Handler: sess.handler(), ReadHeaderTimeout: 10 * time.Second}
 	addr := ln.Addr().String()
 	if err := sess.banner(input, env, kc, addr); err != nil {
@@ -105,19 +105,18 @@ func (s *serveEnvtest) writeKubeconfig(env *kube.Envtest) (path string, cleanup 
 // stepper is the run that serve steps through virtual time (sim's).
 type stepper interface {
 	Advance(ctx context.Context, d time.Duration) error
-	Result(ctx context.Context) (*sim.Result, error)
-	Now() time.Duration
 	Namespace() string
 	PrometheusAPI() http.Handler
 }
 
 // serveSession is one served run, stepped one request at a time from stdin
-// or HTTP.
+// or HTTP; line is its status line (serveEnvtest.status).
 type serveSession struct {
-	s   *serveEnvtest
-	ctx context.Context
-	st  stepper
-	mu  sync.Mutex
+	s    *serveEnvtest
+	ctx  context.Context
+	st   stepper
+	line func() (string, error)
+	mu   sync.Mutex
 }
 
 // step advances the clock by d and returns the status line.
@@ -127,14 +126,14 @@ func (x *serveSession) step(d time.Duration) (string, error) {
 	if err := x.st.Advance(x.ctx, d); err != nil {
 		return "", err
 	}
-	return x.s.status(x.ctx, x.st)
+	return x.line()
 }
 
 // status returns the status line.
 func (x *serveSession) status() (string, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	return x.s.status(x.ctx, x.st)
+	return x.line()
 }
 
 // handler serves POST /rollsim/step?by=D, GET /rollsim/status and the run's
@@ -225,7 +224,7 @@ func (s *serveEnvtest) readCommands(step func(time.Duration) (string, error), st
 
 // status is one line: the virtual time, the rollout's phase, step and message,
 // the AnalysisRuns by phase, and the verdict once decided.
-func (s *serveEnvtest) status(ctx context.Context, st stepper) (string, error) {
+func (s *serveEnvtest) status(ctx context.Context, st *sim.Stepper) (string, error) {
 	res, err := st.Result(ctx)
 	if err != nil {
 		return "", err

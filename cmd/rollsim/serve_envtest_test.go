@@ -36,7 +36,7 @@ func TestServeEnvtest(t *testing.T) {
 	addrc := make(chan string, 1)
 	o := &serveOptions{file: "../../scenarios/inline-analysis-abort.yaml", listen: "127.0.0.1:0", out: &out, apiserver: "envtest",
 		kubeconfig: kubeconfig, ready: func(a string) { addrc <- a }}
-	if err := o.Validate(); err != nil {
+	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}
 	in, err := scenario.Load(o.file)

@@ -18,12 +18,12 @@ func TestServe(t *testing.T) {
 	addrc := make(chan string, 1)
 	o := &serveOptions{file: "../../scenarios/inline-analysis-abort.yaml", listen: "127.0.0.1:0", out: &out,
 		until: 20 * time.Minute, untilSet: true, ready: func(a string) { addrc <- a }}
-	if err := o.Validate(); err != nil {
+	if err := o.validate(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- o.Run(ctx) }()
+	go func() { done <- o.run(ctx) }()
 	var addr string
 	select {
 	case addr = <-addrc:
@@ -50,7 +50,7 @@ func TestServe(t *testing.T) {
 		t.Errorf("banner: %s", out.String())
 	}
 	for _, bad := range []string{"0.0.0.0:9090", "example.com:80", "nope"} {
-		if err := (&serveOptions{listen: bad}).Validate(); err == nil {
+		if err := (&serveOptions{listen: bad}).validate(); err == nil {
 			t.Errorf("--listen %s accepted", bad)
 		}
 	}
