@@ -72,12 +72,16 @@ func explain(res *sim.Result) ([]MeasurementExplained, []WeightInfo) {
 	return ms, ws
 }
 
+// weightAt is the canary weight in force when m was taken: the last change
+// before it, or at the same instant but recorded before it (a change the
+// measurement itself brought about -- its step completing, a step change
+// recorded after it; the abort it caused, which the rollout may record first
+// -- is not shown). Pods becoming Ready at that instant count.
 func weightAt(ws []sim.WeightRecord, m sim.MeasurementRecord) *sim.WeightRecord {
 	var found *sim.WeightRecord
-	// A change at the same instant counts unless it is the abort the
-	// measurement itself caused.
 	for i := range ws {
-		if ws[i].At < m.At || ws[i].At == m.At && !ws[i].Aborted {
+		stepChange := i > 0 && ws[i].Step != ws[i-1].Step
+		if ws[i].At < m.At || ws[i].At == m.At && !ws[i].Aborted && (i < m.WeightsBefore || !stepChange) {
 			found = &ws[i]
 		}
 	}

@@ -18,8 +18,9 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden reports under testdata/golden")
 
-// Each scenario's reports in every format are pinned in testdata/golden; review
-// changes in the diff and regenerate with `go test ./reports -update`.
+// Each scenario's text and JSON reports are pinned in testdata/golden, and the
+// Markdown, HTML and YAML reports of a handful (richGoldens); review changes in
+// the diff and regenerate with `go test ./reports -update`.
 func TestGoldenReports(t *testing.T) {
 	files, err := filepath.Glob("../scenarios/*.yaml")
 	if err != nil || len(files) == 0 {
@@ -38,6 +39,9 @@ func TestGoldenReports(t *testing.T) {
 			}
 			golden := filepath.Join("..", "testdata", "golden", name)
 			for _, f := range formats {
+				if !f.everyScenario && !richGoldens[name] {
+					continue
+				}
 				got := render(t, f.render, res)
 				compare(t, golden+f.ext, got)
 				// Byte-identical across runs: a second run of the same
@@ -56,16 +60,53 @@ func TestGoldenReports(t *testing.T) {
 	}
 }
 
-// formats are the report formats pinned per scenario.
+// formats are the report formats pinned: text and JSON for every scenario,
+// the others for richGoldens only.
 var formats = []struct {
-	ext    string
-	render func(io.Writer, *sim.Result) error
+	ext           string
+	render        func(io.Writer, *sim.Result) error
+	everyScenario bool
 }{
-	{".txt", reports.Text},
-	{".json", func(w io.Writer, res *sim.Result) error { return reports.JSON(w, reports.Build(res)) }},
-	{".md", reports.Markdown},
-	{".html", reports.HTML},
-	{".yaml", reports.YAML},
+	{".txt", reports.Text, true},
+	{".json", func(w io.Writer, res *sim.Result) error { return reports.JSON(w, reports.Build(res)) }, true},
+	{".md", reports.Markdown, false},
+	{".html", reports.HTML, false},
+	{".yaml", reports.YAML, false},
+}
+
+// richGoldens are the scenarios whose Markdown, HTML and YAML reports are
+// pinned too: a canary abort, a background promotion, blue-green, an
+// Experiment step and a standalone Experiment.
+var richGoldens = map[string]bool{
+	"inline-analysis-abort":         true,
+	"reference-background-promotes": true,
+	"bluegreen-prepromotion-fails":  true,
+	"seed-experiment-fails":         true,
+	"standalone-experiment":         true,
+}
+
+// TestNoStaleGoldens: every file in testdata/golden is one the golden test
+// compares (a renamed scenario or a dropped format leaves none behind).
+func TestNoStaleGoldens(t *testing.T) {
+	files, err := filepath.Glob("../testdata/golden/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		ext := filepath.Ext(f)
+		name := strings.TrimSuffix(filepath.Base(f), ext)
+		if _, err := os.Stat(filepath.Join("..", "scenarios", name+".yaml")); err != nil {
+			t.Errorf("%s: no scenario %s.yaml", f, name)
+			continue
+		}
+		pinned := false
+		for _, fm := range formats {
+			pinned = pinned || fm.ext == ext && (fm.everyScenario || richGoldens[name])
+		}
+		if !pinned {
+			t.Errorf("%s is not compared by TestGoldenReports: delete it", f)
+		}
+	}
 }
 
 func render(t *testing.T, f func(io.Writer, *sim.Result) error, res *sim.Result) []byte {

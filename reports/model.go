@@ -16,22 +16,28 @@ import (
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/engine/rollout"
 	"github.com/rollsim/rollsim/sim"
+	"github.com/rollsim/rollsim/sim/scenario"
 )
 
 // Report is the JSON report. Field names are part of rollsim's contract.
 type Report struct {
-	Scenario          string           `json:"scenario"`
-	File              string           `json:"file"`
-	ControllerVersion string           `json:"controllerVersion"`
-	Seed              int64            `json:"seed"`
-	Verdict           string           `json:"verdict"`
-	DecidedAt         string           `json:"decidedAt,omitempty"`
-	DecidedAtTime     string           `json:"decidedAtTime,omitempty"`
-	Message           string           `json:"message"`
-	Rollout           RolloutInfo      `json:"rollout"`
-	AnalysisRuns      []RunInfo        `json:"analysisRuns"`
-	Experiments       []ExperimentInfo `json:"experiments"`
-	Events            []EventInfo      `json:"events"`
+	Scenario          string `json:"scenario"`
+	File              string `json:"file"`
+	ControllerVersion string `json:"controllerVersion"`
+	Seed              int64  `json:"seed"`
+	Verdict           string `json:"verdict"`
+	// Headline is the report's first line: the verdict, or a standalone
+	// Experiment's failure; for Incomplete, what the rollout was waiting for.
+	Headline string `json:"headline"`
+	// Waiting is what an Incomplete rollout was waiting for at until.
+	Waiting       string           `json:"waiting,omitempty"`
+	DecidedAt     string           `json:"decidedAt,omitempty"`
+	DecidedAtTime string           `json:"decidedAtTime,omitempty"`
+	Message       string           `json:"message"`
+	Rollout       RolloutInfo      `json:"rollout"`
+	AnalysisRuns  []RunInfo        `json:"analysisRuns"`
+	Experiments   []ExperimentInfo `json:"experiments"`
+	Events        []EventInfo      `json:"events"`
 	// Measurements explains every measurement of the run in order, with the
 	// counters and limits right after it; Weights is the canary's weight over time.
 	Measurements []MeasurementExplained `json:"measurements"`
@@ -141,10 +147,14 @@ func Build(res *sim.Result) *Report {
 		ControllerVersion: res.ControllerVersion,
 		Seed:              res.Seed,
 		Verdict:           res.Verdict,
+		Headline:          Headline(res),
 		Message:           res.Message,
 		Rollout:           rolloutInfo(res),
 		Experiments:       []ExperimentInfo{},
 		Timing:            Timing{VirtualSeconds: (res.Ended + 0).Seconds(), Queries: res.Queries},
+	}
+	if res.Verdict == scenario.Incomplete {
+		r.Waiting = Waiting(res)
 	}
 	if res.DecidedAt != nil {
 		r.DecidedAt = offset(*res.DecidedAt)

@@ -63,11 +63,34 @@ func (p painter) phase(s string) string {
 func TextColor(w io.Writer, res *sim.Result, color bool) error {
 	p := painter(color)
 	rep := Build(res)
-	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, "Verdict:  "), p.paint(ansiBold, p.phase(rep.Verdict)))
+	textHeader(w, p, res, rep)
+	textMeasurements(w, p, rep)
+	if err := textTimeline(w, res); err != nil {
+		return err
+	}
+	return textObjects(w, res)
+}
+
+// textHeader is the verdict, the scenario, the message and the expectation.
+func textHeader(w io.Writer, p painter, res *sim.Result, rep *Report) {
+	verdictLabel := "Verdict:  "
+	if x := failedStandalone(res); x != nil {
+		// A standalone Experiment's failure is the news; the rollout comes second.
+		fmt.Fprintf(w, "%s %s", p.paint(ansiBold, "Verdict:  "), p.paint(ansiBold, "Experiment "+x.Name+" "+p.phase(string(x.Status.Phase))))
+		if x.Status.Message != "" {
+			fmt.Fprintf(w, ": %s", x.Status.Message)
+		}
+		fmt.Fprintln(w)
+		verdictLabel = "Rollout:  "
+	}
+	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, verdictLabel), p.paint(ansiBold, p.phase(rep.Verdict)))
 	if rep.DecidedAt != "" {
 		fmt.Fprintf(w, " at %s after the update (%s)", rep.DecidedAt, rep.DecidedAtTime)
 	}
 	fmt.Fprintln(w)
+	if rep.Waiting != "" {
+		fmt.Fprintf(w, "Waiting:   %s\n", strings.TrimPrefix(rep.Waiting, "waiting "))
+	}
 	fmt.Fprintf(w, "Scenario:  %s (%s)\n", rep.Scenario, rep.File)
 	if rep.Message != "" {
 		fmt.Fprintf(w, "Message:   %s\n", rep.Message)
@@ -85,6 +108,10 @@ func TextColor(w io.Writer, res *sim.Result, color bool) error {
 		}
 	}
 
+}
+
+// textMeasurements explains every measurement, with the counts after it.
+func textMeasurements(w io.Writer, p painter, rep *Report) {
 	if len(rep.Measurements) > 0 {
 		fmt.Fprintf(w, "\nMeasurements (value as the condition saw it; counts right after each)\n")
 		query := map[string]string{}
@@ -103,6 +130,10 @@ func TextColor(w io.Writer, res *sim.Result, color bool) error {
 		}
 	}
 
+}
+
+// textTimeline is the controller's events from the update on.
+func textTimeline(w io.Writer, res *sim.Result) error {
 	fmt.Fprintf(w, "\nTimeline (t=0 is the update; %s)\n", stamp(res.Start))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  T\tTIME\tOBJECT\tREASON\tMESSAGE\n")
@@ -121,6 +152,11 @@ func TextColor(w io.Writer, res *sim.Result, color bool) error {
 		fmt.Fprintf(w, "  (%d events of the stable revision's deployment before t=0 are in -o json)\n", hidden)
 	}
 
+	return nil
+}
+
+// textObjects is the final rollout tree and every AnalysisRun described.
+func textObjects(w io.Writer, res *sim.Result) error {
 	fmt.Fprintf(w, "\n$ kubectl argo rollouts get rollout %s -n %s\n", res.Rollout.Name, res.Rollout.Namespace)
 	if err := GetRollout(w, res); err != nil {
 		return err

@@ -50,11 +50,13 @@ type WeightRecord struct {
 
 // MeasurementRecord is one completed measurement and how it was judged.
 type MeasurementRecord struct {
-	At       time.Duration
-	Run      string
-	RunType  string // Background | Step | PrePromotion | PostPromotion | Experiment
-	Metric   string
-	Provider string // prometheus, web, job, ...
+	// WeightsBefore is how many Weights were recorded before this measurement.
+	WeightsBefore int
+	At            time.Duration
+	Run           string
+	RunType       string // Background | Step | PrePromotion | PostPromotion | Experiment
+	Metric        string
+	Provider      string // prometheus, web, job, ...
 	// Query is what was asked with the args substituted: the PromQL query, the
 	// web URL; empty for providers without one.
 	Query string
@@ -138,6 +140,10 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 		// Dry-run metrics are judged but never fail the run.
 		rec.Held = held(rec.Phase, rec.SuccessCondition, rec.FailureCondition)
 	}
+	// The weight changes recorded so far: one at this same instant but after
+	// this point (the step the measurement completed, the abort it caused) was
+	// not in force when it was taken.
+	rec.WeightsBefore = len(r.rec.Weights)
 	r.rec.Measurements = append(r.rec.Measurements, rec)
 }
 

@@ -2,33 +2,44 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
 
+	"github.com/spf13/cobra"
+
 	"github.com/rollsim/rollsim/sim/kube"
 )
 
-// apiserverFlagHelp is the help text of --apiserver on every command that has it.
-const apiserverFlagHelp = "API backend: memory (instant) or envtest (a real kube-apiserver and etcd, built by hack/envtest-assets.sh; one server for all files)"
+// addAPIServerFlag adds --apiserver, the same on every command that has it.
+func addAPIServerFlag(cmd *cobra.Command, v *string) {
+	apiServers.addFlag(cmd, v, "apiserver", "", "memory", "API backend")
+}
 
 // checkAPIServer validates the --apiserver flag.
-func checkAPIServer(v string) error {
-	switch v {
-	case "memory", "envtest":
-		return nil
-	}
-	return usageError("--apiserver %q: want memory or envtest", v)
-}
+func checkAPIServer(v string) error { return apiServers.check("--apiserver", v) }
 
 // startAPIServer starts the envtest server when asked for (nil for memory) and
 // returns a stop function to defer. An interrupt stops the server before the
-// process exits, so that no etcd or kube-apiserver outlives rollsim.
-func startAPIServer(v string) (*kube.Envtest, func(), error) {
+// process exits, so that no etcd or kube-apiserver outlives rollsim. On a
+// terminal, stderr says that the server is starting (it takes seconds).
+func startAPIServer(v string, stderr io.Writer) (*kube.Envtest, func(), error) {
 	if v != "envtest" {
 		return nil, func() {}, nil
 	}
+	tty := isTerminal(stderr)
+	if tty {
+		fmt.Fprint(stderr, "rollsim: starting the API server (kube-apiserver and etcd)...")
+	}
 	env, err := kube.StartEnvtest(kube.EnvtestOptions{})
+	if tty {
+		if err == nil {
+			fmt.Fprintf(stderr, " up in %.1fs\n", env.StartTime.Seconds())
+		} else {
+			fmt.Fprintln(stderr)
+		}
+	}
 	if err != nil {
 		return nil, nil, &exitError{code: 3, err: err}
 	}

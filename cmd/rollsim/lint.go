@@ -35,20 +35,30 @@ Each finding prints as file:line, severity, object, rule, message and a hint. Ex
 code 1 when there are findings, 0 when clean, 2 on input that cannot be read.`,
 		Example: `  rollsim lint rollout.yaml analysis-template.yaml
   rollsim lint scenarios/background-recovers.yaml -o json`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeScenarioFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.files, o.out = args, cmd.OutOrStdout()
-			if o.output != "text" && o.output != "json" {
-				return usageError("--output %q: want text or json", o.output)
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
+				return err
 			}
-			return o.run()
+			return o.Run()
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text or json")
+	lintFormats.addFlag(cmd, &o.output, "output", "o", "text", "findings format")
 	return cmd
 }
 
-func (o *lintOptions) run() error {
+// Complete fills the options from the command line.
+func (o *lintOptions) Complete(cmd *cobra.Command, args []string) {
+	o.files, o.out = args, cmd.OutOrStdout()
+}
+
+// Validate rejects bad flags before anything runs.
+func (o *lintOptions) Validate() error { return lintFormats.check("--output", o.output) }
+
+// Run lints the files together and prints the findings.
+func (o *lintOptions) Run() error {
 	findings, err := lint.Files(o.files, lint.Options{})
 	if err != nil {
 		var ie *lint.InvalidError

@@ -26,6 +26,7 @@ func usageError(format string, args ...any) error {
 }
 
 func newRootCommand() *cobra.Command {
+	var verbose bool
 	root := &cobra.Command{
 		Use:   "rollsim",
 		Short: "Simulate Argo Rollouts canaries and their analysis offline",
@@ -33,10 +34,17 @@ func newRootCommand() *cobra.Command {
 clock, with the rollout and analysis logic of the Argo Rollouts controller and an
 embedded Prometheus fed synthetic Envoy Gateway series, and tells whether the
 rollout would have been promoted or aborted, when, and why.`,
+		Example: `  # Shell completion (flag values and scenario files too), e.g. for bash:
+  source <(rollsim completion bash)`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		PersistentPreRun: func(*cobra.Command, []string) {
+			setupLogs(verbose)
+		},
 	}
-	root.AddCommand(newRunCommand(), newTestCommand(), newQueryCommand(), newServeCommand(), newTuneCommand(), newLintCommand(), newVersionCommand())
+	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "let the libraries (controller-runtime, client-go, envtest) log on stderr")
+	root.AddCommand(newRunCommand(), newTestCommand(), newQueryCommand(), newServeCommand(), newTuneCommand(), newLintCommand(),
+		newSchemaCommand(), newVersionCommand())
 	return root
 }
 

@@ -9,35 +9,15 @@ import (
 	"github.com/rollsim/rollsim/sim"
 )
 
-// reportFormats are the values of `run -o`.
-var reportFormats = []string{"text", "json", "yaml", "markdown", "html"}
-
-func checkOutput(format string) error {
-	for _, f := range reportFormats {
-		if f == format {
-			return nil
-		}
-	}
-	return usageError("--output %q: want text, json, yaml, markdown or html", format)
-}
-
-// writeReport renders one result. wall is the run's wall time, reported in the
-// JSON timing block only; colour is used for text on a terminal.
+// writeReport renders one result in a format of reports.Formats. wall is the
+// run's wall time, reported in the JSON timing block only; colour is used for
+// text on a terminal.
 func writeReport(w io.Writer, res *sim.Result, format string, wall time.Duration) error {
-	switch format {
-	case "json":
-		rep := reports.Build(res)
-		rep.Timing.WallMs = float64(wall.Microseconds()) / 1000
-		return reports.JSON(w, rep)
-	case "yaml":
-		return reports.YAML(w, res)
-	case "markdown":
-		return reports.Markdown(w, res)
-	case "html":
-		return reports.HTML(w, res)
-	default:
-		return reports.TextColor(w, res, isTerminal(w))
+	f, ok := reports.FormatNamed(format)
+	if !ok {
+		return reportFormats.check("--output", format)
 	}
+	return f.Render(w, res, reports.RenderOptions{Color: isTerminal(w), Wall: wall})
 }
 
 // isTerminal reports whether w is a terminal that wants colour: not when

@@ -48,35 +48,36 @@ as promtool prints it ('metric{labels} => value @[unix time]'); with -o json, as
   # One point a minute over the first half hour, as JSON
   rollsim query scenarios/inline-analysis-abort.yaml --range 0:30m --step 1m -o json \
     'sum(rate(envoy_cluster_upstream_rq_total[1m]))'`,
-		Args: cobra.ExactArgs(2),
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: completeFirstScenarioFile,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete(cmd, args)
-			if err := o.validate(); err != nil {
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.run(cmd.Context())
+			return o.Run(cmd.Context())
 		},
 	}
 	cmd.Flags().DurationVar(&o.at, "at", 0, "evaluate an instant query at this offset from the update (default 0s)")
 	cmd.Flags().StringVar(&o.rng, "range", "", "evaluate a range query over FROM:TO (offsets from the update, e.g. 0:30m or -15m:10m)")
 	cmd.Flags().DurationVar(&o.step, "step", time.Minute, "resolution of a --range query")
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "result format: text or json")
+	queryFormats.addFlag(cmd, &o.output, "output", "o", "text", "result format")
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise (default: the scenario's spec.seed)")
 	return cmd
 }
 
-func (o *queryOptions) complete(cmd *cobra.Command, args []string) {
+// Complete fills the options from the command line.
+func (o *queryOptions) Complete(cmd *cobra.Command, args []string) {
 	o.file, o.query = args[0], args[1]
 	o.atSet = cmd.Flags().Changed("at")
 	o.seedSet = cmd.Flags().Changed("seed")
 	o.out, o.errOut = cmd.OutOrStdout(), cmd.ErrOrStderr()
 }
 
-func (o *queryOptions) validate() error {
-	switch o.output {
-	case "text", "json":
-	default:
-		return usageError("--output %q: want text or json", o.output)
+// Validate rejects bad flags before anything runs.
+func (o *queryOptions) Validate() error {
+	if err := queryFormats.check("--output", o.output); err != nil {
+		return err
 	}
 	if o.rng == "" {
 		return nil
@@ -118,7 +119,8 @@ func parseOffset(s string) (time.Duration, error) {
 	return d, nil
 }
 
-func (o *queryOptions) run(ctx context.Context) error {
+// Run evaluates the query.
+func (o *queryOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/sim"
 )
 
@@ -21,6 +22,7 @@ type runOptions struct {
 	seedSet           bool
 	controllerVersion string
 	out               io.Writer
+	stderr            io.Writer
 }
 
 func newRunCommand() *cobra.Command {
@@ -43,31 +45,40 @@ final 'kubectl argo rollouts get rollout' tree and every AnalysisRun as
 
   # Through a real API server: manifests are checked against the CRD schemas
   rollsim run --apiserver envtest scenarios/inline-analysis-abort.yaml`,
-		Args: cobra.MinimumNArgs(1),
+		Args:              cobra.MinimumNArgs(1),
+		ValidArgsFunction: completeScenarioFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete(cmd, args)
-			if err := o.validate(); err != nil {
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.run(cmd.Context())
+			return o.Run(cmd.Context())
 		},
 	}
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text, json, yaml (final objects), markdown or html")
-	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", apiserverFlagHelp)
+	reportFormats.addFlag(cmd, &o.output, "output", "o", "text", "report format")
+	addAPIServerFlag(cmd, &o.apiserver)
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise and names (default: the scenario's spec.seed)")
-	cmd.Flags().StringVar(&o.controllerVersion, "controller-version", "", "Argo Rollouts behaviour to model: v1.10, v1.9 or v1.8 (default: the scenario's)")
+	cmd.Flags().StringVar(&o.controllerVersion, "controller-version", "", "Argo Rollouts behaviour to model: "+controllerVersions.list()+" (default: the scenario's)")
+	_ = cmd.RegisterFlagCompletionFunc("controller-version", controllerVersions.complete)
 	return cmd
 }
 
-func (o *runOptions) complete(cmd *cobra.Command, args []string) {
+// Complete fills the options from the command line.
+func (o *runOptions) Complete(cmd *cobra.Command, args []string) {
 	o.files = args
 	o.seedSet = cmd.Flags().Changed("seed")
-	o.out = cmd.OutOrStdout()
+	o.out, o.stderr = cmd.OutOrStdout(), cmd.ErrOrStderr()
 }
 
-func (o *runOptions) validate() error {
-	if err := checkOutput(o.output); err != nil {
+// Validate rejects bad flags before anything runs.
+func (o *runOptions) Validate() error {
+	if err := reportFormats.check("--output", o.output); err != nil {
 		return err
+	}
+	if o.controllerVersion != "" {
+		if _, err := engine.ParseVersion(o.controllerVersion); err != nil {
+			return usageError("--controller-version: %v", err)
+		}
 	}
 	return checkAPIServer(o.apiserver)
 }
@@ -80,11 +91,12 @@ func (o *runOptions) simOptions() sim.Options {
 	return opts
 }
 
-func (o *runOptions) run(ctx context.Context) error {
+// Run simulates each file and prints its report.
+func (o *runOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	env, stop, err := startAPIServer(o.apiserver)
+	env, stop, err := startAPIServer(o.apiserver, o.stderr)
 	if err != nil {
 		return err
 	}

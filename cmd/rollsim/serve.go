@@ -55,10 +55,11 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 		Example: `  # Serve the seed's inline case on a free port, then query it with curl
   rollsim serve scenarios/inline-analysis-abort.yaml --listen 127.0.0.1:9090
   curl 'http://127.0.0.1:9090/api/v1/query?query=envoy_cluster_upstream_rq_total&time=2025-01-01T00:05:00Z'`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarioFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete(cmd, args)
-			if err := o.validate(); err != nil {
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
 				return err
 			}
 			ctx := cmd.Context()
@@ -67,7 +68,7 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 			}
 			ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			return o.run(ctx)
+			return o.Run(ctx)
 		},
 	}
 	cmd.Flags().StringVar(&o.listen, "listen", "127.0.0.1:9090", "loopback address to listen on (port 0 picks a free one)")
@@ -77,8 +78,18 @@ without a time is evaluated at the end of the series. Stop with Ctrl-C.`,
 	cmd.Flags().IntVar(&o.maxConcurrency, "query.max-concurrency", promfake.DefaultMaxConcurrency, "maximum number of queries evaluated at once; others wait in a queue (as Prometheus' --query.max-concurrency)")
 	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", "memory: serve the series only; envtest: also run the scenario step by step on a real API server for kubectl (step with 'step 1m' on stdin or POST /rollsim/step?by=1m)")
 	cmd.Flags().StringVar(&o.kubeconfig, "kubeconfig", "", "with --apiserver envtest: write the server's kubeconfig here (default: a temporary file, printed)")
+	_ = cmd.RegisterFlagCompletionFunc("apiserver", apiServers.complete)
 	return cmd
 }
+
+// Complete fills the options from the command line (the body is complete).
+func (o *serveOptions) Complete(cmd *cobra.Command, args []string) { o.complete(cmd, args) }
+
+// Validate rejects bad flags before anything runs (the body is validate).
+func (o *serveOptions) Validate() error { return o.validate() }
+
+// Run serves the scenario until interrupted (the body is run).
+func (o *serveOptions) Run(ctx context.Context) error { return o.run(ctx) }
 
 func (o *serveOptions) complete(cmd *cobra.Command, args []string) {
 	o.file = args[0]

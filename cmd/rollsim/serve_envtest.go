@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/kube"
 	"github.com/rollsim/rollsim/sim/scenario"
 
 	"github.com/rollsim/rollsim/reports"
@@ -33,7 +34,7 @@ type serveEnvtest struct {
 }
 
 func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
-	env, stop, err := startAPIServer("envtest")
+	env, stop, err := startAPIServer("envtest", os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -46,86 +47,28 @@ func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
 	if err != nil {
 		return inputOrFailure(err)
 	}
-	kc := s.kubeconfig
-	if kc == "" {
-		dir, err := os.MkdirTemp("", "rollsim-serve-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		kc = filepath.Join(dir, "kubeconfig")
-	}
-	if err := env.WriteKubeconfig(kc); err != nil {
+	kc, cleanup, err := s.writeKubeconfig(env)
+	if err != nil {
 		return err
 	}
+	defer cleanup()
 	ln, err := net.Listen("tcp", s.o.listen)
 	if err != nil {
 		return &exitError{code: 1, err: err}
 	}
-	var mu sync.Mutex // one step at a time, from stdin or HTTP
-	step := func(d time.Duration) (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if err := st.Advance(ctx, d); err != nil {
-			return "", err
-		}
-		return s.status(ctx, st)
-	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("/rollsim/step", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(w, "POST /rollsim/step?by=DURATION", http.StatusMethodNotAllowed)
-			return
-		}
-		d, err := time.ParseDuration(r.URL.Query().Get("by"))
-		if err != nil || d <= 0 {
-			http.Error(w, "by: want a positive duration such as 1m", http.StatusBadRequest)
-			return
-		}
-		line, err := step(d)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": line})
-	})
-	mux.HandleFunc("/rollsim/status", func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		line, err := s.status(ctx, st)
-		mu.Unlock()
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]string{"status": line})
-	})
-	mux.Handle("/", st.PrometheusAPI())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	sess := &serveSession{s: s, ctx: ctx, st: st, line: func() (string, error) { return s.status(ctx, st) }}
+	srv := &http.Server{Handler: sess.handler(), ReadHeaderTimeout: 10 * time.Second}
 	addr := ln.Addr().String()
-	out := s.o.out
-	line, err := s.status(ctx, st)
-	if err != nil {
+	if err := sess.banner(input, env, kc, addr); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "Scenario %s on a real API server (envtest), started in %v\n", input.Scenario.Metadata.Name, env.StartTime.Round(time.Millisecond))
-	fmt.Fprintf(out, "  kubectl --kubeconfig %s -n %s get rollouts,analysisruns,experiments,replicasets,jobs,pods\n", kc, st.Namespace())
-	fmt.Fprintf(out, "  Prometheus HTTP API: http://%s/api/v1/query\n", addr)
-	fmt.Fprintf(out, "  step the clock: type 'step 1m' (or '1m'), or: curl -X POST 'http://%s/rollsim/step?by=1m'\n", addr)
-	fmt.Fprintln(out, line)
 	if s.o.ready != nil {
 		s.o.ready(addr)
 	}
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Serve(ln) }()
-	status := func() (string, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return s.status(ctx, st)
-	}
 	if s.in != nil {
-		go s.readCommands(step, status, errc)
+		go s.readCommands(sess.step, sess.status, errc)
 	}
 	var runErr error
 	select {
@@ -139,6 +82,106 @@ func (s *serveEnvtest) run(ctx context.Context, input *scenario.Input) error {
 	defer cancel()
 	_ = srv.Shutdown(shut)
 	return runErr
+}
+
+// writeKubeconfig writes the server's kubeconfig to --kubeconfig, or to a
+// temporary file that cleanup removes.
+func (s *serveEnvtest) writeKubeconfig(env *kube.Envtest) (path string, cleanup func(), err error) {
+	path, cleanup = s.kubeconfig, func() {}
+	if path == "" {
+		dir, err := os.MkdirTemp("", "rollsim-serve-")
+		if err != nil {
+			return "", nil, err
+		}
+		path, cleanup = filepath.Join(dir, "kubeconfig"), func() { os.RemoveAll(dir) }
+	}
+	if err := env.WriteKubeconfig(path); err != nil {
+		cleanup()
+		return "", nil, err
+	}
+	return path, cleanup, nil
+}
+
+// stepper is the run that serve steps through virtual time (sim's).
+type stepper interface {
+	Advance(ctx context.Context, d time.Duration) error
+	Namespace() string
+	PrometheusAPI() http.Handler
+}
+
+// serveSession is one served run, stepped one request at a time from stdin
+// or HTTP; line is its status line (serveEnvtest.status).
+type serveSession struct {
+	s    *serveEnvtest
+	ctx  context.Context
+	st   stepper
+	line func() (string, error)
+	mu   sync.Mutex
+}
+
+// step advances the clock by d and returns the status line.
+func (x *serveSession) step(d time.Duration) (string, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.st.Advance(x.ctx, d); err != nil {
+		return "", err
+	}
+	return x.line()
+}
+
+// status returns the status line.
+func (x *serveSession) status() (string, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.line()
+}
+
+// handler serves POST /rollsim/step?by=D, GET /rollsim/status and the run's
+// Prometheus HTTP API.
+func (x *serveSession) handler() http.Handler {
+	mux := http.NewServeMux()
+	reply := func(w http.ResponseWriter, line string, err error) {
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{"status": line})
+	}
+	mux.HandleFunc("/rollsim/step", func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST /rollsim/step?by=DURATION", http.StatusMethodNotAllowed)
+			return
+		}
+		d, err := time.ParseDuration(r.URL.Query().Get("by"))
+		if err != nil || d <= 0 {
+			http.Error(w, "by: want a positive duration such as 1m", http.StatusBadRequest)
+			return
+		}
+		line, err := x.step(d)
+		reply(w, line, err)
+	})
+	mux.HandleFunc("/rollsim/status", func(w http.ResponseWriter, r *http.Request) {
+		line, err := x.status()
+		reply(w, line, err)
+	})
+	mux.Handle("/", x.st.PrometheusAPI())
+	return mux
+}
+
+// banner prints how to reach the server and the first status line.
+func (x *serveSession) banner(input *scenario.Input, env *kube.Envtest, kc, addr string) error {
+	line, err := x.status()
+	if err != nil {
+		return err
+	}
+	out := x.s.o.out
+	fmt.Fprintf(out, "Scenario %s on a real API server (envtest), started in %v\n", input.Scenario.Metadata.Name, env.StartTime.Round(time.Millisecond))
+	fmt.Fprintf(out, "  kubectl --kubeconfig %s -n %s get rollouts,analysisruns,experiments,replicasets,jobs,pods\n", kc, x.st.Namespace())
+	fmt.Fprintf(out, "  Prometheus HTTP API: http://%s/api/v1/query\n", addr)
+	fmt.Fprintf(out, "  step the clock: type 'step 1m' (or '1m'), or: curl -X POST 'http://%s/rollsim/step?by=1m'\n", addr)
+	fmt.Fprintln(out, line)
+	return nil
 }
 
 // readCommands steps the clock from stdin lines: "step 1m", "--step 1m", "1m";

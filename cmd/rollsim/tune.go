@@ -13,8 +13,6 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/rollsim/rollsim/sim/scenario"
 
@@ -35,17 +33,15 @@ type tuneOutput struct {
 }
 
 func (o *tuneOutput) addFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "text, json (rows, one per policy) or html (table and plot)")
+	tuneFormats.addFlag(cmd, &o.output, "output", "o", "text", "output format")
 	cmd.Flags().StringVar(&o.outFile, "out", "", "write the output to this file instead of stdout")
 	cmd.Flags().StringVar(&o.plotFile, "plot", "", "also write a PNG plot (false aborts against detection time, one point per policy) to this file")
 	cmd.Flags().StringVar(&o.maxFalseAbort, "max-false-abort", "5%", "the objective's bound on false aborts of the healthy case: a share (0.05) or percentage (5%)")
 }
 
 func (o *tuneOutput) validate() error {
-	switch o.output {
-	case "text", "json", "html":
-	default:
-		return usageError("--output %q: want text, json or html", o.output)
+	if err := tuneFormats.check("--output", o.output); err != nil {
+		return err
 	}
 	s := strings.TrimSpace(o.maxFalseAbort)
 	scale := 1.0
@@ -63,18 +59,11 @@ func (o *tuneOutput) validate() error {
 // write renders the report to stdout or --out, and the plot to --plot.
 func (o *tuneOutput) write(rep *tune.Report) error {
 	var buf bytes.Buffer
-	switch o.output {
-	case "json":
-		if err := tuning.JSON(&buf, rep); err != nil {
-			return err
-		}
-	case "html":
-		if err := tuning.HTML(&buf, rep); err != nil {
-			return err
-		}
-	default:
-		if err := tuning.Text(&buf, rep); err != nil {
-			return err
+	for _, f := range tuning.Formats {
+		if f.Name == o.output {
+			if err := f.Render(&buf, rep); err != nil {
+				return err
+			}
 		}
 	}
 	if o.plotFile != "" {
@@ -155,13 +144,14 @@ table one run would print. Exit code 2 on invalid input.`,
   # One shard of four (e.g. a Kubernetes Indexed Job), then merge
   rollsim tune scenarios/tune-background.yaml --vary failureLimit=0,1,2 --shard 0/4 --out part-0.json
   rollsim tune merge part-*.json -o html --out tune.html`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeScenarioFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.complete(cmd, args)
-			if err := o.validate(); err != nil {
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.run(cmd.Context())
+			return o.Run(cmd.Context())
 		},
 	}
 	o.addFlags(cmd)
@@ -172,19 +162,22 @@ table one run would print. Exit code 2 on invalid input.`,
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "base seed (default: the scenario's spec.seed)")
 	cmd.Flags().StringVar(&o.shard, "shard", "", "K/N: run only shard K (0-based, as JOB_COMPLETION_INDEX) of N and write partial results as JSON")
 	cmd.Flags().IntVar(&o.parallel, "parallel", 0, "runs at once (default: one per CPU)")
-	cmd.Flags().StringVar(&o.progress, "progress", "auto", "progress bar on stderr: auto (when stderr is a terminal), always or never")
+	progressModes.addFlag(cmd, &o.progress, "progress", "", "auto", "progress bar on stderr")
 	cmd.AddCommand(newTuneMergeCommand())
 	return cmd
 }
 
-func (o *tuneOptions) complete(cmd *cobra.Command, args []string) {
+// Complete fills the options from the command line.
+func (o *tuneOptions) Complete(cmd *cobra.Command, args []string) {
 	o.file = args[0]
 	o.seedSet = cmd.Flags().Changed("seed")
 	o.stdout = cmd.OutOrStdout()
 	o.stderr = cmd.ErrOrStderr()
 }
 
-func (o *tuneOptions) validate() error {
+// Validate checks the flags and loads the scenario (a sweep of an invalid
+// scenario never starts).
+func (o *tuneOptions) Validate() error {
 	if err := o.tuneOutput.validate(); err != nil {
 		return err
 	}
@@ -194,10 +187,8 @@ func (o *tuneOptions) validate() error {
 	if o.parallel < 0 {
 		return usageError("--parallel %d: want 0 (one per CPU) or more", o.parallel)
 	}
-	switch o.progress {
-	case "auto", "always", "never":
-	default:
-		return usageError("--progress %q: want auto, always or never", o.progress)
+	if err := progressModes.check("--progress", o.progress); err != nil {
+		return err
 	}
 	for _, v := range o.vary {
 		pv, err := tune.ParseVary(v)
@@ -263,7 +254,8 @@ func tuneError(err error) error {
 	return &exitError{code: 3, err: fmt.Errorf("simulation failed: %w", err)}
 }
 
-func (o *tuneOptions) run(ctx context.Context) error {
+// Run runs the sweep (or its shard) and prints the table.
+func (o *tuneOptions) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -274,7 +266,7 @@ func (o *tuneOptions) run(ctx context.Context) error {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(tune.SweepGCPercent))
 	}
-	bar := newProgressBar(o.stderr, o.progress)
+	bar := newProgressBar(o.stderr, o.progress, "runs")
 	part, err := plan.Run(ctx, tune.RunOptions{Parallel: o.parallel, Shard: o.shardArg, Progress: bar.update})
 	bar.finish()
 	if err != nil {
@@ -310,20 +302,31 @@ when a part is missing, repeated or from a different sweep.`,
 		Example: `  rollsim tune merge part-0.json part-1.json part-2.json part-3.json
   rollsim tune merge parts/*.json -o json --plot tune.png`,
 		Args: cobra.MinimumNArgs(1),
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+			return []cobra.Completion{"json"}, cobra.ShellCompDirectiveFilterFileExt
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			o.parts = args
-			o.stdout = cmd.OutOrStdout()
-			if err := o.validate(); err != nil {
+			o.Complete(cmd, args)
+			if err := o.Validate(); err != nil {
 				return err
 			}
-			return o.run()
+			return o.Run()
 		},
 	}
 	o.addFlags(cmd)
 	return cmd
 }
 
-func (o *tuneMergeOptions) run() error {
+// Complete fills the options from the command line.
+func (o *tuneMergeOptions) Complete(cmd *cobra.Command, args []string) {
+	o.parts, o.stdout = args, cmd.OutOrStdout()
+}
+
+// Validate rejects bad flags before anything is read.
+func (o *tuneMergeOptions) Validate() error { return o.tuneOutput.validate() }
+
+// Run merges the parts and prints the table.
+func (o *tuneMergeOptions) Run() error {
 	var parts []*tune.Part
 	for _, f := range o.parts {
 		data, err := os.ReadFile(f)
@@ -347,86 +350,4 @@ func (o *tuneMergeOptions) run() error {
 		return usageError("%v", err)
 	}
 	return o.write(rep)
-}
-
-// progressBar draws "[#####.....] 45% 4500/10000 runs 612/s ETA 8s" on stderr,
-// redrawn at most ten times a second. The wall clock is read here only, for the
-// display; it never reaches the simulation.
-type progressBar struct {
-	mu      sync.Mutex
-	w       io.Writer
-	on      bool
-	began   time.Time
-	last    time.Time
-	drawn   bool
-	done    int
-	total   int
-	stopped bool
-}
-
-func newProgressBar(w io.Writer, mode string) *progressBar {
-	b := &progressBar{w: w, began: time.Now()}
-	switch mode {
-	case "always":
-		b.on = true
-	case "auto":
-		if f, ok := w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				b.on = true
-			}
-		}
-	}
-	return b
-}
-
-func (b *progressBar) update(done, total int) {
-	if !b.on {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if done > b.done {
-		b.done = done
-	}
-	b.total = total
-	now := time.Now()
-	if b.drawn && now.Sub(b.last) < 100*time.Millisecond && done < total {
-		return
-	}
-	b.last = now
-	b.draw(now)
-}
-
-func (b *progressBar) draw(now time.Time) {
-	const width = 30
-	frac := 0.0
-	if b.total > 0 {
-		frac = float64(b.done) / float64(b.total)
-	}
-	fill := int(frac * width)
-	elapsed := now.Sub(b.began).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(b.done) / elapsed
-	}
-	eta := "?"
-	if rate > 0 {
-		eta = time.Duration(float64(b.total-b.done) / rate * float64(time.Second)).Round(time.Second).String()
-	}
-	fmt.Fprintf(b.w, "\r[%s%s] %3.0f%% %d/%d runs %.0f/s ETA %s   ",
-		strings.Repeat("#", fill), strings.Repeat(".", width-fill), 100*frac, b.done, b.total, rate, eta)
-	b.drawn = true
-}
-
-func (b *progressBar) finish() {
-	if !b.on {
-		return
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.drawn && !b.stopped {
-		b.draw(time.Now())
-		fmt.Fprintln(b.w)
-	}
-	b.stopped = true
 }

@@ -8,14 +8,22 @@ import (
 // Action is something a person does at a virtual time, as the kubectl plugin
 // would do it: exactly one of the fields is set.
 type Action struct {
-	At          Duration  `json:"at"`
-	Promote     *struct{} `json:"promote,omitempty"`
+	// When the action happens, an offset from the update.
+	At Duration `json:"at"`
+	// kubectl argo rollouts promote: skip the current pause or step.
+	Promote *struct{} `json:"promote,omitempty"`
+	// kubectl argo rollouts promote --full: skip every remaining step and analysis.
 	PromoteFull *struct{} `json:"promoteFull,omitempty"`
-	Abort       *struct{} `json:"abort,omitempty"`
-	Retry       *struct{} `json:"retry,omitempty"`
-	Pause       *struct{} `json:"pause,omitempty"`
-	Resume      *struct{} `json:"resume,omitempty"`
-	Update      *Update   `json:"update,omitempty"`
+	// kubectl argo rollouts abort.
+	Abort *struct{} `json:"abort,omitempty"`
+	// kubectl argo rollouts retry rollout: retry after an abort.
+	Retry *struct{} `json:"retry,omitempty"`
+	// kubectl argo rollouts pause.
+	Pause *struct{} `json:"pause,omitempty"`
+	// kubectl argo rollouts resume (unpause).
+	Resume *struct{} `json:"resume,omitempty"`
+	// A second update mid-rollout: a new image.
+	Update *Update `json:"update,omitempty"`
 }
 
 // Name is the action's verb.

@@ -10,26 +10,37 @@ import (
 // Expect is what the user expects of a run; `rollsim test` checks it. Every field
 // is optional; a scenario without an expect block is not a test.
 type Expect struct {
-	Outcome string    `json:"outcome,omitempty"`
-	Within  *Duration `json:"within,omitempty"`
+	// The verdict: Promoted, Aborted, Paused or Incomplete.
+	Outcome string `json:"outcome,omitempty"`
+	// The verdict must be decided at or before this offset from the update.
+	Within *Duration `json:"within,omitempty"`
 	// Message must equal the rollout's message exactly; MessageContains only
 	// needs to appear in it.
-	Message         string `json:"message,omitempty"`
+	Message string `json:"message,omitempty"`
+	// Text the rollout's message must contain.
 	MessageContains string `json:"messageContains,omitempty"`
 	// PromotedAt and AbortedAt require that verdict, decided inside the range.
-	PromotedAt   *TimeRange              `json:"promotedAt,omitempty"`
-	AbortedAt    *TimeRange              `json:"abortedAt,omitempty"`
-	AnalysisRuns []RunExpectation        `json:"analysisRuns,omitempty"`
-	Experiments  []ExperimentExpectation `json:"experiments,omitempty"`
+	PromotedAt *TimeRange `json:"promotedAt,omitempty"`
+	// The rollout must abort inside this range.
+	AbortedAt *TimeRange `json:"abortedAt,omitempty"`
+	// AnalysisRuns that must exist: each entry must match at least one run.
+	AnalysisRuns []RunExpectation `json:"analysisRuns,omitempty"`
+	// Experiments that must exist: each entry must match at least one.
+	Experiments []ExperimentExpectation `json:"experiments,omitempty"`
 }
 
 // RunExpectation matches an AnalysisRun by every field that is set; it holds
 // when at least one run matches.
 type RunExpectation struct {
-	Name            string `json:"name,omitempty"`
-	Type            string `json:"type,omitempty"`
-	Phase           string `json:"phase,omitempty"`
-	Message         string `json:"message,omitempty"`
+	// The run's name.
+	Name string `json:"name,omitempty"`
+	// The run's type: Background, Step, PrePromotion, PostPromotion or Experiment.
+	Type string `json:"type,omitempty"`
+	// The run's phase.
+	Phase string `json:"phase,omitempty"`
+	// The run's message, exactly.
+	Message string `json:"message,omitempty"`
+	// Text the run's message must contain.
 	MessageContains string `json:"messageContains,omitempty"`
 	// Metrics: every entry must match one of the run's metric results.
 	Metrics []MetricExpectation `json:"metrics,omitempty"`
@@ -39,21 +50,33 @@ type RunExpectation struct {
 // Measurements is the metric's count (errors included), as the controller
 // keeps it, not the number of measurements retained in the status.
 type MetricExpectation struct {
-	Name             string `json:"name"`
-	Phase            string `json:"phase,omitempty"`
-	Measurements     *int32 `json:"measurements,omitempty"`
-	Successful       *int32 `json:"successful,omitempty"`
-	Failed           *int32 `json:"failed,omitempty"`
-	Inconclusive     *int32 `json:"inconclusive,omitempty"`
-	Error            *int32 `json:"error,omitempty"`
+	// The metric's name.
+	Name string `json:"name"`
+	// The metric result's phase.
+	Phase string `json:"phase,omitempty"`
+	// The metric's count of measurements (errors included), as the controller keeps it.
+	Measurements *int32 `json:"measurements,omitempty"`
+	// Successful measurements.
+	Successful *int32 `json:"successful,omitempty"`
+	// Failed measurements.
+	Failed *int32 `json:"failed,omitempty"`
+	// Inconclusive measurements.
+	Inconclusive *int32 `json:"inconclusive,omitempty"`
+	// Measurements that errored.
+	Error *int32 `json:"error,omitempty"`
+	// The consecutive-error count at the end.
 	ConsecutiveError *int32 `json:"consecutiveError,omitempty"`
 }
 
 // ExperimentExpectation matches an Experiment by every field that is set.
 type ExperimentExpectation struct {
-	Name            string `json:"name,omitempty"`
-	Phase           string `json:"phase,omitempty"`
-	Message         string `json:"message,omitempty"`
+	// The Experiment's name.
+	Name string `json:"name,omitempty"`
+	// The Experiment's phase.
+	Phase string `json:"phase,omitempty"`
+	// The Experiment's message, exactly.
+	Message string `json:"message,omitempty"`
+	// Text the Experiment's message must contain.
 	MessageContains string `json:"messageContains,omitempty"`
 }
 

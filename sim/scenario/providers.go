@@ -10,30 +10,41 @@ import (
 
 // Providers scripts the answers of metric providers other than Prometheus.
 type Providers struct {
-	Web    []WebScript   `json:"web,omitempty"`
-	Job    []JobScript   `json:"job,omitempty"`
+	// Answers of web metrics, per URL.
+	Web []WebScript `json:"web,omitempty"`
+	// Outcomes of job metrics' Jobs, per metric.
+	Job []JobScript `json:"job,omitempty"`
+	// Values of metrics of any other provider, per metric.
 	Values []ValueScript `json:"values,omitempty"`
 }
 
 // WebScript answers requests to one URL (after argument substitution), one
 // response per request; the last one repeats.
 type WebScript struct {
-	URL       string        `json:"url"`
-	Method    string        `json:"method,omitempty"`
+	// The URL the metric requests, after argument substitution.
+	URL string `json:"url"`
+	// The request method (default: any).
+	Method string `json:"method,omitempty"`
+	// One response per request; the last one repeats.
 	Responses []WebResponse `json:"responses"`
 }
 
 // WebResponse is one scripted answer: a status and body, or a transport error.
 type WebResponse struct {
-	Status int    `json:"status,omitempty"`
-	Body   string `json:"body,omitempty"`
-	Error  string `json:"error,omitempty"`
+	// The HTTP status code (default 200).
+	Status int `json:"status,omitempty"`
+	// The response body.
+	Body string `json:"body,omitempty"`
+	// A transport error instead of a response.
+	Error string `json:"error,omitempty"`
 }
 
 // JobScript says how the Jobs of one job metric end, one result per measurement;
 // the last one repeats.
 type JobScript struct {
-	Metric  string      `json:"metric"`
+	// The job metric's name.
+	Metric string `json:"metric"`
+	// How each measurement's Job ends; the last one repeats.
 	Results []JobResult `json:"results"`
 }
 
@@ -88,7 +99,9 @@ func (r *JobResult) check() error {
 // ValueScript gives the values of a metric whose provider rollsim does not
 // model (datadog, newRelic, cloudWatch, ...), one per measurement; the last repeats.
 type ValueScript struct {
-	Metric string  `json:"metric"`
+	// The metric's name.
+	Metric string `json:"metric"`
+	// One value per measurement; the last one repeats.
 	Values []Value `json:"values"`
 }
 

@@ -18,46 +18,70 @@ const (
 // Scenario is the `kind: Scenario` document: the change under test, the world it
 // happens in and, optionally, what the user expects.
 type Scenario struct {
-	APIVersion string            `json:"apiVersion"`
-	Kind       string            `json:"kind"`
-	Metadata   metav1.ObjectMeta `json:"metadata"`
-	Spec       ScenarioSpec      `json:"spec"`
+	// Always rollsim.dev/v1alpha1.
+	APIVersion string `json:"apiVersion"`
+	// Always Scenario.
+	Kind string `json:"kind"`
+	// The scenario's name, shown by reports and `rollsim test`.
+	Metadata metav1.ObjectMeta `json:"metadata"`
+	// The change under test, the world it happens in and what is expected.
+	Spec ScenarioSpec `json:"spec"`
 }
 
 // ScenarioSpec is described field by field in design.md ("Scenario file").
 type ScenarioSpec struct {
-	Manifests         []string     `json:"manifests,omitempty"`
-	Namespace         string       `json:"namespace,omitempty"`
-	Rollout           string       `json:"rollout,omitempty"`
-	ControllerVersion string       `json:"controllerVersion,omitempty"`
-	Update            Update       `json:"update"`
-	Cluster           Cluster      `json:"cluster,omitempty"`
-	Traffic           Traffic      `json:"traffic,omitempty"`
-	Series            []SeriesSpec `json:"series,omitempty"`
-	Providers         Providers    `json:"providers,omitempty"`
-	Actions           []Action     `json:"actions,omitempty"`
-	Seed              *int64       `json:"seed,omitempty"`
-	Until             *Duration    `json:"until,omitempty"`
-	Warmup            *Duration    `json:"warmup,omitempty"`
-	StartTime         *metav1.Time `json:"startTime,omitempty"`
-	Expect            *Expect      `json:"expect,omitempty"`
+	// Files holding more manifests (Rollout, AnalysisTemplates, ...), relative to this file; the manifests may also sit in the same YAML stream.
+	Manifests []string `json:"manifests,omitempty"`
+	// Default namespace for manifests that name none.
+	Namespace string `json:"namespace,omitempty"`
+	// The Rollout under test; optional when the scenario has exactly one.
+	Rollout string `json:"rollout,omitempty"`
+	// The Argo Rollouts behaviour (and wording) to model: v1.10 (default), v1.9 or v1.8.
+	ControllerVersion string `json:"controllerVersion,omitempty"`
+	// The change under test: the new revision's image.
+	Update Update `json:"update"`
+	// How the simulated cluster behaves (pod readiness, failing images).
+	Cluster Cluster `json:"cluster,omitempty"`
+	// The request load and how the stable and canary versions answer it.
+	Traffic Traffic `json:"traffic,omitempty"`
+	// Extra raw series in promtool notation, for queries of other metrics.
+	Series []SeriesSpec `json:"series,omitempty"`
+	// Scripted answers of the non-Prometheus metric providers (web, job, any other).
+	Providers Providers `json:"providers,omitempty"`
+	// What people do at virtual times: promote, abort, retry, pause, resume, a second update.
+	Actions []Action `json:"actions,omitempty"`
+	// Random seed for traffic noise and generated names (default 1); --seed overrides it.
+	Seed *int64 `json:"seed,omitempty"`
+	// Virtual time limit, an offset from the update; the verdict is Incomplete when reached first.
+	Until *Duration `json:"until,omitempty"`
+	// How long the stable revision served the traffic before the update (default 15m), so rate windows hold history.
+	Warmup *Duration `json:"warmup,omitempty"`
+	// The absolute time of the update (default 2025-01-01T00:00:00Z), for timestamps in reports.
+	StartTime *metav1.Time `json:"startTime,omitempty"`
+	// What the run must give; `rollsim test` checks it. Without it the scenario is not a test.
+	Expect *Expect `json:"expect,omitempty"`
 }
 
 // Update is the change under test: a new image for one container.
 type Update struct {
-	Image     string `json:"image"`
+	// The new revision's image.
+	Image string `json:"image"`
+	// The container whose image changes (default: the first).
 	Container string `json:"container,omitempty"`
 }
 
 // Cluster is how the simulated cluster behaves.
 type Cluster struct {
-	PodReadyAfter *Duration    `json:"podReadyAfter,omitempty"`
-	PodFailures   []PodFailure `json:"podFailures,omitempty"`
+	// New pods become Ready this long after creation.
+	PodReadyAfter *Duration `json:"podReadyAfter,omitempty"`
+	// Images whose pods never become Ready.
+	PodFailures []PodFailure `json:"podFailures,omitempty"`
 }
 
 // PodFailure makes the pods running an image never become Ready, as a crash-looping
 // or unpullable container would.
 type PodFailure struct {
+	// The image whose pods fail.
 	Image  string `json:"image"`
 	Reason string `json:"reason,omitempty"` // default CrashLoopBackOff
 }

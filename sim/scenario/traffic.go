@@ -18,13 +18,17 @@ type Traffic struct {
 	// RPS is the request rate at the start (requests per second).
 	RPS *float64 `json:"rps,omitempty"`
 	// Daily modulates the rate over the day.
-	Daily          *DailyCurve `json:"daily,omitempty"`
-	ScrapeInterval *Duration   `json:"scrapeInterval,omitempty"`
+	Daily *DailyCurve `json:"daily,omitempty"`
+	// How often Prometheus scrapes the exporters (default 15s).
+	ScrapeInterval *Duration `json:"scrapeInterval,omitempty"`
 	// Noise is poisson (default: request counts drawn per scrape) or none
 	// (exact expected counts).
-	Noise  string         `json:"noise,omitempty"`
-	Stable Behaviour      `json:"stable,omitempty"`
-	Canary Behaviour      `json:"canary,omitempty"`
+	Noise string `json:"noise,omitempty"`
+	// How the stable version answers.
+	Stable Behaviour `json:"stable,omitempty"`
+	// How the canary version answers (default: as the stable).
+	Canary Behaviour `json:"canary,omitempty"`
+	// Changes of the load or of a version's behaviour at virtual times.
 	Events []TrafficEvent `json:"events,omitempty"`
 	// Preview is the traffic a blue-green rollout's preview service gets (testers,
 	// smoke tests): by default none at all, which leaves a pre-promotion analysis
@@ -38,14 +42,16 @@ type PreviewTraffic struct {
 	// Route is the preview's envoy_cluster_name prefix (default: route +
 	// "-preview") or, for istio, its destination_service (default: the
 	// previewService's name.namespace.svc.cluster.local).
-	Route string   `json:"route,omitempty"`
-	RPS   *float64 `json:"rps,omitempty"`
+	Route string `json:"route,omitempty"`
+	// The preview's request rate (requests per second).
+	RPS *float64 `json:"rps,omitempty"`
 }
 
 // DailyCurve is a daily traffic cycle: the rate is multiplied by
 // 1 + amplitude*cos(2π (time of day - peak) / 24h), so it peaks at `peak`
 // (UTC, on the scenario's absolute clock) and bottoms out twelve hours later.
 type DailyCurve struct {
+	// The relative swing of the rate over the day (0.3: ±30%).
 	Amplitude float64 `json:"amplitude"`
 	Peak      string  `json:"peak,omitempty"` // "15:04", default "14:00"
 }
@@ -77,17 +83,23 @@ type Behaviour struct {
 
 // Latency is a response-time distribution given by two percentiles.
 type Latency struct {
+	// The median response time.
 	P50 *Duration `json:"p50,omitempty"`
+	// The 99th-percentile response time.
 	P99 *Duration `json:"p99,omitempty"`
 }
 
 // TrafficEvent changes the load or a version's behaviour at a virtual time.
 type TrafficEvent struct {
-	At  Duration `json:"at"`
+	// When the change happens, an offset from the update.
+	At Duration `json:"at"`
+	// The new request rate (requests per second).
 	RPS *float64 `json:"rps,omitempty"`
 	// Over turns the rps change into a linear ramp lasting this long.
-	Over   *Duration  `json:"over,omitempty"`
+	Over *Duration `json:"over,omitempty"`
+	// The stable version's new behaviour.
 	Stable *Behaviour `json:"stable,omitempty"`
+	// The canary version's new behaviour.
 	Canary *Behaviour `json:"canary,omitempty"`
 	// Restart restarts processes, resetting their counters: stable or canary
 	// (the version's pods: Istio sidecars), or gateway (the Envoy Gateway
@@ -97,7 +109,9 @@ type TrafficEvent struct {
 
 // SeriesSpec is an extra raw series in promtool's input_series notation.
 type SeriesSpec struct {
+	// The series, as in promtool: metric{label="value"}.
 	Series string `json:"series"`
+	// The values in promtool's expanding notation, e.g. '0+5x120'.
 	Values string `json:"values"`
 	// Interval between values; default 1m, as promtool.
 	Interval *Duration `json:"interval,omitempty"`

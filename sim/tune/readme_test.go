@@ -33,16 +33,25 @@ func TestREADMEIndexedJob(t *testing.T) {
 	if job.Kind != "Job" || job.Spec.CompletionMode == nil || *job.Spec.CompletionMode != batchv1.IndexedCompletion || job.Spec.Completions == nil {
 		t.Fatalf("not an Indexed Job: %+v", job.Spec)
 	}
-	args := strings.Join(job.Spec.Template.Spec.Containers[0].Args, " ")
-	if want := fmt.Sprintf(`--shard "$JOB_COMPLETION_INDEX/%d"`, *job.Spec.Completions); !strings.Contains(args, want) {
+	c := job.Spec.Template.Spec.Containers[0]
+	// The image (the repo's Dockerfile) is distroless: no shell, so the args are
+	// rollsim's own and Kubernetes expands $(JOB_COMPLETION_INDEX) in them.
+	if len(c.Command) > 0 {
+		t.Errorf("command %q: the image's entrypoint is rollsim and it has no shell", c.Command)
+	}
+	args := strings.Join(c.Args, " ")
+	if want := fmt.Sprintf(`--shard=$(JOB_COMPLETION_INDEX)/%d`, *job.Spec.Completions); !strings.Contains(args, want) {
 		t.Errorf("args %q lack %s", args, want)
 	}
-	for _, f := range regexp.MustCompile(`--vary (\S+)`).FindAllStringSubmatch(args, -1) {
+	if !strings.HasPrefix(args, "tune ") {
+		t.Errorf("args %q: want the tune subcommand first", args)
+	}
+	for _, f := range regexp.MustCompile(`--vary[= ](\S+)`).FindAllStringSubmatch(args, -1) {
 		if _, err := ParseVary(f[1]); err != nil {
 			t.Errorf("--vary %s: %v", f[1], err)
 		}
 	}
-	for _, f := range regexp.MustCompile(`--degrade (\S+)`).FindAllStringSubmatch(args, -1) {
+	for _, f := range regexp.MustCompile(`--degrade[= ](\S+)`).FindAllStringSubmatch(args, -1) {
 		if _, err := ParseDegrade(f[1]); err != nil {
 			t.Errorf("--degrade %s: %v", f[1], err)
 		}

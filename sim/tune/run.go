@@ -4,10 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/rollsim/rollsim/internal/parallel"
 	"github.com/rollsim/rollsim/sim/scenario"
 
 	"github.com/rollsim/rollsim/sim"
@@ -68,7 +67,7 @@ type RunOptions struct {
 	// Shard limits the runs to one shard; the zero value runs everything.
 	Shard Shard
 	// Progress, when set, is called after every run with the number done and
-	// the number to do; it may be called from several goroutines at once.
+	// the number to do, one call at a time.
 	Progress func(done, total int)
 }
 
@@ -89,45 +88,10 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Part, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	workers = max(1, min(workers, len(tasks)))
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	out := make([]Outcome, len(tasks))
-	errs := make([]error, len(tasks))
-	var next, done atomic.Int64
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= len(tasks) || ctx.Err() != nil {
-					return
-				}
-				o, err := p.runTask(ctx, tasks[j])
-				if err != nil {
-					errs[j] = err
-					cancel()
-					return
-				}
-				out[j] = o
-				n := done.Add(1)
-				if opts.Progress != nil {
-					opts.Progress(int(n), len(tasks))
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	// The first failing task in task order, whatever finished first.
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	if err := ctx.Err(); err != nil && int(done.Load()) < len(tasks) {
+	out, err := parallel.Run(ctx, len(tasks), workers, func(ctx context.Context, j int) (Outcome, error) {
+		return p.runTask(ctx, tasks[j])
+	}, opts.Progress)
+	if err != nil {
 		return nil, err
 	}
 	return &Part{Format: PartFormat, Spec: p.Spec, Combos: len(p.Combos), Tasks: p.Tasks(), Shard: shard, Outcomes: out}, nil
