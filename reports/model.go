@@ -12,6 +12,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/engine/rollout"
@@ -296,17 +297,39 @@ func actualWeight(res *sim.Result) string {
 	return strconv.Itoa(int(canary * 100 / total))
 }
 
-// rsTags are the roles the CLI shows next to a ReplicaSet.
+// rsTags are the roles the CLI shows next to a ReplicaSet (upstream
+// info.getReplicaSetInfo and get's replicaset columns): stable, then canary
+// for a canary; stable, then active or preview for a blue-green rollout.
 func rsTags(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) []string {
-	hash := rs.Labels["rollouts-pod-template-hash"]
+	hash := rs.Labels[v1alpha1.DefaultRolloutUniqueLabelKey]
+	st := ro.Status
 	var tags []string
-	if hash == ro.Status.StableRS {
+	if hash == st.StableRS {
 		tags = append(tags, "stable")
 	}
-	if hash == ro.Status.CurrentPodHash && hash != ro.Status.StableRS {
+	switch {
+	case ro.Spec.Strategy.Canary != nil && hash != st.StableRS && hash == st.CurrentPodHash:
 		tags = append(tags, "canary")
+	case ro.Spec.Strategy.BlueGreen != nil && hash == st.BlueGreen.ActiveSelector:
+		tags = append(tags, "active")
+	case ro.Spec.Strategy.BlueGreen != nil && hash == st.BlueGreen.PreviewSelector:
+		tags = append(tags, "preview")
 	}
 	return tags
+}
+
+// scaleDownDelay is the CLI's delay column of a ReplicaSet waiting to be
+// scaled down (upstream info.ScaleDownDelay): the time left at now, or
+// "passed"; "" without a scale-down-deadline annotation.
+func scaleDownDelay(rs *appsv1.ReplicaSet, now time.Time) string {
+	deadline, err := time.Parse(time.RFC3339, rs.Annotations[v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey])
+	if err != nil {
+		return ""
+	}
+	if deadline.Before(now) {
+		return "passed"
+	}
+	return duration.HumanDuration(deadline.Sub(now))
 }
 
 // images lists images of ReplicaSets that still run pods, with their roles.

@@ -118,7 +118,11 @@ func tree(w io.Writer, res *sim.Result) error {
 	for i := range rss {
 		rs := &rss[i]
 		rev := revision(rs.Annotations)
-		rsNode := &node{name: "⧉ " + rs.Name, kind: "ReplicaSet", status: rsStatus(rs), info: strings.Join(rsTags(ro, rs), ","), created: rs.CreationTimestamp.Time}
+		info := rsTags(ro, rs)
+		if d := scaleDownDelay(rs, ctx.now); d != "" {
+			info = append(info, "delay:"+d)
+		}
+		rsNode := &node{name: "⧉ " + rs.Name, kind: "ReplicaSet", status: rsStatus(rs), info: strings.Join(info, ","), created: rs.CreationTimestamp.Time}
 		rsNode.status += "\t" + ctx.age(rs.CreationTimestamp)
 		for _, p := range podsOf(res.Pods, rs) {
 			ready, total := 0, len(p.Spec.Containers)

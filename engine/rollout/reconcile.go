@@ -388,6 +388,11 @@ func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool
 	}
 	old := rsReplicas(rs)
 	rs.Spec.Replicas = ptr.To(n)
+	if n == 0 && !(s.ro.Spec.Strategy.Canary != nil && s.abortDelayApplies()) {
+		// A full scale-down ends the wait (upstream scaleReplicaSet drops the
+		// scale-down-deadline annotation with it).
+		delete(rs.Annotations, v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey)
+	}
 	if err := s.r.Client.Update(ctx, rs); err != nil {
 		return false, fmt.Errorf("scaling ReplicaSet %s: %w", rs.Name, err)
 	}

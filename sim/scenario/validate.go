@@ -139,7 +139,7 @@ func (in *Input) invalidSpec(ro *v1alpha1.Rollout, e *field.Error) error {
 // strategyPath puts the strategy's own key into a controller path that lacks it.
 func strategyPath(ro *v1alpha1.Rollout, p string) string {
 	rest, ok := strings.CutPrefix(p, "spec.strategy.")
-	if !ok || strings.HasPrefix(rest, "canary") || strings.HasPrefix(rest, "blueGreen") {
+	if !ok || rest == "canary" || rest == "blueGreen" || strings.HasPrefix(rest, "canary.") || strings.HasPrefix(rest, "blueGreen.") {
 		return p
 	}
 	switch {
