@@ -225,7 +225,7 @@ func (l *linter) read(src Source, viaScenario bool, namespace string) {
 		switch {
 		case n.Kind == yaml.ScalarNode && n.Tag == "!!null":
 			continue
-		case n.Kind == yaml.SequenceNode:
+		case n.Kind == yaml.SequenceNode && allMappings(n.Content):
 			// A JSON array of objects.
 			for _, item := range n.Content {
 				l.object(src.Name, p.line-1, item, viaScenario, namespace)
@@ -234,6 +234,15 @@ func (l *linter) read(src Source, viaScenario bool, namespace string) {
 		}
 		l.object(src.Name, p.line-1, n, viaScenario, namespace)
 	}
+}
+
+func allMappings(nodes []*yaml.Node) bool {
+	for _, n := range nodes {
+		if n.Kind != yaml.MappingNode {
+			return false
+		}
+	}
+	return len(nodes) > 0
 }
 
 // clearLines puts every node of a tree on line (for input without usable lines).
