@@ -27,8 +27,10 @@
 package lint
 
 import (
+	"bytes"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -125,8 +127,40 @@ type linter struct {
 	specReported map[string]bool
 }
 
-// Lint checks the sources together.
+// Lint checks the sources. Each file holding a Scenario is checked with the
+// manifests it lists, as `rollsim run` takes it; all other sources are
+// checked together, as one set of manifests (a Rollout, its Services and its
+// templates may sit in different files).
 func Lint(srcs []Source, opts Options) *Result {
+	var plain []Source
+	var groups [][]Source
+	for _, s := range srcs {
+		if holdsScenario(s.Data) {
+			groups = append(groups, []Source{s})
+		} else {
+			plain = append(plain, s)
+		}
+	}
+	if len(plain) > 0 {
+		groups = append([][]Source{plain}, groups...)
+	}
+	all := &linter{opts: opts}
+	for _, g := range groups {
+		all.findings = append(all.findings, lintSet(g, opts).findings...)
+	}
+	return all.result()
+}
+
+var scenarioKind = regexp.MustCompile(`(?m)^\s*"?kind"?\s*:\s*"?` + scenario.ScenarioKind + `"?\s*,?\s*(#.*)?$`)
+
+// holdsScenario: the source has a Scenario document (a cheap look before
+// parsing, to group sources).
+func holdsScenario(data []byte) bool {
+	return bytes.Contains(data, []byte(scenario.ScenarioAPIVersion)) && scenarioKind.Match(data)
+}
+
+// lintSet checks sources together.
+func lintSet(srcs []Source, opts Options) *linter {
 	l := &linter{opts: opts, scrape: opts.ScrapeInterval, scenarioNS: map[string]string{}, scenarioSrc: map[string][]byte{}, read1: map[string]bool{}}
 	for _, s := range srcs {
 		if s.Name != Stdin {
@@ -168,8 +202,23 @@ func Lint(srcs []Source, opts Options) *Result {
 			}
 		}
 	}
+	l.runSafe(srcs)
+	return l
+}
+
+// runSafe is run that turns a panic (a rollsim bug) into a finding.
+func (l *linter) runSafe(srcs []Source) {
+	defer func() {
+		if r := recover(); r != nil {
+			name := Stdin
+			if len(srcs) > 0 {
+				name = srcs[0].Name
+			}
+			l.findings = append(l.findings, Finding{File: name, Line: 1, Severity: Error, Rule: "decode",
+				Message: fmt.Sprintf("rollsim could not check this input (internal error: %v)", r), Hint: "report this as a rollsim bug"})
+		}
+	}()
 	l.run()
-	return l.result()
 }
 
 func sourceOf(srcs []Source, name string) []byte {

@@ -231,3 +231,15 @@ func TestUpstreamDocs(t *testing.T) {
 		})
 	}
 }
+
+// TestRepoScenarios: every scenario of the repository lints without an
+// error-level finding (each Scenario with its own manifests).
+func TestRepoScenarios(t *testing.T) {
+	res, err := Files([]string{"../../scenarios"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := errorsOf(res.Findings); len(errs) > 0 {
+		t.Fatalf("errors:\n%s", list(errs))
+	}
+}
