@@ -86,10 +86,10 @@ func (l *linter) metric(d *document, at string, m *v1alpha1.Metric, args map[str
 		return
 	}
 	var query string
-	vector := true
+	shape := vectorResult
 	if p := pv.Prometheus; p != nil {
 		query = p.Query
-		if !l.promql(d, at+".provider.prometheus.query", name, query, args, &vector) {
+		if !l.promql(d, at+".provider.prometheus.query", name, query, args, &shape) {
 			return
 		}
 	}
@@ -97,9 +97,9 @@ func (l *linter) metric(d *document, at string, m *v1alpha1.Metric, args map[str
 		if c.cond == "" {
 			continue
 		}
-		l.condition(d, at+"."+c.field, name, c.field, c.cond, pv, vector)
+		l.condition(d, at+"."+c.field, name, c.field, c.cond, pv, shape)
 	}
-	if pv.Prometheus != nil && vector {
+	if pv.Prometheus != nil && shape == vectorResult {
 		conds := m.SuccessCondition + " " + m.FailureCondition
 		if firstIndex.MatchString(conds) && !lenGuard.MatchString(conds) && !strings.Contains(conds, "default(") {
 			field := "successCondition"
@@ -221,9 +221,9 @@ func placeholders(q string, args map[string]v1alpha1.Argument) string {
 var durationSlot = regexp.MustCompile(`\[\x00|\x00\]|:\x00|\x00:`)
 
 // promql parses the query and checks range windows against the scrape
-// interval. It sets *vector to false when the query is a scalar, and reports
-// whether the query parsed.
-func (l *linter) promql(d *document, at, name, q string, args map[string]v1alpha1.Argument, vector *bool) bool {
+// interval. It sets *shape to what the query returns, and reports whether the
+// query parsed.
+func (l *linter) promql(d *document, at, name, q string, args map[string]v1alpha1.Argument, shape *resultShape) bool {
 	if strings.TrimSpace(q) == "" {
 		l.add(d, at, Error, "promql-empty", name+" has an empty query", "write the PromQL query the metric measures")
 		return false
@@ -240,7 +240,7 @@ func (l *linter) promql(d *document, at, name, q string, args map[string]v1alpha
 			"fix the PromQL (try it in the Prometheus UI or with `rollsim query`); the measurement is an Error every time")
 		return false
 	}
-	*vector = expr.Type() != parser.ValueTypeScalar
+	*shape = shapeOf(expr)
 	parser.Inspect(expr, func(n parser.Node, path []parser.Node) error {
 		call, ok := n.(*parser.Call)
 		if !ok || call.Func == nil {
@@ -271,29 +271,60 @@ func (l *linter) promql(d *document, at, name, q string, args map[string]v1alpha
 	return true
 }
 
+// resultShape is what a Prometheus query hands the conditions.
+type resultShape int
+
+const (
+	vectorResult  resultShape = iota // []float64
+	scalarResult                     // float64
+	unknownResult                    // an arg supplies the expression: known at run time
+)
+
+// shapeOf is the result a parsed query gives. A query that is an arg (or
+// arithmetic on args) can be anything.
+func shapeOf(e parser.Expr) resultShape {
+	switch x := e.(type) {
+	case *parser.ParenExpr:
+		return shapeOf(x.Expr)
+	case *parser.VectorSelector:
+		if strings.Contains(x.Name, "placeholder") {
+			return unknownResult
+		}
+	case *parser.BinaryExpr:
+		l, r := shapeOf(x.LHS), shapeOf(x.RHS)
+		if l == unknownResult || r == unknownResult {
+			return unknownResult
+		}
+	}
+	if e.Type() == parser.ValueTypeScalar {
+		return scalarResult
+	}
+	return vectorResult
+}
+
 // condition checks that a condition compiles for the result the provider
 // hands it: a Prometheus vector ([]float64) or scalar (float64); for web (a
 // JSON value at jsonPath: a string, number, bool, list or object) and every
 // other provider the result's type is only known at run time, so only what no
 // result can make valid (syntax, unknown names, a non-boolean expression) is
 // reported.
-func (l *linter) condition(d *document, at, name, field, cond string, pv v1alpha1.MetricProvider, vector bool) {
+func (l *linter) condition(d *document, at, name, field, cond string, pv v1alpha1.MetricProvider, result resultShape) {
 	if anyRef.MatchString(cond) {
 		return // resolved at run time
 	}
 	var sample any
 	shape := "any result (the provider's result type is known only at run time)"
 	switch {
-	case pv.Prometheus != nil && vector:
+	case pv.Prometheus != nil && result == vectorResult:
 		sample, shape = []float64{}, "a Prometheus vector result (a list such as [0.5])"
-	case pv.Prometheus != nil:
+	case pv.Prometheus != nil && result == scalarResult:
 		sample, shape = float64(0), "a Prometheus scalar result (a number such as 0.5)"
 	case pv.Web != nil:
 		shape = "a web result (the JSON value at jsonPath: a string, number, bool, list or object)"
 	}
 	if err := conditions.Compile(cond, sample); err != nil {
 		hint := "the expression language is expr-lang; fix the expression"
-		if pv.Prometheus != nil && vector {
+		if pv.Prometheus != nil && result == vectorResult {
 			hint = "Prometheus vectors arrive as a list: compare result[0] (after len(result) > 0)"
 		}
 		l.add(d, at, Error, "condition", fmt.Sprintf("%s: %s does not compile for %s: %v", name, field, shape, err), hint)

@@ -163,7 +163,7 @@ func notFoundKind(detail string) (kind, apiPrefix string) {
 // reports canary rules under spec.strategy, without the strategy's own key.
 func specPath(d *document, ro *v1alpha1.Rollout, p string) string {
 	rest, ok := strings.CutPrefix(p, "spec.strategy.")
-	if !ok || strings.HasPrefix(rest, "canary") || strings.HasPrefix(rest, "blueGreen") {
+	if !ok || strings.HasPrefix(rest, "canary.") || strings.HasPrefix(rest, "blueGreen.") {
 		return p
 	}
 	alt := p

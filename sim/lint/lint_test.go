@@ -148,6 +148,12 @@ func TestRules(t *testing.T) {
 			[]string{"spec.strategy.maxSurge: Invalid value: 0: MaxSurge and MaxUnavailable both can not be zero"}, nil},
 		{"setCanaryScale without trafficRouting", docs(strings.Replace(rollout, "- setWeight: 50", "- setCanaryScale: {weight: 50}", 1), background, step), "invalid-spec", Error, 10,
 			[]string{"spec.strategy.trafficRouting: Required value: SetCanaryScale requires TrafficRouting to be set"}, nil},
+		{"selector missing", docs(strings.Replace(rollout, "  selector:\n    matchLabels: {app: app}\n", "", 1), background, step), "invalid-spec", Error, 5,
+			[]string{"spec.selector: Required value: Rollout has missing field '.spec.selector'"}, []string{"invalid-spec"}},
+		{"trafficRouting without services", docs(strings.Replace(rollout, "    canary:\n", "    canary:\n      trafficRouting:\n        nginx: {stableIngress: ing}\n", 1), background, step), "invalid-spec", Error, 10,
+			[]string{`spec.strategy.canaryService: Invalid value: "": Canary service and Stable service must to be set to use Traffic Routing`}, []string{"invalid-spec", "invalid-reference", "not-found"}},
+		{"experiment weight without trafficRouting", docs(strings.Replace(rollout, "      - setWeight: 50\n", "      - experiment:\n          templates:\n          - {name: x, specRef: canary, weight: 10}\n", 1), background, step), "invalid-spec", Error, 0,
+			[]string{"Experiment template weight cannot be set unless TrafficRouting is enabled"}, nil},
 		{"blueGreen without activeService", `apiVersion: argoproj.io/v1alpha1
 kind: Rollout
 metadata: {name: bg}
@@ -172,6 +178,16 @@ spec:
         pathType: Prefix
         backend: {service: {name: other, port: {number: 80}}}
 `), "ingress-service", Warning, 12, []string{"ingress `ing` has no rules using service app-stable backend"}, []string{"not-simulated"}},
+		{"legacy Ingress routes to the stable service", docs(strings.Replace(withServices(rollout), "    canary:\n", "    canary:\n      trafficRouting:\n        nginx: {stableIngress: ing}\n", 1), background, step, services, `apiVersion: extensions/v1beta1
+kind: Ingress
+metadata: {name: ing}
+spec:
+  rules:
+  - http:
+      paths:
+      - path: /
+        backend: {serviceName: app-stable, servicePort: 80}
+`), "", "", 0, nil, []string{"not-simulated"}},
 		{"missing-template", docs(rollout, step), "missing-template", Error, 12, []string{"AnalysisTemplate 'bg' not found"}, nil},
 		{"missing template, no templates linted", docs(rollout), "missing-template", Warning, 12, []string{"AnalysisTemplate 'bg' not found"}, []string{"missing-template"}},
 		{"missing template in a scenario", docs(scenarioDoc, rollout), "missing-template", Error, 19, []string{"AnalysisTemplate 'bg' not found"}, []string{"missing-template"}},
@@ -196,6 +212,7 @@ spec:
 		{"condition", docs(strings.Replace(step, "result[0] >= 0.95", "result[0] >== 0.95", 1)), "condition", Error, 10, []string{"successCondition does not compile"}, nil},
 		{"vector compared to a number", docs(strings.Replace(step, "len(result) > 0 && result[0] >= 0.95", "result >= 0.95", 1)), "condition", Error, 10, []string{"vector result", "mismatched types []float64 and float64"}, nil},
 		{"scalar query compared to a number", docs(strings.Replace(strings.Replace(step, "len(result) > 0 && result[0] >= 0.95", "result >= 0.95", 1), "sum(rate(a[1m]))", "scalar(sum(rate(a[1m])))", 1)), "", "", 0, nil, nil},
+		{"query from an arg: result type unknown", docs(strings.Replace(strings.Replace(strings.Replace(step, "len(result) > 0 && result[0] >= 0.95", "result >= 0.95", 1), "sum(rate(a[1m]))", "'{{args.query}}'", 1), "spec:\n", "spec:\n  args: [{name: query}]\n", 1)), "", "", 0, nil, nil},
 		{"web string result", docs(web), "", "", 0, nil, nil},
 		{"web bool result", docs(strings.Replace(web, "result == 'It worked!'", "result == true", 1)), "", "", 0, nil, nil},
 		{"web object result", docs(strings.Replace(web, "result == 'It worked!'", "result.pValue > 0.05", 1)), "", "", 0, nil, nil},
