@@ -21,7 +21,7 @@ type lintOptions struct {
 	disable    []string
 	version    string
 	scrape     time.Duration
-	out, errw  io.Writer
+	out        io.Writer
 	in         io.Reader
 	write      func(io.Writer, *lint.Result) error
 	lintConfig lint.Options
@@ -78,7 +78,7 @@ Rules:
 // Complete takes the arguments and the command's streams.
 func (o *lintOptions) Complete(cmd *cobra.Command, args []string) error {
 	o.paths = args
-	o.out, o.errw, o.in = cmd.OutOrStdout(), cmd.ErrOrStderr(), cmd.InOrStdin()
+	o.out, o.in = cmd.OutOrStdout(), cmd.InOrStdin()
 	o.write = lint.Formats[o.output]
 	o.lintConfig = lint.Options{ScrapeInterval: o.scrape, Version: o.version, Disable: o.disable}
 	return nil

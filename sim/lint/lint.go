@@ -168,11 +168,11 @@ func lintSet(srcs []Source, opts Options) *linter {
 		}
 	}
 	for _, s := range srcs {
-		l.readSafe(s, false, "")
+		l.readSafe(s, "")
 		for len(l.pending) > 0 {
 			p := l.pending[0]
 			l.pending = l.pending[1:]
-			l.readSafe(p.src, true, p.ns)
+			l.readSafe(p.src, p.ns)
 		}
 	}
 	for _, d := range l.scenarios {
@@ -232,14 +232,14 @@ func sourceOf(srcs []Source, name string) []byte {
 
 // readSafe is read that turns a panic (a rollsim bug) into a finding on the
 // input that caused it.
-func (l *linter) readSafe(s Source, viaScenario bool, ns string) {
+func (l *linter) readSafe(s Source, ns string) {
 	defer func() {
 		if r := recover(); r != nil {
 			l.findings = append(l.findings, Finding{File: s.Name, Line: 1, Severity: Error, Rule: "decode",
 				Message: fmt.Sprintf("rollsim could not read this input (internal error: %v)", r), Hint: "report this as a rollsim bug"})
 		}
 	}()
-	l.read(s, viaScenario, ns)
+	l.read(s, ns)
 }
 
 // Files lints files and folders together (see ReadPaths).

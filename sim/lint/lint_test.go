@@ -133,6 +133,7 @@ func TestRules(t *testing.T) {
 		{"yaml", docs(step, "kind: [\n"), "yaml", Error, 15, []string{"malformed YAML"}, nil},
 		{"decode", docs(strings.Replace(step, "count: 3", "count: [3]", 1)), "decode", Error, 1, []string{"cannot unmarshal"}, nil},
 		{"unknown-field", docs(strings.Replace(step, "        query:", "        querry: x\n        query:", 1)), "unknown-field", Error, 13, []string{`"spec.metrics[0].provider.prometheus.querry"`}, nil},
+		{"two unknown fields", docs(strings.Replace(step, "        query:", "        querry: x\n        step: 1m\n        query:", 1)), "unknown-field", Error, 14, []string{`"spec.metrics[0].provider.prometheus.step"`}, []string{"unknown-field"}},
 		{"not-simulated", docs(step, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n"), "not-simulated", Info, 15, []string{"ConfigMap (v1) is not simulated"}, nil},
 		{"lint-disable", docs(strings.Replace(step, "  name: step\n", "  name: step\n  annotations:\n    rollsim.dev/lint-disable: \"no-such-rule: because\"\n", 1)), "lint-disable", Warning, 5, []string{`names no rule "no-such-rule"`}, nil},
 		{"scenario", docs(scenarioDoc, rollout, background, strings.Replace(step, "    successCondition: len(result) > 0 && result[0] >= 0.95\n    provider:\n      prometheus:\n        query: sum(rate(a[1m]))\n", "    provider:\n      job:\n        spec: {template: {spec: {restartPolicy: Never, containers: [{name: t, image: t}]}}}\n", 1)),

@@ -117,16 +117,15 @@ func hasManifestExt(f string) bool {
 
 // document is one object of the input, with the YAML it came from.
 type document struct {
-	file        string
-	offset      int // lines before the YAML piece the node was parsed from
-	node        *yaml.Node
-	apiVersion  string
-	kind        string
-	name        string
-	namespace   string // as written; "" when none
-	obj         any    // typed object, *networkingv1.Ingress, *unstructured.Unstructured, or nil
-	disabled    map[string]string
-	viaScenario bool // read from a Scenario or its spec.manifests
+	file       string
+	offset     int // lines before the YAML piece the node was parsed from
+	node       *yaml.Node
+	apiVersion string
+	kind       string
+	name       string
+	namespace  string // as written; "" when none
+	obj        any    // typed object, *networkingv1.Ingress, *unstructured.Unstructured, or nil
+	disabled   map[string]string
 }
 
 func (d *document) what() string {
@@ -195,7 +194,7 @@ var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // read parses one source into documents; what does not parse or decode
 // becomes a finding and reading goes on.
-func (l *linter) read(src Source, viaScenario bool, namespace string) {
+func (l *linter) read(src Source, namespace string) {
 	for _, p := range split(src.Data) {
 		var root yaml.Node
 		err := yaml.Unmarshal(p.data, &root)
@@ -203,7 +202,7 @@ func (l *linter) read(src Source, viaScenario bool, namespace string) {
 			// JSON that YAML does not take (tabs): decode as JSON, without lines.
 			if t := bytes.TrimSpace(p.data); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
 				if y, cerr := sigsyaml.JSONToYAML(t); cerr == nil && yaml.Unmarshal(y, &root) == nil {
-					clearLines(&root, p.line)
+					clearLines(&root)
 					err = nil
 				}
 			}
@@ -228,11 +227,11 @@ func (l *linter) read(src Source, viaScenario bool, namespace string) {
 		case n.Kind == yaml.SequenceNode && allMappings(n.Content):
 			// A JSON array of objects.
 			for _, item := range n.Content {
-				l.object(src.Name, p.line-1, item, viaScenario, namespace)
+				l.object(src.Name, p.line-1, item, namespace)
 			}
 			continue
 		}
-		l.object(src.Name, p.line-1, n, viaScenario, namespace)
+		l.object(src.Name, p.line-1, n, namespace)
 	}
 }
 
@@ -245,17 +244,18 @@ func allMappings(nodes []*yaml.Node) bool {
 	return len(nodes) > 0
 }
 
-// clearLines puts every node of a tree on line (for input without usable lines).
-func clearLines(n *yaml.Node, line int) {
+// clearLines puts every node of a tree on the first line of its document
+// (for input whose lines are lost).
+func clearLines(n *yaml.Node) {
 	n.Line = 1
 	for _, c := range n.Content {
-		clearLines(c, line)
+		clearLines(c)
 	}
 }
 
 // object takes one parsed object (a List's items each in turn).
-func (l *linter) object(file string, offset int, n *yaml.Node, viaScenario bool, namespace string) {
-	d := &document{file: file, offset: offset, node: n, viaScenario: viaScenario}
+func (l *linter) object(file string, offset int, n *yaml.Node, namespace string) {
+	d := &document{file: file, offset: offset, node: n}
 	if n.Kind != yaml.MappingNode {
 		l.addf(d, "", Error, "decode", "not a Kubernetes object: want a mapping with apiVersion and kind")
 		return
@@ -274,7 +274,7 @@ func (l *linter) object(file string, offset int, n *yaml.Node, viaScenario bool,
 	}
 	if items := scenario.FieldNode(n, "items"); items != nil && strings.HasSuffix(d.kind, "List") && items.Kind == yaml.SequenceNode {
 		for _, item := range items.Content {
-			l.object(file, offset, item, viaScenario, namespace)
+			l.object(file, offset, item, namespace)
 		}
 		return
 	}
@@ -335,9 +335,10 @@ var unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
 
 func (l *linter) decodeError(d *document, err error) {
 	msg := err.Error()
-	if m := unknownField.FindStringSubmatch(msg); m != nil {
-		path := m[1]
-		l.add(d, path, Error, "unknown-field", fmt.Sprintf("unknown field %q", path), "")
+	if ms := unknownField.FindAllStringSubmatch(msg, -1); ms != nil {
+		for _, m := range ms {
+			l.add(d, m[1], Error, "unknown-field", fmt.Sprintf("unknown field %q", m[1]), "")
+		}
 		return
 	}
 	if strings.HasPrefix(msg, "malformed YAML") {
