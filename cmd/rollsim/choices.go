@@ -3,6 +3,8 @@ package main
 import (
 	"strings"
 
+	"github.com/rollsim/rollsim/sim/lint"
+
 	"github.com/spf13/cobra"
 
 	"github.com/rollsim/rollsim/engine"
@@ -78,11 +80,23 @@ var tuneFormats = func() choices {
 	return c
 }()
 
-// lintFormats are `lint -o`, queryFormats `query -o`.
-var (
-	lintFormats  = choices{{"text", "file:line, severity, object, rule, message and hint"}, {"json", "the findings as a JSON array"}}
-	queryFormats = choices{{"text", "as promtool prints it"}, {"json", "the data object of the Prometheus HTTP API"}}
-)
+// lintFormats are `lint -o`: lint.FormatNames.
+var lintFormats = func() choices {
+	help := map[string]string{
+		"text":   "file:line, severity, object, rule, message and hint",
+		"json":   "the findings as a JSON array",
+		"sarif":  "SARIF 2.1.0, for code-scanning uploads",
+		"github": "GitHub workflow annotations (::error file=...,line=...::)",
+	}
+	var c choices
+	for _, n := range lint.FormatNames {
+		c = append(c, choice{n, help[n]})
+	}
+	return c
+}()
+
+// queryFormats are `query -o`.
+var queryFormats = choices{{"text", "as promtool prints it"}, {"json", "the data object of the Prometheus HTTP API"}}
 
 // progressModes are --progress of test and tune.
 var progressModes = choices{{"auto", "when stderr is a terminal"}, {"always", "always"}, {"never", "never"}}

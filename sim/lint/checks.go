@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql/parser"
 
+	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/engine/conditions"
 )
@@ -24,7 +25,7 @@ var (
 var promParser = parser.NewParser(parser.Options{})
 
 // template checks one AnalysisTemplate or ClusterAnalysisTemplate.
-func (l *linter) template(d *document, what string, spec *v1alpha1.AnalysisTemplateSpec) {
+func (l *linter) template(d *document, spec *v1alpha1.AnalysisTemplateSpec) {
 	declared := map[string]v1alpha1.Argument{}
 	for _, a := range spec.Args {
 		declared[a.Name] = a
@@ -38,16 +39,17 @@ func (l *linter) template(d *document, what string, spec *v1alpha1.AnalysisTempl
 			name := ref[1]
 			used[name] = true
 			if _, ok := declared[name]; !ok {
-				l.add(d, at, Error, "undeclared-arg", what,
+				l.add(d, at, Error, "undeclared-arg",
 					fmt.Sprintf("metric %q uses {{args.%s}} but the template declares no arg %q", m.Name, name, name),
 					fmt.Sprintf("add `- name: %s` to spec.args (the controller refuses the template with \"failed to resolve {{args.%s}}\")", name, name))
 			}
 		}
-		l.metric(d, what, at, m, declared)
+		l.metric(d, at, m, declared)
 	}
+	l.metricSpecs(d, spec)
 	for i, a := range spec.Args {
 		if !used[a.Name] {
-			l.add(d, fmt.Sprintf("spec.args[%d]", i), Warning, "unused-arg", what,
+			l.add(d, fmt.Sprintf("spec.args[%d]", i), Warning, "unused-arg",
 				fmt.Sprintf("arg %q is declared but no metric uses it", a.Name),
 				fmt.Sprintf("use it as {{args.%s}} or remove it; callers must still supply it when it has no value", a.Name))
 		}
@@ -55,98 +57,133 @@ func (l *linter) template(d *document, what string, spec *v1alpha1.AnalysisTempl
 }
 
 // metric checks one metric of a template.
-func (l *linter) metric(d *document, what, at string, m *v1alpha1.Metric, args map[string]v1alpha1.Argument) {
+func (l *linter) metric(d *document, at string, m *v1alpha1.Metric, args map[string]v1alpha1.Argument) {
 	name := fmt.Sprintf("metric %q", m.Name)
-	count := -1 // unbounded
-	if m.Count != nil && m.Count.IntValue() > 0 {
-		count = m.Count.IntValue()
-	}
-	countIsArg := m.Count != nil && argRef.MatchString(m.Count.String())
-	// count and interval.
-	if m.Count != nil && m.Count.IntValue() > 1 && m.Interval == "" {
-		l.add(d, at+".count", Error, "count-without-interval", what,
-			fmt.Sprintf("%s has count %d but no interval", name, m.Count.IntValue()),
-			"set interval (e.g. interval: 1m): without it the controller rejects the metric (a count above 1 needs an interval)")
-	}
-	if m.Interval != "" && (m.Count == nil || m.Count.IntValue() == 0) && !countIsArg {
-		if l.usedInline(m) {
-			l.add(d, at+".interval", Error, "never-finishes", what,
-				fmt.Sprintf("%s has an interval but no count: it measures until the run is stopped, and an inline (step) analysis is never stopped", name),
-				"set count (e.g. count: 5) so the step analysis finishes; the controller rejects it otherwise (InvalidSpec: runs indefinitely)")
+	// A limit that cannot be reached (count == failureLimit: a larger
+	// failureLimit is refused by the AnalysisRun controller, see metricSpecs).
+	if m.Count != nil && m.FailureLimit != nil && !hasRef(m.Count.String()) && !hasRef(m.FailureLimit.String()) {
+		count, fl := m.Count.IntValue(), m.FailureLimit.IntValue()
+		csl := 0
+		if m.ConsecutiveSuccessLimit != nil {
+			csl = m.ConsecutiveSuccessLimit.IntValue()
+		}
+		if count > 0 && fl == count && csl == 0 {
+			l.add(d, at+".failureLimit", Warning, "cannot-fail",
+				fmt.Sprintf("%s has failureLimit %d with count %d: it fails only when more than %d of %d measurements fail, which cannot happen", name, fl, count, fl, count),
+				fmt.Sprintf("lower failureLimit below %d (failure is failed > failureLimit), or raise count", count))
 		}
 	}
-	// Limits that cannot be reached.
-	fl := 0
-	if m.FailureLimit != nil {
-		fl = m.FailureLimit.IntValue()
+	// Conditions, typed by what the provider hands them.
+	pv := m.Provider
+	if pv.Job != nil {
+		for _, c := range []struct{ field, cond string }{{"successCondition", m.SuccessCondition}, {"failureCondition", m.FailureCondition}} {
+			if c.cond != "" {
+				l.add(d, at+"."+c.field, Warning, "job-condition",
+					fmt.Sprintf("%s runs a Job: its %s %q is never evaluated; the measurement is Successful when the Job succeeds and Failed when it fails", name, c.field, c.cond),
+					"remove the condition, and make the Job's command exit non-zero when the check fails")
+			}
+		}
+		return
 	}
-	if count > 0 && fl >= count {
-		l.add(d, at+".failureLimit", Warning, "cannot-fail", what,
-			fmt.Sprintf("%s has failureLimit %d with count %d: it fails only when more than %d of %d measurements fail, which cannot happen", name, fl, count, fl, count),
-			fmt.Sprintf("lower failureLimit below %d (failure is failed > failureLimit), or raise count", count))
-	}
-	// Conditions.
 	var query string
-	var vector = true
-	if p := m.Provider.Prometheus; p != nil {
+	shape := vectorResult
+	if p := pv.Prometheus; p != nil {
 		query = p.Query
-		l.promql(d, what, at+".provider.prometheus.query", name, query, args, &vector)
+		if !l.promql(d, at+".provider.prometheus.query", name, query, args, &shape) {
+			return
+		}
 	}
 	for _, c := range []struct{ field, cond string }{{"successCondition", m.SuccessCondition}, {"failureCondition", m.FailureCondition}} {
 		if c.cond == "" {
 			continue
 		}
-		l.condition(d, what, at+"."+c.field, name, c.field, c.cond, m.Provider.Prometheus != nil, vector)
+		l.condition(d, at+"."+c.field, name, c.field, c.cond, pv, shape)
 	}
-	if m.Provider.Prometheus != nil && vector {
+	if pv.Prometheus != nil && shape == vectorResult {
 		conds := m.SuccessCondition + " " + m.FailureCondition
 		if firstIndex.MatchString(conds) && !lenGuard.MatchString(conds) && !strings.Contains(conds, "default(") {
 			field := "successCondition"
 			if !firstIndex.MatchString(m.SuccessCondition) {
 				field = "failureCondition"
 			}
-			l.add(d, at+"."+field, Warning, "unguarded-index", what,
+			l.add(d, at+"."+field, Warning, "unguarded-index",
 				fmt.Sprintf("%s reads result[0] without checking len(result) > 0: an empty result (no series yet, a label typo) makes every measurement an Error", name),
 				"write `len(result) > 0 && result[0] >= ...`, and decide whether no data should pass or fail")
 		}
-		if isRatio(query) && !nanGuard.MatchString(conds) {
+		if isRatio(query) && !nanGuard.MatchString(conds) && strings.TrimSpace(conds) != "" {
 			field := "successCondition"
 			if m.SuccessCondition == "" {
 				field = "failureCondition"
 			}
-			l.add(d, at+"."+field, Warning, "nan-ratio", what,
+			l.add(d, at+"."+field, Warning, "nan-ratio",
 				fmt.Sprintf("%s divides two rates but its conditions do not handle NaN: with no requests in the window the ratio is 0/0 = NaN, which fails a successCondition (or is Inconclusive with both conditions)", name),
 				"add `isNaN(result[0]) ||` (NaN passes) or `!isNaN(result[0]) &&` (NaN fails) to the condition, or guard the denominator with `> 0`")
 		}
 	}
 }
 
-// usedInline reports whether a Rollout among the documents runs the metric's
-// template as a step analysis (where a metric without count never ends).
-func (l *linter) usedInline(m *v1alpha1.Metric) bool {
-	for _, d := range l.docs {
-		ro, ok := d.obj.(*v1alpha1.Rollout)
-		if !ok || ro.Spec.Strategy.Canary == nil {
+func hasRef(s string) bool { return strings.Contains(s, "{{") }
+
+// metricSpecs is the AnalysisRun controller's validation of each metric, on
+// the template alone: what it refuses makes every run from the template end
+// in Error. Metrics whose count, limits or durations come from args are
+// checked where a Rollout supplies them (analysisUses).
+func (l *linter) metricSpecs(d *document, spec *v1alpha1.AnalysisTemplateSpec) {
+	seen := map[string]bool{}
+	for i, m := range spec.Metrics {
+		at := fmt.Sprintf("spec.metrics[%d]", i)
+		if seen[m.Name] {
+			l.metricSpecError(d, at+".name", m.Name, fmt.Sprintf("metrics[%d]: duplicate name '%s'", i, m.Name))
 			continue
 		}
-		for _, st := range ro.Spec.Strategy.Canary.Steps {
-			if st.Analysis == nil {
-				continue
-			}
-			for _, ref := range st.Analysis.Templates {
-				_, spec := l.findTemplate(ref.TemplateName, ref.IsClusterScope())
-				if spec == nil {
-					continue
-				}
-				for i := range spec.Metrics {
-					if &spec.Metrics[i] == m {
-						return true
-					}
-				}
-			}
+		seen[m.Name] = true
+		raw, _ := json.Marshal(struct {
+			C, F, I, E, S any
+			Iv, D         v1alpha1.DurationString
+		}{m.Count, m.FailureLimit, m.InconclusiveLimit, m.ConsecutiveErrorLimit, m.ConsecutiveSuccessLimit, m.Interval, m.InitialDelay})
+		if hasRef(string(raw)) {
+			continue
+		}
+		if err := analysis.ValidateMetrics([]v1alpha1.Metric{m}); err != nil {
+			msg := strings.Replace(err.Error(), "metrics[0]", fmt.Sprintf("metrics[%d]", i), 1)
+			l.metricSpecError(d, at+metricField(msg), m.Name, msg)
 		}
 	}
-	return false
+}
+
+func (l *linter) metricSpecError(d *document, path, metric, msg string) {
+	if l.specReported == nil {
+		l.specReported = map[string]bool{}
+	}
+	l.specReported[metric+"\x00"+stripIndex(msg)] = true
+	l.add(d, path, Error, "analysis-spec-invalid",
+		fmt.Sprintf("metric %q: the AnalysisRun controller rejects every run with this metric: \"Analysis spec invalid: %s\"", metric, msg),
+		"the controller accepts the Rollout, but each AnalysisRun ends in Error on its first reconcile and the rollout aborts; fix the metric as the message says")
+}
+
+// metricField is the field a metric validation message is about.
+func metricField(msg string) string {
+	switch {
+	case strings.Contains(msg, "count (") || strings.Contains(msg, "count must be"):
+		return ".count"
+	case strings.Contains(msg, "interval must be specified"):
+		return ".count"
+	case strings.Contains(msg, "invalid interval"):
+		return ".interval"
+	case strings.Contains(msg, "startDelay"):
+		return ".initialDelay"
+	case strings.Contains(msg, "failureLimit"):
+		return ".failureLimit"
+	case strings.Contains(msg, "consecutiveSuccessLimit"):
+		return ".consecutiveSuccessLimit"
+	case strings.Contains(msg, "inconclusiveLimit"):
+		return ".inconclusiveLimit"
+	case strings.Contains(msg, "consecutiveErrorLimit"):
+		return ".consecutiveErrorLimit"
+	case strings.Contains(msg, "provider"):
+		return ".provider"
+	}
+	return ""
 }
 
 // isRatio: the query divides by something that can be zero.
@@ -184,11 +221,12 @@ func placeholders(q string, args map[string]v1alpha1.Argument) string {
 var durationSlot = regexp.MustCompile(`\[\x00|\x00\]|:\x00|\x00:`)
 
 // promql parses the query and checks range windows against the scrape
-// interval. It sets *vector to false when the query is a scalar.
-func (l *linter) promql(d *document, what, at, name, q string, args map[string]v1alpha1.Argument, vector *bool) {
+// interval. It sets *shape to what the query returns, and reports whether the
+// query parsed.
+func (l *linter) promql(d *document, at, name, q string, args map[string]v1alpha1.Argument, shape *resultShape) bool {
 	if strings.TrimSpace(q) == "" {
-		l.add(d, at, Error, "promql-empty", what, name+" has an empty query", "write the PromQL query the metric measures")
-		return
+		l.add(d, at, Error, "promql-empty", name+" has an empty query", "write the PromQL query the metric measures")
+		return false
 	}
 	s := placeholders(q, args)
 	// A placeholder where a duration goes becomes a duration.
@@ -198,11 +236,11 @@ func (l *linter) promql(d *document, what, at, name, q string, args map[string]v
 	s = strings.ReplaceAll(s, "\x00", "placeholder")
 	expr, err := promParser.ParseExpr(s)
 	if err != nil {
-		l.add(d, at, Error, "promql-parse", what, fmt.Sprintf("%s: the query does not parse: %v", name, err),
+		l.add(d, at, Error, "promql-parse", fmt.Sprintf("%s: the query does not parse: %v", name, err),
 			"fix the PromQL (try it in the Prometheus UI or with `rollsim query`); the measurement is an Error every time")
-		return
+		return false
 	}
-	*vector = expr.Type() != parser.ValueTypeScalar
+	*shape = shapeOf(expr)
 	parser.Inspect(expr, func(n parser.Node, path []parser.Node) error {
 		call, ok := n.(*parser.Call)
 		if !ok || call.Func == nil {
@@ -217,69 +255,90 @@ func (l *linter) promql(d *document, what, at, name, q string, args map[string]v
 			if !ok {
 				continue
 			}
-			if ms.Range < 2*l.scrape {
-				l.add(d, at, Error, "window-too-short", what,
+			switch {
+			case ms.Range < l.scrape:
+				l.add(d, at, Error, "window-too-short",
+					fmt.Sprintf("%s: %s(...[%s]) is shorter than one scrape (%s apart): it never holds the two samples %s needs, so the result is always empty", name, fn, ms.Range, l.scrape, fn),
+					fmt.Sprintf("use a window of at least 4× the scrape interval, e.g. [%s]", 4*l.scrape))
+			case ms.Range < 2*l.scrape:
+				l.add(d, at, Warning, "window-too-short",
 					fmt.Sprintf("%s: %s(...[%s]) spans fewer than two scrapes (%s apart): it is empty most of the time", name, fn, ms.Range, l.scrape),
 					fmt.Sprintf("use a window of at least 4× the scrape interval, e.g. [%s]", 4*l.scrape))
 			}
 		}
 		return nil
 	})
+	return true
 }
 
-// condition checks that a condition evaluates on a typical result.
-func (l *linter) condition(d *document, what, at, name, field, cond string, prometheus, vector bool) {
+// resultShape is what a Prometheus query hands the conditions.
+type resultShape int
+
+const (
+	vectorResult  resultShape = iota // []float64
+	scalarResult                     // float64
+	unknownResult                    // an arg supplies the expression: known at run time
+)
+
+// shapeOf is the result a parsed query gives. A query that is an arg (or
+// arithmetic on args) can be anything.
+func shapeOf(e parser.Expr) resultShape {
+	switch x := e.(type) {
+	case *parser.ParenExpr:
+		return shapeOf(x.Expr)
+	case *parser.VectorSelector:
+		if strings.Contains(x.Name, "placeholder") {
+			return unknownResult
+		}
+	case *parser.BinaryExpr:
+		l, r := shapeOf(x.LHS), shapeOf(x.RHS)
+		if l == unknownResult || r == unknownResult {
+			return unknownResult
+		}
+	}
+	if e.Type() == parser.ValueTypeScalar {
+		return scalarResult
+	}
+	return vectorResult
+}
+
+// condition checks that a condition compiles for the result the provider
+// hands it: a Prometheus vector ([]float64) or scalar (float64); for web (a
+// JSON value at jsonPath: a string, number, bool, list or object) and every
+// other provider the result's type is only known at run time, so only what no
+// result can make valid (syntax, unknown names, a non-boolean expression) is
+// reported.
+func (l *linter) condition(d *document, at, name, field, cond string, pv v1alpha1.MetricProvider, result resultShape) {
 	if anyRef.MatchString(cond) {
 		return // resolved at run time
 	}
-	var sample any = []float64{0.5}
-	if prometheus && !vector {
-		sample = 0.5
+	var sample any
+	shape := "any result (the provider's result type is known only at run time)"
+	switch {
+	case pv.Prometheus != nil && result == vectorResult:
+		sample, shape = []float64{}, "a Prometheus vector result (a list such as [0.5])"
+	case pv.Prometheus != nil && result == scalarResult:
+		sample, shape = float64(0), "a Prometheus scalar result (a number such as 0.5)"
+	case pv.Web != nil:
+		shape = "a web result (the JSON value at jsonPath: a string, number, bool, list or object)"
 	}
-	_, err := conditions.Eval(sample, cond)
-	if err != nil && !prometheus {
-		// Other providers return other shapes: only report what fails for
-		// a number as well.
-		if _, err2 := conditions.Eval(0.5, cond); err2 == nil {
-			err = nil
+	if err := conditions.Compile(cond, sample); err != nil {
+		hint := "the expression language is expr-lang; fix the expression"
+		if pv.Prometheus != nil && result == vectorResult {
+			hint = "Prometheus vectors arrive as a list: compare result[0] (after len(result) > 0)"
 		}
-	}
-	if err != nil {
-		shape := "a vector result such as [0.5]"
-		if sample == 0.5 {
-			shape = "a scalar result 0.5"
-		}
-		l.add(d, at, Error, "condition", what,
-			fmt.Sprintf("%s: %s does not evaluate on %s: %v", name, field, shape, err),
-			"the expression language is expr-lang; Prometheus vectors arrive as a list, so compare result[0] (after len(result) > 0)")
+		l.add(d, at, Error, "condition", fmt.Sprintf("%s: %s does not compile for %s: %v", name, field, shape, err), hint)
 	}
 }
 
-// rollout checks a Rollout's steps and its background analysis, including
-// the blind window.
+// rollout checks a Rollout's background analysis: startingStep and the blind
+// window.
 func (l *linter) rollout(d *document, ro *v1alpha1.Rollout) {
 	c := ro.Spec.Strategy.Canary
 	if c == nil {
 		return
 	}
-	what := "Rollout/" + ro.Name
 	n := len(c.Steps)
-	for i, st := range c.Steps {
-		if st.Analysis == nil {
-			continue
-		}
-		for j, ref := range st.Analysis.Templates {
-			if _, spec := l.findTemplate(ref.TemplateName, ref.IsClusterScope()); spec == nil && len(l.templates()) > 0 {
-				kind := "AnalysisTemplate"
-				if ref.IsClusterScope() {
-					kind = "ClusterAnalysisTemplate"
-				}
-				l.add(d, fmt.Sprintf("spec.strategy.canary.steps[%d].analysis.templates[%d]", i, j), Warning, "missing-template", what,
-					fmt.Sprintf("%s %q is not among the files linted", kind, ref.TemplateName),
-					"lint the template together with the Rollout (rollsim lint rollout.yaml template.yaml) so its metrics are checked in context")
-			}
-		}
-	}
 	bg := c.Analysis
 	if bg == nil || len(bg.Templates) == 0 {
 		return
@@ -288,35 +347,50 @@ func (l *linter) rollout(d *document, ro *v1alpha1.Rollout) {
 	if bg.StartingStep != nil {
 		start = *bg.StartingStep
 	}
-	if bg.StartingStep != nil && int(start) >= n {
-		l.add(d, "spec.strategy.canary.analysis.startingStep", Error, "starting-step", what,
+	if bg.StartingStep != nil && (int(start) >= n || start < 0) {
+		l.add(d, "spec.strategy.canary.analysis.startingStep", Error, "starting-step",
 			fmt.Sprintf("background analysis startingStep %d is beyond the %d steps (indices 0..%d): it would start only once the rollout is complete, so it never judges the canary", start, n, n-1),
 			fmt.Sprintf("use a startingStep between 0 and %d", max(0, n-1)))
 		return
 	}
-	// The blind window: from the background run's start to the end of the
-	// last step, and how much of its end no regression can abort.
+	// The blind window: from the background run's start (or the end of the
+	// last indefinite pause, where a human promotes after looking) to the end
+	// of the last step, and how much of its end no regression can abort.
+	from := int(start)
+	for i := n - 1; i >= from; i-- {
+		if st := c.Steps[i]; st.Pause != nil && st.Pause.Duration == nil {
+			from = i + 1
+			break
+		}
+	}
+	afterPause := from > int(start)
 	var total time.Duration
 	exact := true
-	for _, st := range c.Steps[start:] {
+	for _, st := range c.Steps[from:] {
 		switch {
-		case st.Pause != nil && st.Pause.Duration == nil:
-			exact = false
 		case st.Pause != nil:
 			total += time.Duration(st.Pause.DurationSeconds()) * time.Second
 		case st.Analysis != nil:
-			d, ok := l.stepAnalysisDuration(st.Analysis)
+			d, ok := l.stepAnalysisDuration(st.Analysis, ro.Namespace)
 			total += d
 			exact = exact && ok
 		case st.Experiment != nil:
 			exact = false
 		}
 	}
+	if exact && total == 0 && afterPause {
+		return // the last step waits for a human: the analysis runs until then
+	}
+	origin := fmt.Sprintf("the steps from startingStep %d", start)
+	if afterPause {
+		origin = fmt.Sprintf("the steps after the indefinite pause (step %d)", from-1)
+	}
 	for _, ref := range bg.Templates {
-		_, spec := l.findTemplate(ref.TemplateName, ref.IsClusterScope())
-		if spec == nil {
+		td := l.findTemplate(ref, ro.Namespace)
+		if td == nil {
 			continue
 		}
+		spec := templateSpec(td)
 		for _, m := range spec.Metrics {
 			interval, err := m.Interval.Duration()
 			if err != nil || interval <= 0 {
@@ -334,42 +408,43 @@ func (l *linter) rollout(d *document, ro *v1alpha1.Rollout) {
 			var msg string
 			switch {
 			case exact && total > 0 && window+initial >= total:
-				msg = fmt.Sprintf("background metric %q (interval %s, failureLimit %d) needs %d failed measurements, about %s, but the steps from startingStep %d take only about %s: no regression after the background run starts can abort this rollout",
-					m.Name, interval, fl, fl+1, minutes(window), start, minutes(total))
+				msg = fmt.Sprintf("background metric %q (interval %s, failureLimit %d) needs %d failed measurements, about %s, but %s take only about %s: no regression in that time can abort this rollout",
+					m.Name, interval, fl, fl+1, minutes(window), origin, minutes(total))
 			case exact && total > 0:
-				msg = fmt.Sprintf("blind window: background metric %q (interval %s, failureLimit %d) needs %d failed measurements (about %s) to abort; a regression that begins in the last %s of the %s of steps (after about %s) can never abort the rollout: the run is terminated as Successful when the rollout finishes",
-					m.Name, interval, fl, fl+1, minutes(window), minutes(window), minutes(total), minutes(total-window))
+				msg = fmt.Sprintf("blind window: background metric %q (interval %s, failureLimit %d) needs %d failed measurements (about %s) to abort; a regression that begins in the last %s of the %s of %s (after about %s) can never abort the rollout: the run is terminated as Successful when the rollout finishes",
+					m.Name, interval, fl, fl+1, minutes(window), minutes(window), minutes(total), origin, minutes(total-window))
+			case exact:
+				continue
 			default:
 				msg = fmt.Sprintf("blind window: background metric %q (interval %s, failureLimit %d) needs %d failed measurements (about %s) to abort; a regression that begins less than %s before the last step completes can never abort the rollout: the run is terminated as Successful when the rollout finishes",
 					m.Name, interval, fl, fl+1, minutes(window), minutes(window))
 			}
-			l.add(d, "spec.strategy.canary.analysis", Warning, "blind-window", what, msg,
-				fmt.Sprintf("end the steps with a pause of at least %s (or an inline analysis step) so the background run can reach failureLimit, or lower failureLimit / interval", minutes(window)))
+			l.add(d, "spec.strategy.canary.analysis", Warning, "blind-window", msg,
+				fmt.Sprintf("end the steps with a pause of at least %s (or an indefinite pause, or an inline analysis step) so the background run can reach failureLimit, or lower failureLimit / interval", minutes(window)))
 		}
 	}
 }
 
-func (l *linter) templates() []*document {
-	var out []*document
-	for _, d := range l.docs {
-		switch d.obj.(type) {
-		case *v1alpha1.AnalysisTemplate, *v1alpha1.ClusterAnalysisTemplate:
-			out = append(out, d)
-		}
+func templateSpec(d *document) *v1alpha1.AnalysisTemplateSpec {
+	switch o := d.obj.(type) {
+	case *v1alpha1.AnalysisTemplate:
+		return &o.Spec
+	case *v1alpha1.ClusterAnalysisTemplate:
+		return &o.Spec
 	}
-	return out
+	return &v1alpha1.AnalysisTemplateSpec{}
 }
 
 // stepAnalysisDuration is how long an inline analysis runs when every metric
 // has a count: its longest metric's initialDelay + (count-1) × interval.
-func (l *linter) stepAnalysisDuration(a *v1alpha1.RolloutAnalysis) (time.Duration, bool) {
+func (l *linter) stepAnalysisDuration(a *v1alpha1.RolloutAnalysis, ns string) (time.Duration, bool) {
 	var longest time.Duration
 	for _, ref := range a.Templates {
-		_, spec := l.findTemplate(ref.TemplateName, ref.IsClusterScope())
-		if spec == nil {
+		td := l.findTemplate(ref, ns)
+		if td == nil {
 			return 0, false
 		}
-		for _, m := range spec.Metrics {
+		for _, m := range templateSpec(td).Metrics {
 			c := m.EffectiveCount()
 			if c == nil || c.IntValue() <= 0 {
 				return 0, false
