@@ -43,8 +43,35 @@ type Report struct {
 	// counters and limits right after it; Weights is the canary's weight over time.
 	Measurements []MeasurementExplained `json:"measurements"`
 	Weights      []WeightInfo           `json:"weights"`
-	Expectation  *Expectations          `json:"expectation,omitempty"`
-	Timing       Timing                 `json:"timing"`
+	// StatusHistory is every change of the rollout's phase or message;
+	// ReplicaSets are the final ReplicaSets, oldest first.
+	StatusHistory []StatusInfo     `json:"statusHistory"`
+	ReplicaSets   []ReplicaSetInfo `json:"replicaSets"`
+	Expectation   *Expectations    `json:"expectation,omitempty"`
+	Timing        Timing           `json:"timing"`
+}
+
+// StatusInfo is the rollout's phase and message from At on.
+type StatusInfo struct {
+	At      string `json:"at"`
+	Time    string `json:"time"`
+	Phase   string `json:"phase"`
+	Message string `json:"message,omitempty"`
+}
+
+// ReplicaSetInfo is one ReplicaSet as the end of the run left it.
+type ReplicaSetInfo struct {
+	Name            string   `json:"name"`
+	Revision        int      `json:"revision"`
+	PodTemplateHash string   `json:"podTemplateHash"`
+	Tags            []string `json:"tags,omitempty"` // stable, canary, active, preview
+	Images          []string `json:"images"`
+	Replicas        int32    `json:"replicas"`
+	Ready           int32    `json:"ready"`
+	Available       int32    `json:"available"`
+	// ScaleDownDeadline is when a ReplicaSet kept after a promotion or an
+	// abort is scaled down (the scale-down-deadline annotation).
+	ScaleDownDeadline string `json:"scaleDownDeadline,omitempty"`
 }
 
 // RolloutInfo is what `kubectl argo rollouts get rollout` shows in its header.
@@ -173,6 +200,7 @@ func Build(res *sim.Result) *Report {
 		})
 	}
 	r.Measurements, r.Weights = explain(res)
+	r.StatusHistory, r.ReplicaSets = statusHistory(res), replicaSets(res)
 	if exps := res.ExperimentList(); len(exps) > 0 {
 		for i := range exps {
 			r.Experiments = append(r.Experiments, experimentInfo(res, &exps[i]))
@@ -183,6 +211,38 @@ func Build(res *sim.Result) *Report {
 		r.Expectation = &Expectations{Passed: len(fails) == 0, Failures: fails}
 	}
 	return r
+}
+
+func statusHistory(res *sim.Result) []StatusInfo {
+	out := []StatusInfo{}
+	if res.Record == nil {
+		return out
+	}
+	for _, st := range res.Record.Statuses {
+		out = append(out, StatusInfo{At: offset(st.At), Time: stamp(res.Start.Add(st.At)), Phase: st.Phase, Message: st.Message})
+	}
+	return out
+}
+
+func replicaSets(res *sim.Result) []ReplicaSetInfo {
+	rss := append([]appsv1.ReplicaSet(nil), res.ReplicaSets...)
+	sort.SliceStable(rss, func(i, j int) bool { return rss[i].CreationTimestamp.Before(&rss[j].CreationTimestamp) })
+	out := []ReplicaSetInfo{}
+	for i := range rss {
+		rs := &rss[i]
+		rev, _ := strconv.Atoi(rs.Annotations[rollout.RevisionAnnotation])
+		info := ReplicaSetInfo{
+			Name: rs.Name, Revision: rev, PodTemplateHash: rs.Labels[v1alpha1.DefaultRolloutUniqueLabelKey],
+			Tags: rsTags(res.Rollout, rs), Images: []string{}, Replicas: rs.Status.Replicas,
+			Ready: rs.Status.ReadyReplicas, Available: rs.Status.AvailableReplicas,
+			ScaleDownDeadline: rs.Annotations[v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey],
+		}
+		for _, c := range rs.Spec.Template.Spec.Containers {
+			info.Images = append(info.Images, c.Image)
+		}
+		out = append(out, info)
+	}
+	return out
 }
 
 // offset prints a virtual offset from the update, e.g. "5m10s" or "-15m0s".
