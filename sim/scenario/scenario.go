@@ -34,6 +34,7 @@ type ScenarioSpec struct {
 	Cluster           Cluster      `json:"cluster,omitempty"`
 	Traffic           Traffic      `json:"traffic,omitempty"`
 	Series            []SeriesSpec `json:"series,omitempty"`
+	Recorded          []Recording  `json:"recorded,omitempty"`
 	Providers         Providers    `json:"providers,omitempty"`
 	Actions           []Action     `json:"actions,omitempty"`
 	Seed              *int64       `json:"seed,omitempty"`
