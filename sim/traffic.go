@@ -19,7 +19,7 @@ func (r *runner) scheduleTraffic() {
 		r.fail(r.collision(err, "spec.series"))
 		return
 	}
-	if rec := r.in.Recorded(); rec != nil && rec.To.Before(r.set.Start.Add(r.set.Until)) {
+	if rec := r.in.Recorded(); rec != nil && !rec.To.After(r.set.Start.Add(r.set.Until)) {
 		r.clock.At(rec.To, tickEvent, func() {
 			r.note("Recording", "RecordingEnded", fmt.Sprintf("the recorded series end here (%s); the run stops", rec.To.Format(time.RFC3339)))
 		})

@@ -152,7 +152,8 @@ func (in *Input) RecordedAt() time.Time {
 // checkRecordedCoverage requires the recordings to hold every sample the
 // analyses can read: from the largest window of the templates' queries
 // before t=0 to the rollout's expected end (spec.until when it cannot be
-// told, e.g. an indefinite pause).
+// told, e.g. an indefinite pause; without spec.until the run stops where the
+// recordings end, undecided if it gets there, with a timeline entry).
 func (in *Input) checkRecordedCoverage(ro *v1alpha1.Rollout, bad func(fieldPath, format string, args ...any) error) error {
 	rec := in.recorded
 	if rec == nil {
@@ -166,12 +167,17 @@ func (in *Input) checkRecordedCoverage(ro *v1alpha1.Rollout, bad func(fieldPath,
 		return bad("spec.recorded", "the analyses' queries read up to %s before t=0 (%s), but the recordings start at %s: record from %s or earlier",
 			window, recAt(set.Start), recAt(rec.From), recAt(need))
 	}
+	// Without spec.until the run stops at the recording's end (Settings):
+	// only a rollout whose steps are known to take longer is refused then.
 	length, known := in.ExpectedLength(ro)
-	end, what := set.Until, "spec.until"
-	if known && length < end {
+	end, what := time.Duration(0), ""
+	if in.Scenario.Spec.Until != nil {
+		end, what = set.Until, "spec.until"
+	}
+	if known && (what == "" || length < end) {
 		end, what = length, "the rollout's steps take"
 	}
-	if set.Start.Add(end).After(rec.To) {
+	if what != "" && set.Start.Add(end).After(rec.To) {
 		field := "spec.recorded"
 		hint := fmt.Sprintf("record until %s or later", recAt(set.Start.Add(end)))
 		if what == "spec.until" {
