@@ -34,7 +34,9 @@ func TestRecordedFormatsSameDecision(t *testing.T) {
 	if err := reports.JSON(&b, reports.Build(js)); err != nil {
 		t.Fatal(err)
 	}
-	norm := func(s string) string { return strings.ReplaceAll(s, "replay-canary-aborts-json", "replay-canary-aborts") }
+	norm := func(s string) string {
+		return strings.ReplaceAll(s, "replay-canary-aborts-json", "replay-canary-aborts")
+	}
 	if norm(a.String()) != norm(b.String()) {
 		t.Fatal("the JSON reports of the OpenMetrics and JSON recordings differ beyond the scenario's name")
 	}
