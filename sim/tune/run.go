@@ -136,9 +136,14 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Part, error) {
 func (p *Plan) runTask(ctx context.Context, t int) (Outcome, error) {
 	c, k, i := p.untask(t)
 	seed := RunSeed(p.Spec.Seed, i)
-	res, err := sim.Run(ctx, p.inputs[c][k], sim.Options{Seed: &seed})
+	w := i / p.Spec.Runs
+	res, err := sim.Run(ctx, p.inputs[c][k][w], sim.Options{Seed: &seed})
 	if err != nil {
-		return Outcome{}, fmt.Errorf("%s, %s, run %d (seed %d): %w", p.Combos[c].Label(), p.caseName(k), i, seed, err)
+		where := ""
+		if len(p.Spec.Windows) > 0 {
+			where = fmt.Sprintf(", window at t=0%+s", p.Spec.Windows[w])
+		}
+		return Outcome{}, fmt.Errorf("%s, %s%s, run %d (seed %d): %w", p.Combos[c].Label(), p.caseName(k), where, i%p.Spec.Runs, seed, err)
 	}
 	o := Outcome{Task: t, Verdict: verdictCodes[res.Verdict], DecidedAt: -1}
 	if res.DecidedAt != nil {
