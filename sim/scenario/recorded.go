@@ -1,9 +1,11 @@
 package scenario
 
 import (
+	"compress/gzip"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
@@ -28,7 +30,7 @@ import (
 type Recording struct {
 	// File is the recording, relative to the scenario file: OpenMetrics
 	// (backfill style, with timestamps), the JSON of a query or query_range
-	// answer, or `promtool tsdb dump` output.
+	// answer, or `promtool tsdb dump` output; gzipped when it ends in .gz.
 	File string `json:"file"`
 	// UpdateAt is the recorded instant that becomes t=0 (RFC 3339).
 	UpdateAt string `json:"updateAt"`
@@ -117,7 +119,17 @@ func (in *Input) loadRecorded(bad func(fieldPath, format string, args ...any) er
 		if err != nil {
 			return bad(p+".file", "%v", err)
 		}
-		sum, err := promfake.LoadRecorded(rec.Store, f, promfake.RecordedOptions{Name: path, Format: format, UpdateAt: at, T0: start})
+		var r io.Reader = f
+		if strings.HasSuffix(path, ".gz") {
+			// Streamed: a week's export need not be unpacked first.
+			zr, err := gzip.NewReader(f)
+			if err != nil {
+				f.Close()
+				return bad(p+".file", "%s: %v", path, err)
+			}
+			r = zr
+		}
+		sum, err := promfake.LoadRecorded(rec.Store, r, promfake.RecordedOptions{Name: path, Format: format, UpdateAt: at, T0: start})
 		f.Close()
 		if err != nil {
 			if errors.Is(err, storage.ErrOutOfOrderSample) {
