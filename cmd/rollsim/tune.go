@@ -300,7 +300,7 @@ func (o *tuneOptions) run(ctx context.Context) error {
 		return tuneError(err)
 	}
 	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(tune.SweepGCPercent))
+		defer debug.SetGCPercent(debug.SetGCPercent(tune.GCPercent(o.input)))
 	}
 	bar := newProgressBar(o.stderr, o.progress)
 	part, err := plan.Run(ctx, tune.RunOptions{Parallel: o.parallel, Shard: o.shardArg, Progress: bar.update})

@@ -61,6 +61,23 @@ func RunSeed(base int64, i int) int64 {
 // (measured on the seed's background case: 23-27 -> 18-22 cpu-ms under load).
 const SweepGCPercent = 400
 
+// GCPercent is the garbage collector target for a sweep of in:
+// SweepGCPercent, unless a large recording is kept in memory (a week of a
+// busy route is ~170 MB live), where a target of 400 would let the heap
+// grow to five times that; then Go's default.
+func GCPercent(in *scenario.Input) int {
+	if rec := in.Recorded(); rec != nil {
+		n := 0
+		for _, s := range rec.Summaries {
+			n += s.Samples
+		}
+		if n > 2_000_000 { // 32 MB of samples
+			return 100
+		}
+	}
+	return SweepGCPercent
+}
+
 // RunOptions say how to run a plan.
 type RunOptions struct {
 	// Parallel is the number of runs at once; 0 means one per CPU.
