@@ -259,6 +259,10 @@ func (o *tuneOptions) validate() error {
 			return tuneError(err)
 		}
 		o.spec.Windows, o.spec.WindowLength, o.spec.WindowEvery = ws, span.Length, o.every
+		if o.runs > 1 && !in.SyntheticTraffic() {
+			fmt.Fprintf(o.stderr, "warning: the healthy case replays the recording alone, which draws nothing at random: its %d runs per window are identical, "+
+				"and the false-abort interval counts them as %d trials each; --runs 1 counts each window once (runs matter for the synthetic canary of --degrade)\n", o.runs, o.runs)
+		}
 	}
 	sum := sha256.Sum256(data)
 	o.spec.Scenario = in.Scenario.Metadata.Name
