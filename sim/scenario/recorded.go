@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -215,12 +216,82 @@ func shortDur(d time.Duration) string {
 
 var argRef = regexp.MustCompile(`\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}`)
 
-// MaxQueryWindow is the longest time before an evaluation that the
-// Prometheus queries of the templates can read: the largest range (plus
-// offset) of a range selector or subquery, and the 5m lookback of instant
-// selectors. Arguments are resolved from the templates' values and the
-// Rollout's; a query that still does not parse is skipped (lint reports it).
-func (in *Input) MaxQueryWindow(ro *v1alpha1.Rollout) time.Duration {
+// checkRecordedMetrics requires every metric a template's query selects by
+// name to be in a recording, or written by spec.series or the traffic
+// model: otherwise each measurement would read nothing.
+func (in *Input) checkRecordedMetrics(ro *v1alpha1.Rollout) error {
+	rec := in.recorded
+	if rec == nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, s := range rec.Summaries {
+		for _, n := range s.MetricNames {
+			have[n] = true
+		}
+	}
+	for _, s := range in.Scenario.Spec.Series {
+		if lset, _, err := promfake.ParseSeriesNotation(s.Series, s.Values); err == nil {
+			have[lset.Get(labels.MetricName)] = true
+		}
+	}
+	if in.SyntheticTraffic() {
+		for n := range generatedMetrics() {
+			have[n] = true
+		}
+	}
+	resolve := in.argResolver(ro)
+	for _, o := range in.Objects {
+		var spec *v1alpha1.AnalysisTemplateSpec
+		var what string
+		switch t := o.(type) {
+		case *v1alpha1.AnalysisTemplate:
+			spec, what = &t.Spec, "AnalysisTemplate "+t.Name
+		case *v1alpha1.ClusterAnalysisTemplate:
+			spec, what = &t.Spec, "ClusterAnalysisTemplate "+t.Name
+		default:
+			continue
+		}
+		for i, m := range spec.Metrics {
+			p := m.Provider.Prometheus
+			if p == nil {
+				continue
+			}
+			expr, err := parser.NewParser(parser.Options{}).ParseExpr(resolve(spec, p.Query))
+			if err != nil {
+				continue // lint reports it; the measurement is an Error
+			}
+			var missing string
+			parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+				vs, ok := n.(*parser.VectorSelector)
+				if !ok || missing != "" {
+					return nil
+				}
+				name := vs.Name
+				for _, lm := range vs.LabelMatchers {
+					if lm.Name == labels.MetricName && lm.Type == labels.MatchEqual {
+						name = lm.Value
+					}
+				}
+				if name != "" && !have[name] {
+					missing = name
+				}
+				return nil
+			})
+			if missing != "" {
+				names := slices.Sorted(maps.Keys(have))
+				return in.origins[o].Errorf(what, fmt.Sprintf("spec.metrics[%d].provider.prometheus.query", i),
+					"selects %s, which neither spec.recorded nor spec.series holds (they hold %s): every measurement would read no data; record it too",
+					missing, strings.Join(names, ", "))
+			}
+		}
+	}
+	return nil
+}
+
+// argResolver substitutes {{args.NAME}} in a template's query with the
+// Rollout's values, else the template's; unknown references stay.
+func (in *Input) argResolver(ro *v1alpha1.Rollout) func(t *v1alpha1.AnalysisTemplateSpec, q string) string {
 	values := map[string]string{}
 	if ro != nil {
 		for _, a := range rolloutAnalyses(ro) {
@@ -231,30 +302,39 @@ func (in *Input) MaxQueryWindow(ro *v1alpha1.Rollout) time.Duration {
 			}
 		}
 	}
-	var window time.Duration
-	for _, t := range in.templateSpecs() {
+	return func(t *v1alpha1.AnalysisTemplateSpec, q string) string {
 		local := map[string]string{}
 		for _, a := range t.Args {
 			if a.Value != nil {
 				local[a.Name] = *a.Value
 			}
 		}
-		for _, m := range t.Metrics {
-			p := m.Provider.Prometheus
-			if p == nil {
-				continue
+		return argRef.ReplaceAllStringFunc(q, func(s string) string {
+			name := argRef.FindStringSubmatch(s)[1]
+			if v, ok := values[name]; ok {
+				return v
 			}
-			q := argRef.ReplaceAllStringFunc(p.Query, func(s string) string {
-				name := argRef.FindStringSubmatch(s)[1]
-				if v, ok := values[name]; ok {
-					return v
-				}
-				if v, ok := local[name]; ok {
-					return v
-				}
-				return s
-			})
-			window = max(window, queryWindow(q))
+			if v, ok := local[name]; ok {
+				return v
+			}
+			return s
+		})
+	}
+}
+
+// MaxQueryWindow is the longest time before an evaluation that the
+// Prometheus queries of the templates can read: the largest range (plus
+// offset) of a range selector or subquery, and the 5m lookback of instant
+// selectors. Arguments are resolved from the templates' values and the
+// Rollout's; a query that still does not parse is skipped (lint reports it).
+func (in *Input) MaxQueryWindow(ro *v1alpha1.Rollout) time.Duration {
+	resolve := in.argResolver(ro)
+	var window time.Duration
+	for _, t := range in.templateSpecs() {
+		for _, m := range t.Metrics {
+			if p := m.Provider.Prometheus; p != nil {
+				window = max(window, queryWindow(resolve(t, p.Query)))
+			}
 		}
 	}
 	return window

@@ -37,8 +37,10 @@ func omRecording(route string, from, to time.Duration) string {
 	return b.String()
 }
 
-func recScenario(spec string) string {
-	return stream(goodRollout, goodTemplate, `apiVersion: rollsim.dev/v1alpha1
+func recScenario(spec string) string { return recScenarioWith(goodTemplate, spec) }
+
+func recScenarioWith(template, spec string) string {
+	return stream(goodRollout, template, `apiVersion: rollsim.dev/v1alpha1
 kind: Scenario
 metadata:
   name: s
@@ -107,6 +109,34 @@ func TestRecordedValidation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A query selecting a metric that no recording (nor spec.series, nor the
+// traffic model when it writes) holds is invalid input, in the template.
+func TestRecordedMetricMissing(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "rec.om"), []byte(omRecording("httproute/default/app", -time.Hour, time.Hour)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmpl := strings.Replace(goodTemplate, "sum(rate(envoy_cluster_upstream_rq_xx[1m]))", "histogram_quantile(0.99, sum by (le) (rate(envoy_cluster_upstream_rq_time_bucket[1m])))", 1)
+	path := filepath.Join(dir, "scenario.yaml")
+	if err := os.WriteFile(path, []byte(recScenarioWith(tmpl, recSpec)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path)
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Doc != 2 || ie.Field != "spec.metrics[0].provider.prometheus.query" || ie.At == 0 ||
+		!strings.Contains(err.Error(), "AnalysisTemplate rate") ||
+		!strings.Contains(err.Error(), "selects envoy_cluster_upstream_rq_time_bucket, which neither spec.recorded nor spec.series holds (they hold envoy_cluster_upstream_rq_total, envoy_cluster_upstream_rq_xx)") {
+		t.Fatalf("got %v", err)
+	}
+	// With spec.traffic, the traffic model writes the histogram (the canary's).
+	if err := os.WriteFile(path, []byte(recScenarioWith(tmpl, recSpec+"  traffic: {rps: 10}\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(path); err != nil {
+		t.Fatal(err)
 	}
 }
 

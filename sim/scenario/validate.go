@@ -70,6 +70,9 @@ func (in *Input) complete() error {
 	if err := in.validateTraffic(ro, bad); err != nil {
 		return err
 	}
+	if err := in.checkRecordedMetrics(ro); err != nil {
+		return err
+	}
 	if err := in.validateProviders(ro, bad); err != nil {
 		return err
 	}
