@@ -264,6 +264,12 @@ func (o *tuneOptions) validate() error {
 				"and the false-abort interval counts them as %d trials each; --runs 1 counts each window once (runs matter for the synthetic canary of --degrade)\n", o.runs, o.runs)
 		}
 	}
+	if rec := in.Recorded(); rec != nil {
+		for i, s := range rec.Summaries {
+			o.spec.Recordings = append(o.spec.Recordings, fmt.Sprintf("%s: %s, %d series, %d samples, %s to %s",
+				in.Scenario.Spec.Recorded[i].File, s.Format, s.Series, s.Samples, s.MinTime.Format(time.RFC3339), s.MaxTime.Format(time.RFC3339)))
+		}
+	}
 	sum := sha256.Sum256(data)
 	o.spec.Scenario = in.Scenario.Metadata.Name
 	o.spec.File = o.file

@@ -41,6 +41,9 @@ type Spec struct {
 	WindowLength time.Duration `json:"windowLength,omitempty"`
 	// WindowEvery is --every, for the table's header (0: --windows).
 	WindowEvery time.Duration `json:"windowEvery,omitempty"`
+	// Recordings describe spec.recorded as loaded (series, samples, span),
+	// so that shards replaying different recordings are never merged.
+	Recordings []string `json:"recordings,omitempty"`
 }
 
 // Vary is one --vary flag: a key and the values it takes.
