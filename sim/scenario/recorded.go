@@ -72,7 +72,7 @@ func (in *Input) CanaryOnly() bool { return in.recorded != nil && in.trafficGive
 
 func trafficGiven(tr *Traffic) bool { return !reflect.ValueOf(*tr).IsZero() }
 
-// RecordedFormats maps spec.recorded[].format values to the loader's.
+// recordedFormats maps spec.recorded[].format values to the loader's.
 var recordedFormats = map[string]promfake.RecordedFormat{
 	"":              promfake.FormatAuto,
 	"openmetrics":   promfake.FormatOpenMetrics,
