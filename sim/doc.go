@@ -2,7 +2,9 @@
 // of a cluster the Argo controllers rely on (the ReplicaSet controller and the
 // kubelet, in world.go), scripted providers and human actions, the run loop
 // that wakes the engine's reconcilers, the verdict, the Result that reports
-// render, and the check of a scenario's expectations.
+// render, and the check of a scenario's expectations. A run's Prometheus is a
+// clone of the scenario's recordings (spec.recorded) with the run's own series
+// added.
 //
 // What it does not own: the scenario file and its validation (sim/scenario),
 // the traffic model and the series it writes (sim/traffic), the API backends

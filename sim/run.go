@@ -135,8 +135,17 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		}}
 
 	store := promfake.NewStore()
+	if rec := in.Recorded(); rec != nil {
+		// The recordings, loaded once with the scenario; the run's own
+		// series go into its clone.
+		store = rec.Store.Clone()
+		r.end = minTime(r.end, rec.To)
+	}
 	r.prom = &promAPI{engine: promfake.Shared(), store: store}
-	r.traffic = traffic.New(in, set, store)
+	if in.SyntheticTraffic() {
+		r.traffic = traffic.New(in, set, store)
+		r.traffic.CanaryOnly(in.CanaryOnly())
+	}
 
 	wording := conditions.WordingOf(set.Version)
 	rec := &recorder{r: r}
@@ -197,7 +206,9 @@ func (r *runner) setup(ctx context.Context) error {
 		return fmt.Errorf("creating Rollout %s: %w", ro.Name, err)
 	}
 	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
-	r.traffic.SetStableHash(rollout.PodTemplateHash(&ro.Spec.Template, nil))
+	if r.traffic != nil {
+		r.traffic.SetStableHash(rollout.PodTemplateHash(&ro.Spec.Template, nil))
+	}
 
 	// The change under test, at t=0.
 	r.clock.At(r.set.Start, workEvent, func() {
@@ -459,6 +470,9 @@ func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	r.roStatus = *ro.Status.DeepCopy()
 	r.recordWeight(ro)
 	r.recordStatus(ro)
+	if r.traffic == nil {
+		return
+	}
 	if ro.Spec.Strategy.BlueGreen != nil {
 		// Production traffic follows the active service: to the new revision once
 		// it is switched, to the stable until then.

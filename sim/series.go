@@ -10,12 +10,14 @@ import (
 )
 
 // SeriesSet is the embedded Prometheus of a scenario after a run: every
-// series the traffic model and spec.series wrote, up to a horizon.
+// series the traffic model and spec.series wrote, up to a horizon, and the
+// series of spec.recorded.
 type SeriesSet struct {
 	Store  *promfake.Store
 	Engine *promfake.Engine
 	// Start is the update (t=0) on the scenario's absolute clock; From and
-	// To bound the generated samples (the warmup's start, the horizon).
+	// To bound the generated samples (the warmup's start, or the recording's
+	// if earlier; the horizon).
 	Start, From, To time.Time
 }
 
@@ -53,5 +55,9 @@ func Series(ctx context.Context, in *scenario.Input, opts Options, horizon time.
 			return nil, r.failed
 		}
 	}
-	return &SeriesSet{Store: r.prom.store, Engine: r.prom.engine, Start: r.set.Start, From: r.set.Start.Add(-r.set.Warmup), To: end}, nil
+	from := r.set.Start.Add(-r.set.Warmup)
+	if rec := in.Recorded(); rec != nil {
+		from = minTime(from, rec.From)
+	}
+	return &SeriesSet{Store: r.prom.store, Engine: r.prom.engine, Start: r.set.Start, From: from, To: end}, nil
 }

@@ -1,19 +1,37 @@
 package sim
 
-import "github.com/rollsim/rollsim/sim/traffic"
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/prometheus/prometheus/storage"
+
+	"github.com/rollsim/rollsim/sim/traffic"
+)
 
 // scheduleTraffic loads spec.series and schedules the scrapes (from the start
-// of the warmup to the end) and the scenario's traffic events.
+// of the warmup to the end) and the scenario's traffic events. Without
+// synthetic traffic (a recording without spec.traffic) there are no scrapes:
+// the recorded series are all there is.
 func (r *runner) scheduleTraffic() {
 	if err := traffic.LoadSeries(r.in, r.set, r.prom.store); err != nil {
-		r.fail(err)
+		r.fail(r.collision(err, "spec.series"))
+		return
+	}
+	if rec := r.in.Recorded(); rec != nil && !rec.To.After(r.set.Start.Add(r.set.Until)) {
+		r.clock.At(rec.To, tickEvent, func() {
+			r.note("Recording", "RecordingEnded", fmt.Sprintf("the recorded series end here (%s); the run stops", rec.To.Format(time.RFC3339)))
+		})
+	}
+	if r.traffic == nil {
 		return
 	}
 	var tick func()
 	tick = func() {
 		r.pods = r.world.podViews(r.pods)
 		if err := r.traffic.Scrape(r.clock.Now(), r.pods); err != nil {
-			r.fail(err)
+			r.fail(r.collision(err, "spec.traffic"))
 			return
 		}
 		if next := r.clock.Now().Add(r.set.Scrape); !next.After(r.end) {
@@ -27,4 +45,22 @@ func (r *runner) scheduleTraffic() {
 			r.note("Traffic", "TrafficChanged", r.traffic.Apply(&ev))
 		})
 	}
+}
+
+// collision turns a sample the store refuses, because a recording holds the
+// same series, into invalid input.
+func (r *runner) collision(err error, field string) error {
+	if r.in.Recorded() == nil || !(errors.Is(err, storage.ErrOutOfOrderSample) || errors.Is(err, storage.ErrDuplicateSampleForTimestamp)) {
+		return err
+	}
+	return r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, field,
+		"writes series that spec.recorded holds too (same labels; a series has one source): %v; "+
+			"give spec.traffic another route, or leave spec.traffic out to replay the recording alone", err)
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }

@@ -140,10 +140,8 @@ func (o *serveOptions) run(ctx context.Context) error {
 	}
 	horizon := o.until
 	if !o.untilSet {
-		horizon = 3 * time.Hour
-		if u := in.Scenario.Spec.Until; u != nil {
-			horizon = u.Duration
-		}
+		// spec.until, 3h by default, or where spec.recorded ends.
+		horizon = in.Settings().Until
 	}
 	set, err := sim.Series(ctx, in, opts, horizon)
 	if err != nil {

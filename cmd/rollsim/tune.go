@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/rollsim/rollsim/sim/scenario"
 
@@ -101,6 +102,8 @@ type tuneOptions struct {
 	shard    string
 	parallel int
 	progress string
+	windows  int
+	every    time.Duration
 	stderr   io.Writer
 
 	spec     tune.Spec
@@ -129,6 +132,13 @@ argument: mark the threshold in the condition as an ordinary Argo argument,
 successCondition: result[0] >= {{args.threshold}}, declared in the template's args
 with its production value; the Rollout's value for it, if any, is overridden too.
 
+Backtest: with spec.recorded, --windows N (evenly spaced) or --every DURATION slides
+t=0 across the recording, so that each policy meets the recorded traffic of many
+moments: the healthy case replays the recording alone (false aborts on real noise),
+each --degrade adds a synthetic canary on top of it (misses, time to detect). Each
+window needs the queries' longest window of recording before its t=0 and the
+rollout's length after it; rates are over windows × --runs.
+
 Run i of every case uses the same seed, derived from --seed and i, so the results do
 not depend on --parallel or on sharding. --shard K/N runs shard K (0-based) of N and
 writes its partial results as JSON; 'rollsim tune merge' combines the parts into the
@@ -140,6 +150,10 @@ table one run would print. Exit code 2 on invalid input.`,
   # Sweep the condition's threshold ({{args.threshold}} in the template) too; JSON and a plot
   rollsim tune scenarios/tune-background.yaml --vary failureLimit=1,2 --vary threshold=0.98,0.99 \
     --degrade canary.errorRate=0.05 -o json --plot tune.png
+
+  # Backtest on a recording: one window every 30m, a synthetic 5% canary on top of it
+  rollsim tune scenarios/replay-backtest.yaml --vary failureLimit=0,1,2 --every 30m \
+    --degrade canary.errorRate=0.05 --runs 1
 
   # One shard of four (e.g. a Kubernetes Indexed Job), then merge
   rollsim tune scenarios/tune-background.yaml --vary failureLimit=0,1,2 --shard 0/4 --out part-0.json
@@ -163,6 +177,8 @@ table one run would print. Exit code 2 on invalid input.`,
 	cmd.Flags().StringVar(&o.shard, "shard", "", "K/N: run only shard K (0-based, as JOB_COMPLETION_INDEX) of N and write partial results as JSON")
 	cmd.Flags().IntVar(&o.parallel, "parallel", 0, "runs at once (default: one per CPU)")
 	progressModes.addFlag(cmd, &o.progress, "progress", "", "auto", "progress bar on stderr")
+	cmd.Flags().IntVar(&o.windows, "windows", 0, "backtest: slide t=0 across the scenario's spec.recorded, N windows evenly spaced (--runs runs each)")
+	cmd.Flags().DurationVar(&o.every, "every", 0, "backtest: slide t=0 across the scenario's spec.recorded, one window every DURATION (e.g. 1h)")
 	cmd.AddCommand(newTuneMergeCommand())
 	return cmd
 }
@@ -223,6 +239,29 @@ func (o *tuneOptions) Validate() error {
 		return inputOrFailure(err)
 	}
 	o.input = in
+	if o.windows != 0 || o.every != 0 {
+		if o.windows != 0 && o.every != 0 {
+			return usageError("--windows and --every: give one")
+		}
+		if o.windows < 0 || o.every < 0 {
+			return usageError("--windows and --every must be positive")
+		}
+		ws, span, err := tune.BacktestWindows(in, o.windows, o.every)
+		if err != nil {
+			return tuneError(err)
+		}
+		o.spec.Windows, o.spec.WindowLength, o.spec.WindowEvery = ws, span.Length, o.every
+		if o.runs > 1 && !in.SyntheticTraffic() {
+			fmt.Fprintf(o.stderr, "warning: the healthy case replays the recording alone, which draws nothing at random: its %d runs per window are identical, "+
+				"and the false-abort interval counts them as %d trials each; --runs 1 counts each window once (runs matter for the synthetic canary of --degrade)\n", o.runs, o.runs)
+		}
+	}
+	if rec := in.Recorded(); rec != nil {
+		for i, s := range rec.Summaries {
+			o.spec.Recordings = append(o.spec.Recordings, fmt.Sprintf("%s: %s, %d series, %d samples, %s to %s",
+				in.Scenario.Spec.Recorded[i].File, s.Format, s.Series, s.Samples, s.MinTime.Format(time.RFC3339), s.MaxTime.Format(time.RFC3339)))
+		}
+	}
 	sum := sha256.Sum256(data)
 	o.spec.Scenario = in.Scenario.Metadata.Name
 	o.spec.File = o.file
@@ -264,7 +303,7 @@ func (o *tuneOptions) Run(ctx context.Context) error {
 		return tuneError(err)
 	}
 	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(tune.SweepGCPercent))
+		defer debug.SetGCPercent(debug.SetGCPercent(tune.GCPercent(o.input)))
 	}
 	bar := newProgressBar(o.stderr, o.progress, "runs")
 	part, err := plan.Run(ctx, tune.RunOptions{Parallel: o.parallel, Shard: o.shardArg, Progress: bar.update})

@@ -16,10 +16,20 @@
 //     through weights 20, 40, 60, 80% (10 minutes each) and takes all the
 //     traffic from t=40m on.
 //
+// And one recording of production without a rollout, for backtests
+// (`rollsim tune --every`), gzipped OpenMetrics only:
+//
+//   - stable-6h: the stable alone from 6 hours before 10:00 to 45 minutes
+//     after, the request counters only (rq_total, rq_xx); the rate follows
+//     the morning (12 rps at 04:00 up to 40 rps from 09:00) and three
+//     incidents raise the 5xx share: 3% for 3 minutes at 05:10, 8% for 2
+//     minutes at 07:40, 1.5% for 5 minutes at 09:05.
+//
 // The output is deterministic for a seed.
 package main
 
 import (
+	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
@@ -57,6 +67,22 @@ type rollout struct {
 	weight func(d time.Duration) float64
 	// canaryErrors is the canary's share of 503 answers.
 	canaryErrors float64
+	// Optional: the span (default before, after), the rate over both
+	// proxies (default rpsTotal), the stable's share of 500 answers
+	// (default stableErrors), the series kept (default kept) and whether to
+	// skip the JSON.
+	before, after time.Duration
+	rps           func(d time.Duration) float64
+	stableErrors  func(d time.Duration) float64
+	keep          []string
+	omOnly        bool
+}
+
+func (r rollout) span() (time.Duration, time.Duration) {
+	if r.before == 0 {
+		return before, after
+	}
+	return r.before, r.after
 }
 
 var rollouts = []rollout{
@@ -83,6 +109,36 @@ var rollouts = []rollout{
 		},
 		canaryErrors: 0.001,
 	},
+	{
+		name:   "stable-6h",
+		weight: func(time.Duration) float64 { return 0 },
+		before: 6 * time.Hour,
+		after:  45 * time.Minute,
+		rps: func(d time.Duration) float64 {
+			// 12 rps at 04:00 (d=-6h), rising linearly to 40 at 09:00.
+			if d >= -time.Hour {
+				return rpsTotal
+			}
+			return 12 + (rpsTotal-12)*float64(d+6*time.Hour)/float64(5*time.Hour)
+		},
+		stableErrors: func(d time.Duration) float64 {
+			for _, inc := range []struct {
+				at, for_ time.Duration
+				share    float64
+			}{
+				{-4*time.Hour - 50*time.Minute, 3 * time.Minute, 0.03},
+				{-2*time.Hour - 20*time.Minute, 2 * time.Minute, 0.08},
+				{-55 * time.Minute, 5 * time.Minute, 0.015},
+			} {
+				if d >= inc.at && d < inc.at+inc.for_ {
+					return inc.share
+				}
+			}
+			return stableErrors
+		},
+		keep:   []string{"envoy_cluster_upstream_rq_total", "envoy_cluster_upstream_rq_xx"},
+		omOnly: true,
+	},
 }
 
 // stableErrors is the stable's share of 500 answers.
@@ -100,11 +156,25 @@ func main() {
 		if err != nil {
 			fail(err)
 		}
+		if r.omOnly {
+			// Gzipped (rollsim reads .gz recordings): a smaller file to commit.
+			if err := write(filepath.Join(*out, r.name+".om.gz"), func(f *os.File) error {
+				zw := gzip.NewWriter(f) // no name or time in the header: deterministic
+				if err := promfake.WriteOpenMetrics(zw, store); err != nil {
+					return err
+				}
+				return zw.Close()
+			}); err != nil {
+				fail(err)
+			}
+			continue
+		}
 		if err := write(filepath.Join(*out, r.name+".om"), func(f *os.File) error { return promfake.WriteOpenMetrics(f, store) }); err != nil {
 			fail(err)
 		}
+		b, a := r.span()
 		res, err := promfake.NewEngine().Range(context.Background(), store, `{__name__=~"envoy_cluster_upstream_rq.*"}`,
-			UpdateAt.Add(-before), UpdateAt.Add(after), scrape)
+			UpdateAt.Add(-b), UpdateAt.Add(a), scrape)
 		if err != nil {
 			fail(err)
 		}
@@ -139,12 +209,22 @@ func generate(r rollout, seed uint64) (*promfake.Store, error) {
 		promfake.NewEnvoyCluster(full, cluster, labels.FromStrings("pod", "envoy-shop-eg-5d8f7c9b4-k2x7q")),
 		promfake.NewEnvoyCluster(full, cluster, labels.FromStrings("pod", "envoy-shop-eg-5d8f7c9b4-p9m4z")),
 	}
-	for d := -before; d <= after; d += scrape {
+	b, a := r.span()
+	rps := func(time.Duration) float64 { return rpsTotal }
+	if r.rps != nil {
+		rps = r.rps
+	}
+	stableShare := func(time.Duration) float64 { return stableErrors }
+	if r.stableErrors != nil {
+		stableShare = r.stableErrors
+	}
+	for d := -b; d <= a; d += scrape {
 		w := r.weight(d)
+		se := stableShare(d)
 		for _, p := range proxies {
 			// Each request goes to the canary with probability w; the
 			// stable fails with 500s, the canary with 503s.
-			n := poisson(rng, rpsTotal/float64(len(proxies))*scrape.Seconds())
+			n := poisson(rng, rps(d)/float64(len(proxies))*scrape.Seconds())
 			byCode := map[int]uint64{}
 			for range n {
 				code := 200
@@ -152,7 +232,7 @@ func generate(r rollout, seed uint64) (*promfake.Store, error) {
 					if rng.Float64() < r.canaryErrors {
 						code = 503
 					}
-				} else if rng.Float64() < stableErrors {
+				} else if rng.Float64() < se {
 					code = 500
 				}
 				byCode[code]++
@@ -163,10 +243,14 @@ func generate(r rollout, seed uint64) (*promfake.Store, error) {
 		}
 	}
 	// Keep the counters only.
-	return keep(full)
+	names := kept
+	if r.keep != nil {
+		names = r.keep
+	}
+	return keep(full, names)
 }
 
-func keep(full *promfake.Store) (*promfake.Store, error) {
+func keep(full *promfake.Store, kept []string) (*promfake.Store, error) {
 	q, err := full.Querier(math.MinInt64, math.MaxInt64)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,20 @@ func Header(rep *tune.Report) []string {
 		fmt.Sprintf("Tuning metric %q of %s (%s): %d policies × %d cases × %d runs, base seed %d",
 			rep.Metric, rep.Scenario, rep.File, len(rep.Rows), cases, rep.Runs, rep.Seed),
 	}
-	if len(rep.Degradations) > 0 {
+	if rep.Windows > 0 {
+		lines[0] = fmt.Sprintf("Tuning metric %q of %s (%s): %d policies × %d cases × %d windows × %d runs, base seed %d",
+			rep.Metric, rep.Scenario, rep.File, len(rep.Rows), cases, rep.Windows, rep.Runs, rep.Seed)
+		spacing := "evenly spaced"
+		if rep.WindowEvery != nil && rep.WindowEvery.Duration > 0 {
+			spacing = "every " + tune.Short(rep.WindowEvery)
+		}
+		lines = append(lines, fmt.Sprintf("Backtest: %d windows of the recording, t=0 from %s to %s of the recorded update (%s), %s each; rates over %d runs per case",
+			rep.Windows, signed(rep.WindowsFrom), signed(rep.WindowsTo), spacing, tune.Short(rep.WindowLength), rep.Trials))
+	}
+	if len(rep.Degradations) > 0 && rep.Windows > 0 {
+		lines = append(lines, "Cases: healthy (the scenario as written: the recording replayed); canary "+strings.Join(rep.Degradations, ", canary ")+
+			" (a synthetic canary added on top of the recording, from the update or from @time)")
+	} else if len(rep.Degradations) > 0 {
 		lines = append(lines, "Cases: healthy (the scenario as written); canary "+strings.Join(rep.Degradations, ", canary ")+" (from the update, or from @time)")
 	} else {
 		lines = append(lines, "Cases: healthy (the scenario as written); no --degrade given")
@@ -143,4 +156,15 @@ func AbortNotes(rep *tune.Report) []string {
 		out = append(out, fmt.Sprintf("#%d %s: %d of %d: %s", r.Rank, r.Label, h.AbortReasonCount, h.Aborted, abortPrefix.ReplaceAllString(h.AbortReason, "")))
 	}
 	return out
+}
+
+// signed reads an offset as "-5h58m" or "+10m".
+func signed(t *tune.Time) string {
+	if t == nil {
+		return "?"
+	}
+	if t.Duration < 0 {
+		return "-" + tune.Short(&tune.Time{Duration: -t.Duration})
+	}
+	return "+" + tune.Short(t)
 }

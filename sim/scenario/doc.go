@@ -3,6 +3,9 @@
 // checking the scenario's own fields and what the real controller would refuse
 // up front, and errors that name the file, line, document and field
 // (InputError). Variants (Clone, SetCanaryErrorRate) serve `rollsim tune`.
+// spec.recorded is loaded here, once, into a store that every run and
+// variant shares (Recorded), after checking that it covers what the
+// analyses will read.
 //
 // It knows nothing of running a scenario: lint depends on it, not on the run
 // loop.

@@ -74,6 +74,10 @@ type Input struct {
 	Objects     []client.Object
 	origins     map[client.Object]Origin
 	raw         map[string][]document // documents read, by file, for error lines
+	// recorded is spec.recorded, loaded (shared by clones); trafficGiven
+	// whether the file gave spec.traffic (before defaults fill it in).
+	recorded     *Recorded
+	trafficGiven bool
 }
 
 // Origin says where an object was read from, for error messages.
@@ -264,6 +268,7 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 				return false, o.Errorf(what, field, "%v", err)
 			}
 			in.ScenarioDoc = o
+			in.trafficGiven = trafficGiven(&in.Scenario.Spec.Traffic)
 			found = true
 			continue
 		}

@@ -46,6 +46,8 @@ type ScenarioSpec struct {
 	Traffic Traffic `json:"traffic,omitempty"`
 	// Extra raw series in promtool notation, for queries of other metrics.
 	Series []SeriesSpec `json:"series,omitempty"`
+	// Series exported from a real Prometheus, replayed on the virtual clock (see Recording).
+	Recorded []Recording `json:"recorded,omitempty"`
 	// Scripted answers of the non-Prometheus metric providers (web, job, any other).
 	Providers Providers `json:"providers,omitempty"`
 	// What people do at virtual times: promote, abort, retry, pause, resume, a second update.

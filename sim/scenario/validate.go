@@ -65,7 +65,16 @@ func (in *Input) complete() error {
 	if err := in.validateExperiments(); err != nil {
 		return err
 	}
+	if err := in.loadRecorded(bad); err != nil {
+		return err
+	}
+	if err := in.checkRecordedCoverage(ro, bad); err != nil {
+		return err
+	}
 	if err := in.validateTraffic(ro, bad); err != nil {
+		return err
+	}
+	if err := in.checkRecordedMetrics(ro); err != nil {
 		return err
 	}
 	if err := in.validateProviders(ro, bad); err != nil {
@@ -337,17 +346,26 @@ func (in *Input) Settings() Settings {
 	if sp.Traffic.ScrapeInterval != nil {
 		s.Scrape = sp.Traffic.ScrapeInterval.Duration
 	}
+	if sp.StartTime != nil {
+		s.Start = sp.StartTime.UTC()
+	} else if len(sp.Recorded) > 0 {
+		// Replaying a recording: t=0 is the recorded update, so that reports
+		// show production's timestamps.
+		if at, err := time.Parse(time.RFC3339Nano, sp.Recorded[0].UpdateAt); err == nil {
+			s.Start = at.UTC()
+		}
+	}
 	if sp.Until != nil {
 		s.Until = sp.Until.Duration
+	} else if rec := in.recorded; rec != nil {
+		// Replaying a recording: by default, until the recording ends.
+		s.Until = min(s.Until, max(0, rec.To.Sub(s.Start)))
 	}
 	if sp.Warmup != nil {
 		s.Warmup = sp.Warmup.Duration
 	}
 	if sp.Seed != nil {
 		s.Seed = *sp.Seed
-	}
-	if sp.StartTime != nil {
-		s.Start = sp.StartTime.UTC()
 	}
 	return s
 }

@@ -23,6 +23,10 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 	default:
 		return bad("spec.traffic.mesh", "unknown mesh %q (want envoy or istio)", tr.Mesh)
 	}
+	if tr.Route == "" && tr.Mesh == "envoy" && in.recorded != nil {
+		// The recorded route, so that a synthetic canary lands next to it.
+		tr.Route = in.recorded.recordedRoute()
+	}
 	if tr.Route == "" {
 		if tr.Mesh == "istio" {
 			svc := ro.Name
@@ -46,6 +50,17 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 	}
 	if tr.RPS != nil && !(*tr.RPS >= 0 && *tr.RPS < 1e9) {
 		return bad("spec.traffic.rps", "must be between 0 and 1e9, got %v", *tr.RPS)
+	}
+	if in.CanaryOnly() && tr.RPS == nil {
+		// The canary's share is of the route's recorded rate.
+		if tr.Mesh != "envoy" {
+			return bad("spec.traffic.rps", "required with spec.recorded and mesh %s: the route's request rate, which sizes the canary's share", tr.Mesh)
+		}
+		rps, err := in.recordedRate(tr.Route)
+		if err != nil {
+			return bad("spec.traffic.rps", "required with spec.recorded (the route's request rate, which sizes the synthetic canary's share) unless the recordings hold the route's envoy_cluster_upstream_rq_total: %v", err)
+		}
+		tr.RPS = &rps
 	}
 	if d := tr.Daily; d != nil {
 		if !(d.Amplitude >= 0 && d.Amplitude <= 1) {

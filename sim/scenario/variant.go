@@ -22,6 +22,9 @@ func (in *Input) Clone() *Input {
 		Objects:     make([]client.Object, len(in.Objects)),
 		origins:     make(map[client.Object]Origin, len(in.origins)),
 		raw:         in.raw,
+		// Read-only once loaded: every variant replays the same samples.
+		recorded:     in.recorded,
+		trafficGiven: in.trafficGiven,
 	}
 	for i, o := range in.Objects {
 		c := o.DeepCopyObject().(client.Object)
@@ -66,4 +69,6 @@ func (in *Input) SetCanaryErrorRate(from time.Duration, errorRate float64) {
 	}
 	tr.Events = events
 	in.Scenario.Spec.Traffic = tr
+	// With a recording, this adds a synthetic canary on top of it.
+	in.trafficGiven = true
 }

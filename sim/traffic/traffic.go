@@ -30,6 +30,12 @@ func (t *Model) SetStableHash(hash string) { t.stableHash = hash }
 // negative weight means no router: requests follow Ready pods.
 func (t *Model) SetCanaryWeight(w int32) { t.canaryWeight = w }
 
+// CanaryOnly makes the model write only the requests the canary answers:
+// with a recording, which stands for what the stable served, the canary's
+// share of the rate is added on top of it (the recorded requests are not
+// thinned by the canary's weight).
+func (t *Model) CanaryOnly(on bool) { t.canaryOnly = on }
+
 // SetPreviewHash says which pods the blue-green preview service selects.
 func (t *Model) SetPreviewHash(hash string) { t.previewHash = hash }
 
@@ -61,6 +67,7 @@ type Model struct {
 	// canaryWeight, when >= 0, is the traffic router's canary weight (percent);
 	// otherwise traffic follows Ready pods, as kube-proxy spreads it.
 	canaryWeight int32 // SetCanaryWeight
+	canaryOnly   bool  // CanaryOnly
 
 	envoy *promfake.EnvoyCluster
 	istio *istioSeries
@@ -243,6 +250,9 @@ func (t *Model) Scrape(now time.Time, pods []Pod) error {
 	t.last = now
 	mean := t.rate.requests(from, now)
 	share, ready := t.split(pods)
+	if t.canaryOnly {
+		share[stableVersion] = 0
+	}
 	if t.istio != nil {
 		return t.istio.scrape(t, now, mean, share, ready, pods)
 	}

@@ -55,23 +55,32 @@ func Combinations(vary []Vary) []Combination {
 type Plan struct {
 	Spec   Spec
 	Combos []Combination
-	// inputs[c][k] is combination c's case k.
-	inputs [][]*scenario.Input
+	// inputs[c][k][w] is combination c's case k in window w (one window
+	// without a backtest).
+	inputs [][][]*scenario.Input
 }
+
+// windows is the number of backtest windows, 1 without a backtest.
+func (p *Plan) windows() int { return max(1, len(p.Spec.Windows)) }
+
+// Trials is the number of runs of each case of each combination: Runs per
+// window.
+func (p *Plan) Trials() int { return p.Spec.Runs * p.windows() }
 
 // Cases is the number of cases per combination: the healthy one and one per
 // degradation.
 func (p *Plan) Cases() int { return 1 + len(p.Spec.Degrade) }
 
 // Tasks is the number of runs in the whole sweep.
-func (p *Plan) Tasks() int { return len(p.Combos) * p.Cases() * p.Spec.Runs }
+func (p *Plan) Tasks() int { return len(p.Combos) * p.Cases() * p.Trials() }
 
-// task numbers runs: combination-major, then case, then run index.
-func (p *Plan) task(c, k, i int) int { return (c*p.Cases()+k)*p.Spec.Runs + i }
+// task numbers runs: combination-major, then case, then trial (window-major,
+// then run index).
+func (p *Plan) task(c, k, i int) int { return (c*p.Cases()+k)*p.Trials() + i }
 
 func (p *Plan) untask(t int) (c, k, i int) {
-	i = t % p.Spec.Runs
-	t /= p.Spec.Runs
+	i = t % p.Trials()
+	t /= p.Trials()
 	return t / p.Cases(), t % p.Cases(), i
 }
 
@@ -110,7 +119,6 @@ func NewPlan(in *scenario.Input, spec Spec) (*Plan, error) {
 	}
 	p := &Plan{Spec: spec, Combos: Combinations(spec.Vary)}
 	for _, c := range p.Combos {
-		var cases []*scenario.Input
 		base := in.Clone()
 		for _, s := range c {
 			apply(base, metric, s)
@@ -118,14 +126,26 @@ func NewPlan(in *scenario.Input, spec Spec) (*Plan, error) {
 		if err := base.Revalidate(); err != nil {
 			return nil, fmt.Errorf("--vary %s: %w", c.Label(), err)
 		}
-		cases = append(cases, base)
-		for _, d := range spec.Degrade {
-			v := base.Clone()
-			v.SetCanaryErrorRate(d.At, d.ErrorRate)
-			if err := v.Revalidate(); err != nil {
-				return nil, fmt.Errorf("--degrade %s: %w", d.Name(), err)
+		cases := make([][]*scenario.Input, p.Cases())
+		for w := range p.windows() {
+			wbase := base
+			if len(spec.Windows) > 0 {
+				wbase = window(base, spec.Windows[w], spec.WindowLength)
+				if err := wbase.Revalidate(); err != nil {
+					return nil, fmt.Errorf("window at t=0%+s: %w", spec.Windows[w], err)
+				}
 			}
-			cases = append(cases, v)
+			cases[0] = append(cases[0], wbase)
+			for j, d := range spec.Degrade {
+				// Degraded after the window is placed: with a recording, the
+				// synthetic canary's rate is the route's recorded rate there.
+				v := wbase.Clone()
+				v.SetCanaryErrorRate(d.At, d.ErrorRate)
+				if err := v.Revalidate(); err != nil {
+					return nil, fmt.Errorf("--degrade %s: %w", d.Name(), err)
+				}
+				cases[1+j] = append(cases[1+j], v)
+			}
 		}
 		p.inputs = append(p.inputs, cases)
 	}

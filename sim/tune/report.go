@@ -29,10 +29,22 @@ func (o Objective) Describe(degradations int) string {
 // Report is the summary of a sweep: one row per combination, sorted by the
 // objective.
 type Report struct {
-	Scenario     string   `json:"scenario"`
-	File         string   `json:"file"`
-	Metric       string   `json:"metric"`
-	Runs         int      `json:"runs"`
+	Scenario string `json:"scenario"`
+	File     string `json:"file"`
+	Metric   string `json:"metric"`
+	Runs     int    `json:"runs"`
+	// Trials is the number of runs of each case: Runs, times Windows in a
+	// backtest; the rates are over them.
+	Trials int `json:"trials"`
+	// Windows is the number of backtest windows (0: no backtest); their t=0
+	// go from WindowsFrom to WindowsTo (offsets from the scenario's t=0),
+	// every WindowEvery (0: evenly spaced, --windows), each running
+	// WindowLength.
+	Windows      int      `json:"windows,omitempty"`
+	WindowsFrom  *Time    `json:"windowsFrom,omitempty"`
+	WindowsTo    *Time    `json:"windowsTo,omitempty"`
+	WindowEvery  *Time    `json:"windowEvery,omitempty"`
+	WindowLength *Time    `json:"windowLength,omitempty"`
 	Seed         int64    `json:"seed"`
 	Vary         []Vary   `json:"vary"`
 	Degradations []string `json:"degradations"`
@@ -197,6 +209,14 @@ func Summarize(p *Part, obj Objective) (*Report, error) {
 		rep.Degradations = append(rep.Degradations, d.Name())
 		rep.DegradationsAt = append(rep.DegradationsAt, Time{d.At})
 	}
+	trials := plan.Trials()
+	rep.Trials = trials
+	if len(spec.Windows) > 0 {
+		rep.Windows = len(spec.Windows)
+		rep.WindowsFrom, rep.WindowsTo = &Time{spec.Windows[0]}, &Time{spec.Windows[len(spec.Windows)-1]}
+		rep.WindowEvery = &Time{spec.WindowEvery}
+		rep.WindowLength = &Time{spec.WindowLength}
+	}
 	byTask := make([]Outcome, p.Tasks)
 	for _, o := range p.Outcomes {
 		byTask[o.Task] = o
@@ -212,7 +232,7 @@ func Summarize(p *Part, obj Objective) (*Report, error) {
 		// Healthy.
 		var rollout []time.Duration
 		reasons := map[string]int{}
-		for i := range spec.Runs {
+		for i := range trials {
 			o := byTask[plan.task(c, 0, i)]
 			row.Healthy.add(o.Verdict)
 			if o.Verdict == "P" && o.DecidedAt >= 0 {
@@ -227,15 +247,15 @@ func Summarize(p *Part, obj Objective) (*Report, error) {
 				row.Healthy.AbortReason, row.Healthy.AbortReasonCount = m, n
 			}
 		}
-		row.Healthy.FalseAbort = NewRate(row.Healthy.Aborted, spec.Runs)
+		row.Healthy.FalseAbort = NewRate(row.Healthy.Aborted, trials)
 		row.Healthy.RolloutTime = newTimes(rollout)
 		// Degradations.
 		var sum time.Duration
 		detectNever := len(spec.Degrade) == 0
 		for j, d := range spec.Degrade {
 			dr := DegradedRow{Name: d.Name()}
-			ttd := make([]time.Duration, 0, spec.Runs)
-			for i := range spec.Runs {
+			ttd := make([]time.Duration, 0, trials)
+			for i := range trials {
 				o := byTask[plan.task(c, 1+j, i)]
 				dr.add(o.Verdict)
 				if o.Verdict == "A" && o.DecidedAt >= 0 {
@@ -244,7 +264,7 @@ func Summarize(p *Part, obj Objective) (*Report, error) {
 					ttd = append(ttd, never)
 				}
 			}
-			dr.Miss = NewRate(dr.Promoted, spec.Runs)
+			dr.Miss = NewRate(dr.Promoted, trials)
 			dr.Detect = newTimes(ttd)
 			row.MeanMiss += dr.Miss.Rate / float64(len(spec.Degrade))
 			if dr.Detect.Median == nil {

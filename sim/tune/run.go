@@ -60,6 +60,23 @@ func RunSeed(base int64, i int) int64 {
 // (measured on the seed's background case: 23-27 -> 18-22 cpu-ms under load).
 const SweepGCPercent = 400
 
+// GCPercent is the garbage collector target for a sweep of in:
+// SweepGCPercent, unless a large recording is kept in memory (a week of a
+// busy route is ~170 MB live), where a target of 400 would let the heap
+// grow to five times that; then Go's default.
+func GCPercent(in *scenario.Input) int {
+	if rec := in.Recorded(); rec != nil {
+		n := 0
+		for _, s := range rec.Summaries {
+			n += s.Samples
+		}
+		if n > 2_000_000 { // 32 MB of samples
+			return 100
+		}
+	}
+	return SweepGCPercent
+}
+
 // RunOptions say how to run a plan.
 type RunOptions struct {
 	// Parallel is the number of runs at once; 0 means one per CPU.
@@ -100,9 +117,14 @@ func (p *Plan) Run(ctx context.Context, opts RunOptions) (*Part, error) {
 func (p *Plan) runTask(ctx context.Context, t int) (Outcome, error) {
 	c, k, i := p.untask(t)
 	seed := RunSeed(p.Spec.Seed, i)
-	res, err := sim.Run(ctx, p.inputs[c][k], sim.Options{Seed: &seed})
+	w := i / p.Spec.Runs
+	res, err := sim.Run(ctx, p.inputs[c][k][w], sim.Options{Seed: &seed})
 	if err != nil {
-		return Outcome{}, fmt.Errorf("%s, %s, run %d (seed %d): %w", p.Combos[c].Label(), p.caseName(k), i, seed, err)
+		where := ""
+		if len(p.Spec.Windows) > 0 {
+			where = fmt.Sprintf(", window at t=0%+s", p.Spec.Windows[w])
+		}
+		return Outcome{}, fmt.Errorf("%s, %s%s, run %d (seed %d): %w", p.Combos[c].Label(), p.caseName(k), where, i%p.Spec.Runs, seed, err)
 	}
 	o := Outcome{Task: t, Verdict: verdictCodes[res.Verdict], DecidedAt: -1}
 	if res.DecidedAt != nil {

@@ -34,6 +34,16 @@ type Spec struct {
 	// Runs is the number of seeded runs of each case of each combination.
 	Runs int   `json:"runs"`
 	Seed int64 `json:"seed"`
+	// Windows, for a backtest, are the offsets of each window's t=0 from the
+	// scenario's (BacktestWindows); every case runs Runs times per window.
+	Windows []time.Duration `json:"windows,omitempty"`
+	// WindowLength is how long each window runs (its spec.until).
+	WindowLength time.Duration `json:"windowLength,omitempty"`
+	// WindowEvery is --every, for the table's header (0: --windows).
+	WindowEvery time.Duration `json:"windowEvery,omitempty"`
+	// Recordings describe spec.recorded as loaded (series, samples, span),
+	// so that shards replaying different recordings are never merged.
+	Recordings []string `json:"recordings,omitempty"`
 }
 
 // Vary is one --vary flag: a key and the values it takes.
