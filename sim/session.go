@@ -97,10 +97,11 @@ func (s *Session) Result(ctx context.Context) (*Result, error) {
 	return s.r.result(ctx)
 }
 
-// PrometheusAPI serves the run's series through the Prometheus HTTP API; an
-// instant query without a time is evaluated at the current virtual time.
-func (s *Session) PrometheusAPI() http.Handler {
-	api := &promfake.API{Engine: s.r.prom.engine, Store: s.r.prom.store, Now: s.r.clock.Now}
+// PrometheusAPI serves the run's series through the Prometheus HTTP API with
+// the given per-query timeout and concurrency (zero: Prometheus' defaults);
+// an instant query without a time is evaluated at the current virtual time.
+func (s *Session) PrometheusAPI(timeout time.Duration, maxConcurrency int) http.Handler {
+	api := &promfake.API{Engine: s.r.prom.engine, Store: s.r.prom.store, Now: s.r.clock.Now, Timeout: timeout, MaxConcurrency: maxConcurrency}
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()

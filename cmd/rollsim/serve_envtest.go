@@ -106,7 +106,7 @@ func (s *serveEnvtest) writeKubeconfig(env *kube.Envtest) (path string, cleanup 
 type stepper interface {
 	Advance(ctx context.Context, d time.Duration) error
 	Namespace() string
-	PrometheusAPI() http.Handler
+	PrometheusAPI(timeout time.Duration, maxConcurrency int) http.Handler
 }
 
 // serveSession is one served run, stepped one request at a time from stdin
@@ -165,7 +165,7 @@ func (x *serveSession) handler() http.Handler {
 		line, err := x.status()
 		reply(w, line, err)
 	})
-	mux.Handle("/", x.st.PrometheusAPI())
+	mux.Handle("/", x.st.PrometheusAPI(x.s.o.queryTimeout, x.s.o.maxConcurrency))
 	return mux
 }
 
