@@ -233,6 +233,20 @@ func maxTrafficWeight(ro *v1alpha1.Rollout) int32 {
 
 func validateCanary(ro *v1alpha1.Rollout, fld *field.Path, opts Options) field.ErrorList {
 	c := ro.Spec.Strategy.Canary
+	var errs field.ErrorList
+	errs = append(errs, validateCanaryServices(ro, fld, opts)...)
+	maxWeight := maxTrafficWeight(ro)
+	for i, step := range c.Steps {
+		errs = append(errs, validateCanaryStep(ro, step, fld, fld.Child("steps").Index(i), maxWeight, opts)...)
+	}
+	errs = append(errs, validateAntiAffinity(c.AntiAffinity, fld.Child("antiAffinity"))...)
+	return errs
+}
+
+// validateCanaryServices checks the canary's services, ping-pong and the
+// settings that need (or forbid) a traffic router.
+func validateCanaryServices(ro *v1alpha1.Rollout, fld *field.Path, opts Options) field.ErrorList {
+	c := ro.Spec.Strategy.Canary
 	tr := c.TrafficRouting
 	var errs field.ErrorList
 	errs = append(errs, maxSurgeMaxUnavailable(ro, fld.Child("maxSurge"))...)
@@ -285,105 +299,112 @@ func validateCanary(ro *v1alpha1.Rollout, fld *field.Path, opts Options) field.E
 			errs = append(errs, field.Invalid(fld.Child("trafficRouting", "maxTrafficWeight"), *tr.MaxTrafficWeight, InvalidCanaryMaxWeightOnlySupportInNginxAndPlugins))
 		}
 	}
+	return errs
+}
 
-	maxWeight := maxTrafficWeight(ro)
-	for i, step := range c.Steps {
-		sf := fld.Child("steps").Index(i)
-		errs = append(errs, multipleStepTypes(step, sf)...)
-		if step.Experiment == nil && step.Pause == nil && step.SetWeight == nil && step.Analysis == nil && step.SetCanaryScale == nil &&
-			step.SetHeaderRoute == nil && step.SetMirrorRoute == nil && step.Plugin == nil {
-			// The value is upstream's: each field reports whether it is unset.
-			v := "step.Experiment: true step.Pause: true step.SetWeight: true step.Analysis: true step.SetCanaryScale: true step.SetHeaderRoute: true step.SetMirrorRoute: true step.Plugin: true"
-			errs = append(errs, field.Invalid(sf, v, InvalidStepMessage))
-		}
-		if step.SetWeight != nil && (*step.SetWeight < 0 || *step.SetWeight > maxWeight) {
-			errs = append(errs, field.Invalid(sf.Child("setWeight"), *step.SetWeight, fmt.Sprintf(InvalidSetWeightMessage, maxWeight)))
-		}
-		// DurationSeconds is -1 for a string that is neither digits nor a Go
-		// duration ("10x", "5 minutes").
-		if step.Pause != nil && step.Pause.DurationSeconds() < 0 {
-			errs = append(errs, field.Invalid(sf.Child("pause", "duration"), step.Pause.DurationSeconds(), InvalidDurationMessage))
-		}
-		if step.SetCanaryScale != nil && tr == nil {
-			errs = append(errs, field.Required(fld.Child("trafficRouting"), InvalidSetCanaryScaleTrafficPolicy))
-		}
-		if hr := step.SetHeaderRoute; hr != nil {
-			if tr == nil || (tr.Istio == nil && tr.ALB == nil && tr.Apisix == nil && len(tr.Plugins) == 0) {
-				errs = append(errs, field.Invalid(sf.Child("setHeaderRoute"), hr, InvalidSetHeaderRouteTrafficPolicy))
-			} else {
-				for j, m := range hr.Match {
-					mf := sf.Child("setHeaderRoute", "match").Index(j)
-					if tr.ALB != nil {
-						errs = append(errs, albMatchValue(m.HeaderValue, mf)...)
-					} else {
-						errs = append(errs, oneMatchValue(m.HeaderValue, mf)...)
-					}
-				}
-			}
-		}
-		if mr := step.SetMirrorRoute; mr != nil {
-			ok, msg := tr != nil && tr.Istio != nil, InvalidSetMirrorRouteTrafficPolicyV19
-			if opts.v110() {
-				ok, msg = tr != nil && (tr.Istio != nil || len(tr.Plugins) > 0), InvalidSetMirrorRouteTrafficPolicyV110
-			}
-			if !ok {
-				errs = append(errs, field.Invalid(sf.Child("setMirrorRoute"), mr, msg))
-			}
-			for j, m := range mr.Match {
-				mf := sf.Child("setMirrorRoute", "match").Index(j)
-				// Upstream checks the method twice and the path once.
-				if m.Method != nil {
-					errs = append(errs, oneMatchValue(m.Method, mf)...)
-				}
-				if m.Path != nil {
-					errs = append(errs, oneMatchValue(m.Path, mf)...)
-				}
-				if m.Method != nil {
-					errs = append(errs, oneMatchValue(m.Method, mf)...)
-				}
-			}
-		}
-		if tr != nil && (step.SetHeaderRoute != nil || step.SetMirrorRoute != nil) && tr.ManagedRoutes == nil {
-			errs = append(errs, field.Required(fld.Child("trafficRouting", "managedRoutes"), fmt.Sprintf(MissingFieldMessage, "spec.strategy.canary.trafficRouting.managedRoutes")))
-		}
-		if tr != nil && tr.ManagedRoutes != nil {
-			if step.SetHeaderRoute != nil {
-				errs = append(errs, routeInManagedRoutes(sf.Child("setHeaderRoute"), step.SetHeaderRoute.Name, tr.ManagedRoutes)...)
-			}
-			if step.SetMirrorRoute != nil {
-				errs = append(errs, routeInManagedRoutes(sf.Child("setMirrorRoute"), step.SetMirrorRoute.Name, tr.ManagedRoutes)...)
-			}
-		}
-
-		var args []v1alpha1.AnalysisRunArgument
-		if ex := step.Experiment; ex != nil {
-			for ti, t := range ex.Templates {
-				if t.Weight == nil {
-					continue
-				}
-				wf := sf.Child("experiment", "templates").Index(ti).Child("weight")
-				if tr == nil {
-					errs = append(errs, field.Invalid(wf, *t.Weight, InvalidCanaryExperimentTemplateWeightWithoutTrafficRouting))
-				} else if tr.ALB == nil && tr.SMI == nil && tr.Istio == nil && len(tr.Plugins) == 0 {
-					errs = append(errs, field.Invalid(wf, *t.Weight, InvalidCanaryExperimentTemplateWeightRouter))
-				}
-			}
-			for _, a := range ex.Analyses {
-				args = append(args, a.Args...)
-			}
-		}
-		if step.Analysis != nil {
-			args = append(args, step.Analysis.Args...)
-		}
-		for _, a := range args {
-			if a.ValueFrom != nil && a.ValueFrom.FieldRef != nil && strings.HasPrefix(a.ValueFrom.FieldRef.FieldPath, "metadata") {
-				if _, err := metadataField(ro, a.ValueFrom.FieldRef.FieldPath); err != nil {
-					errs = append(errs, field.Invalid(sf.Child("analyses"), args, InvalidAnalysisArgsMessage))
+// validateCanaryStep checks one step (sf is its path).
+func validateCanaryStep(ro *v1alpha1.Rollout, step v1alpha1.CanaryStep, fld, sf *field.Path, maxWeight int32, opts Options) field.ErrorList {
+	tr := ro.Spec.Strategy.Canary.TrafficRouting
+	var errs field.ErrorList
+	errs = append(errs, multipleStepTypes(step, sf)...)
+	if step.Experiment == nil && step.Pause == nil && step.SetWeight == nil && step.Analysis == nil && step.SetCanaryScale == nil &&
+		step.SetHeaderRoute == nil && step.SetMirrorRoute == nil && step.Plugin == nil {
+		// The value is upstream's: each field reports whether it is unset.
+		v := "step.Experiment: true step.Pause: true step.SetWeight: true step.Analysis: true step.SetCanaryScale: true step.SetHeaderRoute: true step.SetMirrorRoute: true step.Plugin: true"
+		errs = append(errs, field.Invalid(sf, v, InvalidStepMessage))
+	}
+	if step.SetWeight != nil && (*step.SetWeight < 0 || *step.SetWeight > maxWeight) {
+		errs = append(errs, field.Invalid(sf.Child("setWeight"), *step.SetWeight, fmt.Sprintf(InvalidSetWeightMessage, maxWeight)))
+	}
+	// DurationSeconds is -1 for a string that is neither digits nor a Go
+	// duration ("10x", "5 minutes").
+	if step.Pause != nil && step.Pause.DurationSeconds() < 0 {
+		errs = append(errs, field.Invalid(sf.Child("pause", "duration"), step.Pause.DurationSeconds(), InvalidDurationMessage))
+	}
+	if step.SetCanaryScale != nil && tr == nil {
+		errs = append(errs, field.Required(fld.Child("trafficRouting"), InvalidSetCanaryScaleTrafficPolicy))
+	}
+	if hr := step.SetHeaderRoute; hr != nil {
+		if tr == nil || (tr.Istio == nil && tr.ALB == nil && tr.Apisix == nil && len(tr.Plugins) == 0) {
+			errs = append(errs, field.Invalid(sf.Child("setHeaderRoute"), hr, InvalidSetHeaderRouteTrafficPolicy))
+		} else {
+			for j, m := range hr.Match {
+				mf := sf.Child("setHeaderRoute", "match").Index(j)
+				if tr.ALB != nil {
+					errs = append(errs, albMatchValue(m.HeaderValue, mf)...)
+				} else {
+					errs = append(errs, oneMatchValue(m.HeaderValue, mf)...)
 				}
 			}
 		}
 	}
-	errs = append(errs, validateAntiAffinity(c.AntiAffinity, fld.Child("antiAffinity"))...)
+	if mr := step.SetMirrorRoute; mr != nil {
+		ok, msg := tr != nil && tr.Istio != nil, InvalidSetMirrorRouteTrafficPolicyV19
+		if opts.v110() {
+			ok, msg = tr != nil && (tr.Istio != nil || len(tr.Plugins) > 0), InvalidSetMirrorRouteTrafficPolicyV110
+		}
+		if !ok {
+			errs = append(errs, field.Invalid(sf.Child("setMirrorRoute"), mr, msg))
+		}
+		for j, m := range mr.Match {
+			mf := sf.Child("setMirrorRoute", "match").Index(j)
+			// Upstream checks the method twice and the path once.
+			if m.Method != nil {
+				errs = append(errs, oneMatchValue(m.Method, mf)...)
+			}
+			if m.Path != nil {
+				errs = append(errs, oneMatchValue(m.Path, mf)...)
+			}
+			if m.Method != nil {
+				errs = append(errs, oneMatchValue(m.Method, mf)...)
+			}
+		}
+	}
+	if tr != nil && (step.SetHeaderRoute != nil || step.SetMirrorRoute != nil) && tr.ManagedRoutes == nil {
+		errs = append(errs, field.Required(fld.Child("trafficRouting", "managedRoutes"), fmt.Sprintf(MissingFieldMessage, "spec.strategy.canary.trafficRouting.managedRoutes")))
+	}
+	if tr != nil && tr.ManagedRoutes != nil {
+		if step.SetHeaderRoute != nil {
+			errs = append(errs, routeInManagedRoutes(sf.Child("setHeaderRoute"), step.SetHeaderRoute.Name, tr.ManagedRoutes)...)
+		}
+		if step.SetMirrorRoute != nil {
+			errs = append(errs, routeInManagedRoutes(sf.Child("setMirrorRoute"), step.SetMirrorRoute.Name, tr.ManagedRoutes)...)
+		}
+	}
+	return append(errs, validateStepArgs(ro, step, sf, tr)...)
+}
+
+// validateStepArgs checks an experiment step's template weights and the
+// metadata fieldRefs of a step's analysis args.
+func validateStepArgs(ro *v1alpha1.Rollout, step v1alpha1.CanaryStep, sf *field.Path, tr *v1alpha1.RolloutTrafficRouting) field.ErrorList {
+	var errs field.ErrorList
+	var args []v1alpha1.AnalysisRunArgument
+	if ex := step.Experiment; ex != nil {
+		for ti, t := range ex.Templates {
+			if t.Weight == nil {
+				continue
+			}
+			wf := sf.Child("experiment", "templates").Index(ti).Child("weight")
+			if tr == nil {
+				errs = append(errs, field.Invalid(wf, *t.Weight, InvalidCanaryExperimentTemplateWeightWithoutTrafficRouting))
+			} else if tr.ALB == nil && tr.SMI == nil && tr.Istio == nil && len(tr.Plugins) == 0 {
+				errs = append(errs, field.Invalid(wf, *t.Weight, InvalidCanaryExperimentTemplateWeightRouter))
+			}
+		}
+		for _, a := range ex.Analyses {
+			args = append(args, a.Args...)
+		}
+	}
+	if step.Analysis != nil {
+		args = append(args, step.Analysis.Args...)
+	}
+	for _, a := range args {
+		if a.ValueFrom != nil && a.ValueFrom.FieldRef != nil && strings.HasPrefix(a.ValueFrom.FieldRef.FieldPath, "metadata") {
+			if _, err := metadataField(ro, a.ValueFrom.FieldRef.FieldPath); err != nil {
+				errs = append(errs, field.Invalid(sf.Child("analyses"), args, InvalidAnalysisArgsMessage))
+			}
+		}
+	}
 	return errs
 }
 
