@@ -23,21 +23,7 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 	default:
 		return bad("spec.traffic.mesh", "unknown mesh %q (want envoy or istio)", tr.Mesh)
 	}
-	if tr.Route == "" && tr.Mesh == "envoy" && in.recorded != nil {
-		// The recorded route, so that a synthetic canary lands next to it.
-		tr.Route = in.recorded.recordedRoute()
-	}
-	if tr.Route == "" {
-		if tr.Mesh == "istio" {
-			svc := ro.Name
-			if c := ro.Spec.Strategy.Canary; c != nil && c.StableService != "" {
-				svc = c.StableService
-			}
-			tr.Route = fmt.Sprintf("%s.%s.svc.cluster.local", svc, ro.Namespace)
-		} else {
-			tr.Route = fmt.Sprintf("httproute/%s/%s", sc.Spec.Namespace, ro.Name)
-		}
-	}
+	in.defaultRoute(ro)
 	if tr.Mesh == "istio" && len(strings.Split(tr.Route, ".")) < 2 {
 		return bad("spec.traffic.route", "istio routes are a destination_service such as name.namespace.svc.cluster.local, got %q", tr.Route)
 	}
@@ -79,6 +65,19 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 	if err := checkBehaviour("spec.traffic.canary", &tr.Canary, bad); err != nil {
 		return err
 	}
+	if err := in.validateTrafficEvents(bad); err != nil {
+		return err
+	}
+	if err := validatePreview(tr, ro, bad); err != nil {
+		return err
+	}
+	return in.validateSeries(bad)
+}
+
+// validateTrafficEvents checks spec.traffic.events.
+func (in *Input) validateTrafficEvents(bad func(fieldPath, format string, args ...any) error) error {
+	sc := &in.Scenario
+	tr := &sc.Spec.Traffic
 	warmup := defaultWarmup
 	if sc.Spec.Warmup != nil {
 		warmup = sc.Spec.Warmup.Duration
@@ -111,6 +110,11 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 			return bad(p+".restart", "unknown %q (want stable, canary or gateway)", ev.Restart)
 		}
 	}
+	return nil
+}
+
+// validatePreview checks spec.traffic.preview against the rollout.
+func validatePreview(tr *Traffic, ro *v1alpha1.Rollout, bad func(fieldPath, format string, args ...any) error) error {
 	if p := tr.Preview; p != nil {
 		if p.RPS != nil && *p.RPS < 0 {
 			return bad("spec.traffic.preview.rps", "must be >= 0")
@@ -122,7 +126,29 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 			return bad("spec.traffic.preview", "Rollout %s has no blue-green previewService", ro.Name)
 		}
 	}
-	return in.validateSeries(bad)
+	return nil
+}
+
+// defaultRoute fills spec.traffic.route when the scenario gives none: the
+// recorded route, so that a synthetic canary lands next to it, else the
+// rollout's own (its stable service for istio, an HTTPRoute of its name).
+func (in *Input) defaultRoute(ro *v1alpha1.Rollout) {
+	tr := &in.Scenario.Spec.Traffic
+	if tr.Route == "" && tr.Mesh == "envoy" && in.recorded != nil {
+		tr.Route = in.recorded.recordedRoute()
+	}
+	if tr.Route != "" {
+		return
+	}
+	if tr.Mesh == "istio" {
+		svc := ro.Name
+		if c := ro.Spec.Strategy.Canary; c != nil && c.StableService != "" {
+			svc = c.StableService
+		}
+		tr.Route = fmt.Sprintf("%s.%s.svc.cluster.local", svc, ro.Namespace)
+		return
+	}
+	tr.Route = fmt.Sprintf("httproute/%s/%s", in.Scenario.Spec.Namespace, ro.Name)
 }
 
 func checkBehaviour(path string, b *Behaviour, bad func(fieldPath, format string, args ...any) error) error {
