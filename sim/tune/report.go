@@ -188,6 +188,69 @@ func Merge(parts ...*Part) (*Part, error) {
 }
 
 // Summarize turns the outcomes of a whole sweep (a Part holding every run, as
+// summarizeCombo is the row of combination c: its healthy runs and each
+// degradation's.
+func summarizeCombo(plan *Plan, c int, combo Combination, byTask []Outcome, trials int, obj Objective) Row {
+	spec := plan.Spec
+	row := Row{Label: combo.Label(), Settings: map[string]string{}, order: c, Degraded: []DegradedRow{}}
+	if row.Label == "" {
+		row.Label = "(as written)"
+	}
+	for _, s := range combo {
+		row.Settings[s.Key] = s.Value
+	}
+	// Healthy.
+	var rollout []time.Duration
+	reasons := map[string]int{}
+	for i := range trials {
+		o := byTask[plan.task(c, 0, i)]
+		row.Healthy.add(o.Verdict)
+		if o.Verdict == "P" && o.DecidedAt >= 0 {
+			rollout = append(rollout, o.DecidedAt)
+		}
+		if o.Verdict == "A" {
+			reasons[o.Message]++
+		}
+	}
+	for m, n := range reasons {
+		if n > row.Healthy.AbortReasonCount || n == row.Healthy.AbortReasonCount && m < row.Healthy.AbortReason {
+			row.Healthy.AbortReason, row.Healthy.AbortReasonCount = m, n
+		}
+	}
+	row.Healthy.FalseAbort = NewRate(row.Healthy.Aborted, trials)
+	row.Healthy.RolloutTime = newTimes(rollout)
+	// Degradations.
+	var sum time.Duration
+	detectNever := len(spec.Degrade) == 0
+	for j, d := range spec.Degrade {
+		dr := DegradedRow{Name: d.Name()}
+		ttd := make([]time.Duration, 0, trials)
+		for i := range trials {
+			o := byTask[plan.task(c, 1+j, i)]
+			dr.add(o.Verdict)
+			if o.Verdict == "A" && o.DecidedAt >= 0 {
+				ttd = append(ttd, max(0, o.DecidedAt-d.At))
+			} else {
+				ttd = append(ttd, never)
+			}
+		}
+		dr.Miss = NewRate(dr.Promoted, trials)
+		dr.Detect = newTimes(ttd)
+		row.MeanMiss += dr.Miss.Rate / float64(len(spec.Degrade))
+		if dr.Detect.Median == nil {
+			detectNever = true
+		} else {
+			sum += dr.Detect.Median.Duration
+		}
+		row.Degraded = append(row.Degraded, dr)
+	}
+	if !detectNever {
+		row.Detect = &Time{sum / time.Duration(len(spec.Degrade))}
+	}
+	row.Feasible = row.Healthy.FalseAbort.Rate <= obj.MaxFalseAbort+1e-12
+	return row
+}
+
 // Run without a shard or Merge returns) into the sorted table.
 func Summarize(p *Part, obj Objective) (*Report, error) {
 	if len(p.Outcomes) != p.Tasks {
@@ -222,63 +285,7 @@ func Summarize(p *Part, obj Objective) (*Report, error) {
 		byTask[o.Task] = o
 	}
 	for c, combo := range plan.Combos {
-		row := Row{Label: combo.Label(), Settings: map[string]string{}, order: c, Degraded: []DegradedRow{}}
-		if row.Label == "" {
-			row.Label = "(as written)"
-		}
-		for _, s := range combo {
-			row.Settings[s.Key] = s.Value
-		}
-		// Healthy.
-		var rollout []time.Duration
-		reasons := map[string]int{}
-		for i := range trials {
-			o := byTask[plan.task(c, 0, i)]
-			row.Healthy.add(o.Verdict)
-			if o.Verdict == "P" && o.DecidedAt >= 0 {
-				rollout = append(rollout, o.DecidedAt)
-			}
-			if o.Verdict == "A" {
-				reasons[o.Message]++
-			}
-		}
-		for m, n := range reasons {
-			if n > row.Healthy.AbortReasonCount || n == row.Healthy.AbortReasonCount && m < row.Healthy.AbortReason {
-				row.Healthy.AbortReason, row.Healthy.AbortReasonCount = m, n
-			}
-		}
-		row.Healthy.FalseAbort = NewRate(row.Healthy.Aborted, trials)
-		row.Healthy.RolloutTime = newTimes(rollout)
-		// Degradations.
-		var sum time.Duration
-		detectNever := len(spec.Degrade) == 0
-		for j, d := range spec.Degrade {
-			dr := DegradedRow{Name: d.Name()}
-			ttd := make([]time.Duration, 0, trials)
-			for i := range trials {
-				o := byTask[plan.task(c, 1+j, i)]
-				dr.add(o.Verdict)
-				if o.Verdict == "A" && o.DecidedAt >= 0 {
-					ttd = append(ttd, max(0, o.DecidedAt-d.At))
-				} else {
-					ttd = append(ttd, never)
-				}
-			}
-			dr.Miss = NewRate(dr.Promoted, trials)
-			dr.Detect = newTimes(ttd)
-			row.MeanMiss += dr.Miss.Rate / float64(len(spec.Degrade))
-			if dr.Detect.Median == nil {
-				detectNever = true
-			} else {
-				sum += dr.Detect.Median.Duration
-			}
-			row.Degraded = append(row.Degraded, dr)
-		}
-		if !detectNever {
-			row.Detect = &Time{sum / time.Duration(len(spec.Degrade))}
-		}
-		row.Feasible = row.Healthy.FalseAbort.Rate <= obj.MaxFalseAbort+1e-12
-		rep.Rows = append(rep.Rows, row)
+		rep.Rows = append(rep.Rows, summarizeCombo(plan, c, combo, byTask, trials, obj))
 	}
 	markPareto(rep.Rows, len(spec.Degrade) > 0)
 	sort.SliceStable(rep.Rows, func(i, j int) bool { return less(&rep.Rows[i], &rep.Rows[j]) })
