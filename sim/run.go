@@ -61,10 +61,12 @@ type runner struct {
 	updateHash string
 	timeline   []Entry
 	measured   map[string]int32
-	verdict    string
-	decidedAt  *time.Duration
-	end        time.Time
-	failed     error
+	// measurements counts them all, against scenario.MaxMeasurements.
+	measurements int
+	verdict      string
+	decidedAt    *time.Duration
+	end          time.Time
+	failed       error
 	// reconcileStart is where the current reconcile's events begin in the timeline.
 	reconcileStart int
 	reconciles     int
@@ -129,6 +131,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		}
 	}
 	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.PodReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
+		overLimit: r.overLimit,
 		note: func(rs string, available, desired int32) {
 			r.note("ReplicaSet/"+rs, "PodsAvailable", fmt.Sprintf("%d of %d pods available", available, desired))
 		}}
@@ -147,6 +150,13 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		Providers: &providers{prom: r.prom, clock: clock, wording: wording, c: r.c,
 			web: &webScripts{scripts: sp.Web, next: map[int]int{}}, values: newValueScripts(sp.Values)}}
 	return r, nil
+}
+
+// overLimit is a run that goes past a limit of the scenario (see
+// scenario.MaxSamples and the others): invalid input, named on the Scenario
+// document. The loader refuses what it can foresee; this guards the rest.
+func (r *runner) overLimit(field, format string, args ...any) error {
+	return r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, field, format, args...)
 }
 
 // offset is virtual time relative to the update.
@@ -324,6 +334,10 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 		}
 		r.measured[id] = total
 		n := int(total - seen)
+		if r.measurements += n; r.measurements > scenario.MaxMeasurements {
+			r.fail(r.overLimit("spec.until", "the analyses took more than %d measurements by %s, the limit for one run; lower count or raise interval", scenario.MaxMeasurements, r.offset()))
+			return
+		}
 		ms := mr.Measurements
 		for i := max(0, len(ms)-n); i < len(ms); i++ {
 			m := ms[i]

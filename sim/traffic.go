@@ -1,6 +1,9 @@
 package sim
 
-import "github.com/rollsim/rollsim/sim/traffic"
+import (
+	"github.com/rollsim/rollsim/sim/scenario"
+	"github.com/rollsim/rollsim/sim/traffic"
+)
 
 // scheduleTraffic loads spec.series and schedules the scrapes (from the start
 // of the warmup to the end) and the scenario's traffic events.
@@ -14,6 +17,10 @@ func (r *runner) scheduleTraffic() {
 		r.pods = r.world.podViews(r.pods)
 		if err := r.traffic.Scrape(r.clock.Now(), r.pods); err != nil {
 			r.fail(err)
+			return
+		}
+		if n := r.prom.store.NumSamples(); n > scenario.MaxSamples {
+			r.fail(r.overLimit("spec.until", "the series hold %d samples at %s, more than %d, the limit for one scenario; shorten until, scrape less often or run fewer pods", n, r.offset(), scenario.MaxSamples))
 			return
 		}
 		if next := r.clock.Now().Add(r.set.Scrape); !next.After(r.end) {

@@ -49,8 +49,17 @@ func (in *Input) complete() error {
 			o.SetNamespace(sc.Spec.Namespace)
 		}
 	}
+	if err := in.validateNames(); err != nil {
+		return err
+	}
 	ro, err := in.selectRollout()
 	if err != nil {
+		return err
+	}
+	if err := in.validateRun(); err != nil {
+		return err
+	}
+	if err := in.validateLimits(ro); err != nil {
 		return err
 	}
 	if err := in.validateUpdate(ro); err != nil {
@@ -68,10 +77,7 @@ func (in *Input) complete() error {
 	if err := in.validateTraffic(ro, bad); err != nil {
 		return err
 	}
-	if err := in.validateProviders(ro, bad); err != nil {
-		return err
-	}
-	return in.validateRun()
+	return in.validateProviders(ro, bad)
 }
 
 // scenarioError is invalid input in the Scenario document.
