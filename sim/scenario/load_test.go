@@ -136,11 +136,15 @@ func TestSplitStreamLines(t *testing.T) {
 	}
 }
 
+// FuzzLoadData: any bytes either load or fail with invalid input naming the
+// file; never a panic, recovered or not (a recovered one is an InternalError,
+// a rollsim bug).
 func FuzzLoadData(f *testing.F) {
 	f.Add([]byte(stream(goodRollout, goodTemplate, goodScenario)))
 	f.Add([]byte("apiVersion: v1\nkind: [unclosed\n"))
 	f.Add([]byte(stream(goodScenario, "---\n---\n")))
-	for _, name := range []string{"../scenarios/inline-analysis-abort.yaml", "../scenarios/reference-background-promotes.yaml"} {
+	files, _ := filepath.Glob("../../scenarios/*.yaml")
+	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)
 		}
@@ -148,9 +152,16 @@ func FuzzLoadData(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		in, err := LoadData("fuzz.yaml", data)
 		if err != nil {
+			var internal *InternalError
+			if errors.As(err, &internal) {
+				t.Fatalf("panic while loading: %v\n%s", internal.Panic, internal.Stack)
+			}
 			var ie *InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("error is not an InputError: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
 			}
 			return
 		}
