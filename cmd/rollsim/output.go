@@ -22,12 +22,16 @@ func checkOutput(format string) error {
 }
 
 // writeReport renders one result. wall is the run's wall time, reported in the
-// JSON timing block only; colour is used for text on a terminal.
+// JSON timing block only when positive (run --timing); colour is used for text
+// on a terminal.
 func writeReport(w io.Writer, res *sim.Result, format string, wall time.Duration) error {
 	switch format {
 	case "json":
 		rep := reports.Build(res)
-		rep.Timing.WallMs = float64(wall.Microseconds()) / 1000
+		if wall > 0 {
+			ms := float64(wall.Microseconds()) / 1000
+			rep.Timing.WallMs = &ms
+		}
 		return reports.JSON(w, rep)
 	case "yaml":
 		return reports.YAML(w, res)

@@ -20,7 +20,8 @@ type runOptions struct {
 	seed              int64
 	seedSet           bool
 	controllerVersion string
-	out               io.Writer
+	timing            bool
+	out, errOut       io.Writer
 }
 
 func newRunCommand() *cobra.Command {
@@ -55,6 +56,7 @@ final 'kubectl argo rollouts get rollout' tree and every AnalysisRun as
 	cmd.Flags().StringVarP(&o.output, "output", "o", "text", "report format: text, json, yaml (final objects), markdown or html")
 	cmd.Flags().StringVar(&o.apiserver, "apiserver", "memory", apiserverFlagHelp)
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise and names (default: the scenario's spec.seed)")
+	cmd.Flags().BoolVar(&o.timing, "timing", false, "add the run's wall time to the report (-o json: timing.wallMs; otherwise on stderr); off by default, as it differs between runs")
 	cmd.Flags().StringVar(&o.controllerVersion, "controller-version", "", "Argo Rollouts behaviour to model: v1.10, v1.9 or v1.8 (default: the scenario's)")
 	return cmd
 }
@@ -63,6 +65,7 @@ func (o *runOptions) complete(cmd *cobra.Command, args []string) {
 	o.files = args
 	o.seedSet = cmd.Flags().Changed("seed")
 	o.out = cmd.OutOrStdout()
+	o.errOut = cmd.ErrOrStderr()
 }
 
 func (o *runOptions) validate() error {
@@ -103,7 +106,13 @@ func (o *runOptions) run(ctx context.Context) error {
 		if err != nil {
 			return inputOrFailure(err)
 		}
-		wall := time.Since(began)
+		wall := time.Duration(0)
+		if o.timing {
+			wall = max(time.Since(began), time.Microsecond)
+			if o.output != "json" {
+				fmt.Fprintf(o.errOut, "rollsim: %s: simulated in %s of wall time\n", f, wall.Round(time.Microsecond))
+			}
+		}
 		if i > 0 && o.output == "text" {
 			fmt.Fprintln(o.out, "\n---")
 		}

@@ -16,6 +16,9 @@ import (
 // validateNames applies the API server's rules for object names (what
 // `kubectl apply` would be refused), and refuses an object given twice.
 func (in *Input) validateNames() error {
+	if errs := validation.IsDNS1123Label(in.Scenario.Spec.Namespace); len(errs) > 0 {
+		return in.scenarioError("spec.namespace", "Invalid value: %q: %s", in.Scenario.Spec.Namespace, strings.Join(errs, "; "))
+	}
 	seen := map[string]Origin{}
 	for _, o := range in.Objects {
 		kind := kindOf(o)
@@ -43,9 +46,6 @@ func (in *Input) validateNames() error {
 			return bad("%s %q is given twice (first in %s, document %d)", kind, name, first.File, first.Doc)
 		}
 		seen[id] = in.origins[o]
-	}
-	if errs := validation.IsDNS1123Label(in.Scenario.Spec.Namespace); len(errs) > 0 {
-		return in.scenarioError("spec.namespace", "Invalid value: %q: %s", in.Scenario.Spec.Namespace, strings.Join(errs, "; "))
 	}
 	return nil
 }
