@@ -36,6 +36,11 @@ type Options struct {
 	Envtest *kube.Envtest
 }
 
+// runLimits are the limits the run loop enforces where the loader cannot
+// foresee them (a count given by an argument, a run that goes on to until,
+// pods of every ReplicaSet). Tests lower them.
+var runLimits = struct{ samples, measurements int }{scenario.MaxSamples, scenario.MaxMeasurements}
+
 // maxReconcilesPerInstant guards against controllers that never settle.
 const maxReconcilesPerInstant = 10000
 
@@ -334,8 +339,8 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 		}
 		r.measured[id] = total
 		n := int(total - seen)
-		if r.measurements += n; r.measurements > scenario.MaxMeasurements {
-			r.fail(r.overLimit("spec.until", "the analyses took more than %d measurements by %s, the limit for one run; lower count or raise interval", scenario.MaxMeasurements, r.offset()))
+		if r.measurements += n; r.measurements > runLimits.measurements {
+			r.fail(r.overLimit("spec.until", "the analyses took more than %d measurements by %s, the limit for one run; lower count or raise interval", runLimits.measurements, r.offset()))
 			return
 		}
 		ms := mr.Measurements

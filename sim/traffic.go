@@ -1,9 +1,6 @@
 package sim
 
-import (
-	"github.com/rollsim/rollsim/sim/scenario"
-	"github.com/rollsim/rollsim/sim/traffic"
-)
+import "github.com/rollsim/rollsim/sim/traffic"
 
 // scheduleTraffic loads spec.series and schedules the scrapes (from the start
 // of the warmup to the end) and the scenario's traffic events.
@@ -19,8 +16,8 @@ func (r *runner) scheduleTraffic() {
 			r.fail(err)
 			return
 		}
-		if n := r.prom.store.NumSamples(); n > scenario.MaxSamples {
-			r.fail(r.overLimit("spec.until", "the series hold %d samples at %s, more than %d, the limit for one scenario; shorten until, scrape less often or run fewer pods", n, r.offset(), scenario.MaxSamples))
+		if n := r.prom.store.NumSamples(); n > runLimits.samples {
+			r.fail(r.overLimit("spec.until", "the series hold %d samples at %s, more than %d, the limit for one scenario; shorten until, scrape less often or run fewer pods", n, r.offset(), runLimits.samples))
 			return
 		}
 		if next := r.clock.Now().Add(r.set.Scrape); !next.After(r.end) {

@@ -223,9 +223,9 @@ func (o *tuneOptions) validate() error {
 			return usageError("--shard writes partial results as JSON; render the merged parts with 'rollsim tune merge' (-o, --plot)")
 		}
 	}
-	data, err := os.ReadFile(o.file)
+	data, err := scenario.ReadFile(o.file)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("%s: %v", o.file, err)
 	}
 	in, err := scenario.LoadData(o.file, data)
 	if err != nil {
