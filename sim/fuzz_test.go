@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -29,6 +30,10 @@ func FuzzRun(f *testing.F) {
 	// Manifests named in spec.manifests resolve next to the shipped scenarios.
 	path := filepath.Join("..", "scenarios", "fuzz.yaml")
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// A run that does not end is a bug too: crash the worker, so that the
+		// fuzzer keeps the input.
+		hung := time.AfterFunc(time.Minute, func() { panic(fmt.Sprintf("FuzzRun: no result after a minute for %q", data)) })
+		defer hung.Stop()
 		in, err := scenario.LoadData(path, data)
 		if err != nil {
 			var internal *scenario.InternalError

@@ -66,6 +66,9 @@ type runner struct {
 	updateHash string
 	timeline   []Entry
 	measured   map[string]int32
+	// horizon, when set, is where the run's end comes from instead of
+	// spec.until (Series: the time a query asks for).
+	horizon string
 	// measurements counts them all, against scenario.MaxMeasurements.
 	measurements int
 	verdict      string
@@ -161,7 +164,12 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 // scenario.MaxSamples and the others): invalid input, named on the Scenario
 // document. The loader refuses what it can foresee; this guards the rest.
 func (r *runner) overLimit(field, format string, args ...any) error {
-	return r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, field, format, args...)
+	if field == "spec.until" && r.horizon != "" {
+		ie := r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, "", format, args...)
+		ie.Err = fmt.Errorf("%s: %w", r.horizon, ie.Err)
+		return ie
+	}
+	return r.in.Locate(r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, field, format, args...))
 }
 
 // offset is virtual time relative to the update.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -128,6 +129,9 @@ func (o *runOptions) run(ctx context.Context) error {
 func inputOrFailure(err error) error {
 	if scenario.IsInputError(err) {
 		return &exitError{code: 2, err: err}
+	}
+	if errors.Is(err, scenario.ErrInternal) {
+		return &exitError{code: 3, err: err} // names the file and says it is a bug
 	}
 	return &exitError{code: 3, err: fmt.Errorf("simulation failed: %w", err)}
 }

@@ -2,11 +2,13 @@ package scenario
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 )
@@ -150,6 +152,10 @@ func FuzzLoadData(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Loading that does not end is a bug too: crash the worker, so that
+		// the fuzzer keeps the input.
+		hung := time.AfterFunc(30*time.Second, func() { panic(fmt.Sprintf("FuzzLoadData: no result after 30s for %q", data)) })
+		defer hung.Stop()
 		in, err := LoadData("fuzz.yaml", data)
 		if err != nil {
 			var internal *InternalError
