@@ -125,8 +125,8 @@ type EventInfo struct {
 // it would break byte-identical reports.
 type Timing struct {
 	WallMs         *float64 `json:"wallMs,omitempty"`
-	VirtualSeconds float64 `json:"virtualSeconds"`
-	Queries        int     `json:"queries"`
+	VirtualSeconds float64  `json:"virtualSeconds"`
+	Queries        int      `json:"queries"`
 }
 
 // Expectations is the outcome of checking the scenario's expect block.
