@@ -251,6 +251,9 @@ func (in *Input) validateExperiments() error {
 func (in *Input) validateRun() error {
 	sp := in.Scenario.Spec
 	bad := in.scenarioError
+	if d := sp.Cluster.PodReadyAfter; d != nil && d.Duration < 0 {
+		return bad("spec.cluster.podReadyAfter", "must not be negative")
+	}
 	for i, f := range sp.Cluster.PodFailures {
 		if f.Image == "" {
 			return bad(fmt.Sprintf("spec.cluster.podFailures[%d].image", i), "required")
