@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -91,9 +90,9 @@ type linter struct {
 func Files(paths []string, opts Options) ([]Finding, error) {
 	l := &linter{scrape: opts.ScrapeInterval}
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := scenario.ReadFile(p) // bounded; devices refused
 		if err != nil {
-			return nil, &InvalidError{err}
+			return nil, &InvalidError{fmt.Errorf("%s: %w", p, err)}
 		}
 		if err := l.read(p, data); err != nil {
 			return nil, err
