@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+	"github.com/rollsim/rollsim/engine/rollout"
 )
 
 // validateNames applies the API server's rules for object names (what
@@ -118,10 +119,58 @@ func (in *Input) validateLimits(ro *v1alpha1.Rollout) error {
 			}
 		}
 	}
+	if err := in.validateFieldRefs(ro); err != nil {
+		return err
+	}
 	if err := in.validateSamples(ro, set); err != nil {
 		return err
 	}
 	return in.validateMeasurements(ro, set)
+}
+
+// validateFieldRefs resolves the fieldRef args of the rollout's analyses on
+// the Rollout: a path the controller cannot resolve fails every sync, so the
+// rollout would never get past the analysis. Paths into status are left to
+// the run (status is filled as it goes).
+func (in *Input) validateFieldRefs(ro *v1alpha1.Rollout) error {
+	check := func(p string, args []v1alpha1.AnalysisRunArgument) error {
+		for k, a := range args {
+			if a.ValueFrom == nil || a.ValueFrom.FieldRef == nil || strings.HasPrefix(a.ValueFrom.FieldRef.FieldPath, "status") {
+				continue
+			}
+			if _, err := rollout.RolloutField(ro, a.ValueFrom.FieldRef.FieldPath); err != nil {
+				return in.rolloutError(ro, fmt.Sprintf("%s.args[%d].valueFrom.fieldRef.fieldPath", p, k), "the controller cannot resolve argument %q: %v", a.Name, err)
+			}
+		}
+		return nil
+	}
+	if c := ro.Spec.Strategy.Canary; c != nil {
+		if c.Analysis != nil {
+			if err := check("spec.strategy.canary.analysis", c.Analysis.Args); err != nil {
+				return err
+			}
+		}
+		for i, st := range c.Steps {
+			if st.Analysis != nil {
+				if err := check(fmt.Sprintf("spec.strategy.canary.steps[%d].analysis", i), st.Analysis.Args); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
+		for _, a := range []struct {
+			path string
+			an   *v1alpha1.RolloutAnalysis
+		}{{"spec.strategy.blueGreen.prePromotionAnalysis", bg.PrePromotionAnalysis}, {"spec.strategy.blueGreen.postPromotionAnalysis", bg.PostPromotionAnalysis}} {
+			if a.an != nil {
+				if err := check(a.path, a.an.Args); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // Series the traffic model writes per scrape (measured with
