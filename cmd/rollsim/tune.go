@@ -326,9 +326,9 @@ when a part is missing, repeated or from a different sweep.`,
 func (o *tuneMergeOptions) run() error {
 	var parts []*tune.Part
 	for _, f := range o.parts {
-		data, err := os.ReadFile(f)
+		data, err := scenario.ReadFileLimit(f, 1<<30) // bounded; devices refused
 		if err != nil {
-			return usageError("%v", err)
+			return usageError("%s: %v", f, err)
 		}
 		var p tune.Part
 		dec := json.NewDecoder(bytes.NewReader(data))

@@ -63,7 +63,10 @@ func (e *InternalError) Unwrap() error { return ErrInternal }
 // ReadFile reads a scenario or manifest file, refusing what is not a regular
 // file or a pipe (devices such as /dev/zero, directories, sockets) and files
 // larger than MaxFileBytes.
-func ReadFile(path string) ([]byte, error) {
+func ReadFile(path string) ([]byte, error) { return ReadFileLimit(path, MaxFileBytes) }
+
+// ReadFileLimit is ReadFile with another size limit (tune's partial results).
+func ReadFileLimit(path string, limit int) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -80,12 +83,12 @@ func ReadFile(path string) ([]byte, error) {
 	default:
 		return nil, fmt.Errorf("not a regular file (%s): rollsim reads scenario and manifest files only", fileKind(m))
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, int64(limit)+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxFileBytes {
-		return nil, fmt.Errorf("larger than %s, the limit for one file", byteSize(MaxFileBytes))
+	if len(data) > limit {
+		return nil, fmt.Errorf("larger than %s, the limit for one file", byteSize(limit))
 	}
 	return data, nil
 }
