@@ -119,3 +119,31 @@ spec:
 		t.Fatalf("got %v", err)
 	}
 }
+
+// An analysis arg from a status field the Rollout does not have fails every
+// sync of the real controller: invalid input naming the line (was exit 3).
+func TestUnresolvableStatusFieldRef(t *testing.T) {
+	tmpl := `---
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {name: t}
+spec:
+  args: [{name: a}]
+  metrics:
+  - name: m
+    successCondition: "true"
+    provider: {prometheus: {query: vector(1)}}
+`
+	steps := `      steps:
+      - setWeight: 50
+      - analysis:
+          templates: [{templateName: t}]
+          args:
+          - name: a
+            valueFrom: {fieldRef: {fieldPath: status.nothingHere}}`
+	_, err := runData(t, limitRollout(1, steps)+tmpl+limitScenario)
+	want := `limits.yaml:17: document 1 (line 1, Rollout app): spec.strategy.canary.steps[1].analysis.args[0].valueFrom.fieldRef.fieldPath: the controller cannot resolve analysis argument a: fieldRef "status.nothingHere": invalid path`
+	if !scenario.IsInputError(err) || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("got %v\nwant %s", err, want)
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -409,6 +410,14 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 	switch k.kind {
 	case kindRollout:
 		after, err = r.rollouts.Reconcile(ctx, k.NamespacedName)
+		var argErr *rollout.ArgError
+		if errors.As(err, &argErr) {
+			// The controller would fail every sync and the rollout never get
+			// past the analysis: invalid input (the loader checks the paths
+			// outside status).
+			ro := r.in.Rollout()
+			return r.in.Locate(r.in.Origin(ro).Errorf("Rollout "+ro.Name, "", "the controller cannot resolve %v", argErr))
+		}
 	case kindAnalysisRun:
 		after, err = r.analyses.Reconcile(ctx, k.NamespacedName)
 	case kindExperiment:

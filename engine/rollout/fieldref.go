@@ -1,6 +1,10 @@
 package rollout
 
-import "github.com/rollsim/rollsim/engine/api/v1alpha1"
+import (
+	"fmt"
+
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
+)
 
 // RolloutField resolves an analysis arg's fieldRef.fieldPath on ro as the
 // controller does when it creates the AnalysisRun. An error is one the
@@ -9,3 +13,16 @@ import "github.com/rollsim/rollsim/engine/api/v1alpha1"
 func RolloutField(ro *v1alpha1.Rollout, path string) (string, error) {
 	return rolloutField(ro, path)
 }
+
+// ArgError is an analysis argument whose fieldRef the controller cannot
+// resolve: it returns the error from every sync and never creates the run.
+type ArgError struct {
+	Arg, FieldPath string
+	Err            error
+}
+
+func (e *ArgError) Error() string {
+	return fmt.Sprintf("analysis argument %s: fieldRef %q: %v", e.Arg, e.FieldPath, e.Err)
+}
+
+func (e *ArgError) Unwrap() error { return e.Err }
