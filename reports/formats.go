@@ -12,7 +12,8 @@ type RenderOptions struct {
 	// Color: ANSI colours in the text report (the caller decides: a terminal,
 	// no NO_COLOR).
 	Color bool
-	// Wall is the run's wall time, shown in the JSON timing block only.
+	// Wall is the run's wall time, shown in the JSON timing block only, and
+	// only when positive.
 	Wall time.Duration
 }
 
@@ -31,7 +32,10 @@ var Formats = []Format{
 	}},
 	{"json", "the report for scripts (verdict, decidedAt, message, analysisRuns, ...)", func(w io.Writer, res *sim.Result, o RenderOptions) error {
 		rep := Build(res)
-		rep.Timing.WallMs = float64(o.Wall.Microseconds()) / 1000
+		if o.Wall > 0 { // only on request (run --timing): it differs between runs
+			ms := float64(o.Wall.Microseconds()) / 1000
+			rep.Timing.WallMs = &ms
+		}
 		return JSON(w, rep)
 	}},
 	{"yaml", "the final objects as an API server returns them", func(w io.Writer, res *sim.Result, _ RenderOptions) error {

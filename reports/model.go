@@ -154,11 +154,13 @@ type EventInfo struct {
 	Message string `json:"message"`
 }
 
-// Timing says what the run cost. WallMs is filled by the caller that measured it.
+// Timing says what the run cost in virtual time and queries. WallMs, the wall
+// time, is set only on request (`run --timing`) by the caller that measured it:
+// it would break byte-identical reports.
 type Timing struct {
-	WallMs         float64 `json:"wallMs"`
-	VirtualSeconds float64 `json:"virtualSeconds"`
-	Queries        int     `json:"queries"`
+	WallMs         *float64 `json:"wallMs,omitempty"`
+	VirtualSeconds float64  `json:"virtualSeconds"`
+	Queries        int      `json:"queries"`
 }
 
 // Expectations is the outcome of checking the scenario's expect block.

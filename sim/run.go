@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sort"
@@ -36,6 +37,11 @@ type Options struct {
 	Envtest *kube.Envtest
 }
 
+// runLimits are the limits the run loop enforces where the loader cannot
+// foresee them (a count given by an argument, a run that goes on to until,
+// pods of every ReplicaSet). Tests lower them.
+var runLimits = struct{ samples, measurements int }{scenario.MaxSamples, scenario.MaxMeasurements}
+
 type runner struct {
 	in          *scenario.Input
 	set         scenario.Settings
@@ -58,10 +64,15 @@ type runner struct {
 	updateHash string
 	timeline   []Entry
 	measured   map[string]int32
-	verdict    string
-	decidedAt  *time.Duration
-	end        time.Time
-	failed     error
+	// horizon, when set, is where the run's end comes from instead of
+	// spec.until (Series: the time a query asks for).
+	horizon string
+	// measurements counts them all, against scenario.MaxMeasurements.
+	measurements int
+	verdict      string
+	decidedAt    *time.Duration
+	end          time.Time
+	failed       error
 	// reconcileStart is where the current reconcile's events begin in the timeline.
 	reconcileStart int
 	reconciles     int
@@ -130,6 +141,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		}
 	}
 	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.PodReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
+		overLimit: r.overLimit,
 		note: func(rs string, available, desired int32) {
 			r.note("ReplicaSet/"+rs, "PodsAvailable", fmt.Sprintf("%d of %d pods available", available, desired))
 		}}
@@ -157,6 +169,18 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		Providers: &providers{prom: r.prom, clock: clock, wording: wording, c: r.c,
 			web: &webScripts{scripts: sp.Web, next: map[int]int{}}, values: newValueScripts(sp.Values)}}
 	return r, nil
+}
+
+// overLimit is a run that goes past a limit of the scenario (see
+// scenario.MaxSamples and the others): invalid input, named on the Scenario
+// document. The loader refuses what it can foresee; this guards the rest.
+func (r *runner) overLimit(field, format string, args ...any) error {
+	if field == "spec.until" && r.horizon != "" {
+		ie := r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, "", format, args...)
+		ie.Err = fmt.Errorf("%s: %w", r.horizon, ie.Err)
+		return ie
+	}
+	return r.in.Locate(r.in.ScenarioDoc.Errorf("Scenario "+r.in.Scenario.Metadata.Name, field, format, args...))
 }
 
 // offset is virtual time relative to the update.
@@ -341,6 +365,10 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 		}
 		r.measured[id] = total
 		n := int(total - seen)
+		if r.measurements += n; r.measurements > runLimits.measurements {
+			r.fail(r.overLimit("spec.until", "the analyses took more than %d measurements by %s, the limit for one run; lower count or raise interval", runLimits.measurements, r.offset()))
+			return
+		}
 		ms := mr.Measurements
 		for i := max(0, len(ms)-n); i < len(ms); i++ {
 			m := ms[i]
@@ -401,6 +429,14 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 	switch k.kind {
 	case kindRollout:
 		after, err = r.rollouts.Reconcile(ctx, k.NamespacedName)
+		var argErr *rollout.ArgError
+		if errors.As(err, &argErr) {
+			// The controller would fail every sync and the rollout never get
+			// past the analysis: invalid input (the loader checks the paths
+			// outside status).
+			ro := r.in.Rollout()
+			return r.in.Locate(r.in.Origin(ro).Errorf("Rollout "+ro.Name, "", "the controller cannot resolve %v", argErr))
+		}
 	case kindAnalysisRun:
 		after, err = r.analyses.Reconcile(ctx, k.NamespacedName)
 	case kindExperiment:

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/rollsim/rollsim/sim/scenario"
@@ -34,6 +35,10 @@ func Series(ctx context.Context, in *scenario.Input, opts Options, horizon time.
 	if err != nil {
 		return nil, err
 	}
+	if horizon > scenario.MaxVirtualTime-r.set.Warmup {
+		return nil, &scenario.InputError{File: in.File, Err: fmt.Errorf("series up to %s after the update: past the limit of virtual time (warmup %s + %s <= %s)", horizon, r.set.Warmup, horizon, scenario.MaxVirtualTime)}
+	}
+	r.horizon = fmt.Sprintf("series up to %s after the update", horizon)
 	end := r.set.Start.Add(horizon)
 	r.end = end
 	if err := r.setup(ctx); err != nil {

@@ -34,6 +34,10 @@ func (r *runner) scheduleTraffic() {
 			r.fail(r.collision(err, "spec.traffic"))
 			return
 		}
+		if n := r.prom.store.NumSamples(); n > runLimits.samples {
+			r.fail(r.overLimit("spec.until", "the series hold %d samples at %s, more than %d, the limit for one scenario; shorten until, scrape less often or run fewer pods", n, r.offset(), runLimits.samples))
+			return
+		}
 		if next := r.clock.Now().Add(r.set.Scrape); !next.After(r.end) {
 			r.clock.At(next, tickEvent, tick)
 		}

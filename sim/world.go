@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/sim/scenario"
 	"github.com/rollsim/rollsim/sim/traffic"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -39,6 +40,12 @@ type world struct {
 	note func(rs string, available, desired int32)
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
+	// overLimit is invalid input: the scenario asks for more than a limit.
+	overLimit func(field, format string, args ...any) error
+	// names are the pod names handed out (podName).
+	names map[string]bool
+	// live counts the pods that exist, against maxLivePods.
+	live int
 }
 
 // failure is the reason pods of this template never become Ready, or "".
@@ -59,15 +66,41 @@ type podState struct {
 	ready   bool
 }
 
+// maxLivePods bounds the pods that exist at once: the rollout's replicas,
+// surge and experiment pods.
+const maxLivePods = 4 * scenario.MaxReplicas
+
 // podNameChars are the characters Kubernetes uses for generated name suffixes.
 const podNameChars = "bcdfghjklmnpqrstvwxz2456789"
 
+// maxGeneratedBase is how much of a generateName the API server keeps: names
+// are at most 63 characters, 5 of them the random suffix.
+const maxGeneratedBase = 63 - 5
+
+// podName names a new pod of ReplicaSet rs as the API server names objects
+// created with generateName "<rs>-": the base cut to 58 characters, then five
+// random characters. Where the API server would refuse a name already taken
+// (and the ReplicaSet controller retry), rollsim draws again: names never
+// collide, and stay deterministic for a seed. Names are never reused, as a
+// deleted pod may still exist on a real API server.
 func (w *world) podName(rs string) string {
-	b := make([]byte, 5)
-	for i := range b {
-		b[i] = podNameChars[w.rng.IntN(len(podNameChars))]
+	base := rs + "-"
+	if len(base) > maxGeneratedBase {
+		base = base[:maxGeneratedBase]
 	}
-	return rs + "-" + string(b)
+	if w.names == nil {
+		w.names = map[string]bool{}
+	}
+	b := make([]byte, 5)
+	for {
+		for i := range b {
+			b[i] = podNameChars[w.rng.IntN(len(podNameChars))]
+		}
+		if name := base + string(b); !w.names[name] {
+			w.names[name] = true
+			return name
+		}
+	}
 }
 
 // syncReplicaSet makes the pods of a ReplicaSet match its spec and writes its status.
@@ -86,6 +119,10 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	pods := w.pods[rs.Name]
 	now := w.clock.Now()
 	for int32(len(pods)) < want {
+		if w.live >= maxLivePods {
+			return w.overLimit("spec.cluster", "the rollout runs more than %d pods at once, the limit (replicas, surge and experiments together)", maxLivePods)
+		}
+		w.live++
 		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, &rs), created: now}
 		if err := w.createPod(ctx, &rs, p); err != nil {
 			return err
@@ -114,6 +151,7 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		}
 		p := pods[victim]
 		pods = append(pods[:victim], pods[victim+1:]...)
+		w.live--
 		if err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}}); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}

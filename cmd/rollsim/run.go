@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -23,6 +24,7 @@ type runOptions struct {
 	controllerVersion string
 	out               io.Writer
 	stderr            io.Writer
+	timing            bool
 }
 
 func newRunCommand() *cobra.Command {
@@ -58,6 +60,7 @@ final 'kubectl argo rollouts get rollout' tree and every AnalysisRun as
 	reportFormats.addFlag(cmd, &o.output, "output", "o", "text", "report format")
 	addAPIServerFlag(cmd, &o.apiserver)
 	cmd.Flags().Int64Var(&o.seed, "seed", 0, "random seed for traffic noise and names (default: the scenario's spec.seed)")
+	cmd.Flags().BoolVar(&o.timing, "timing", false, "add the run's wall time to the report (-o json: timing.wallMs; otherwise on stderr); off by default, as it differs between runs")
 	cmd.Flags().StringVar(&o.controllerVersion, "controller-version", "", "Argo Rollouts behaviour to model: "+controllerVersions.list()+" (default: the scenario's)")
 	_ = cmd.RegisterFlagCompletionFunc("controller-version", controllerVersions.complete)
 	return cmd
@@ -115,7 +118,13 @@ func (o *runOptions) Run(ctx context.Context) error {
 		if err != nil {
 			return inputOrFailure(err)
 		}
-		wall := time.Since(began)
+		wall := time.Duration(0)
+		if o.timing {
+			wall = max(time.Since(began), time.Microsecond)
+			if o.output != "json" {
+				fmt.Fprintf(o.stderr, "rollsim: %s: simulated in %s of wall time\n", f, wall.Round(time.Microsecond))
+			}
+		}
 		if i > 0 && o.output == "text" {
 			fmt.Fprintln(o.out, "\n---")
 		}
@@ -131,6 +140,9 @@ func (o *runOptions) Run(ctx context.Context) error {
 func inputOrFailure(err error) error {
 	if scenario.IsInputError(err) {
 		return &exitError{code: 2, err: err}
+	}
+	if errors.Is(err, scenario.ErrInternal) {
+		return &exitError{code: 3, err: err} // names the file and says it is a bug
 	}
 	return &exitError{code: 3, err: fmt.Errorf("simulation failed: %w", err)}
 }

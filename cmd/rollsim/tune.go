@@ -230,9 +230,9 @@ func (o *tuneOptions) Validate() error {
 			return usageError("--shard writes partial results as JSON; render the merged parts with 'rollsim tune merge' (-o, --plot)")
 		}
 	}
-	data, err := os.ReadFile(o.file)
+	data, err := scenario.ReadFile(o.file)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("%s: %v", o.file, err)
 	}
 	in, err := scenario.LoadData(o.file, data)
 	if err != nil {
@@ -368,9 +368,9 @@ func (o *tuneMergeOptions) Validate() error { return o.tuneOutput.validate() }
 func (o *tuneMergeOptions) Run() error {
 	var parts []*tune.Part
 	for _, f := range o.parts {
-		data, err := os.ReadFile(f)
+		data, err := scenario.ReadFileLimit(f, 1<<30) // bounded; devices refused
 		if err != nil {
-			return usageError("%v", err)
+			return usageError("%s: %v", f, err)
 		}
 		var p tune.Part
 		dec := json.NewDecoder(bytes.NewReader(data))

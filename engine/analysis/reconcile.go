@@ -360,6 +360,7 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 			r.count(res, m.Phase)
 		}
 		m.Message = redact(m.Message, secrets)
+		m.Value = redact(m.Value, secrets)
 		if t.inFlight == nil {
 			res.Measurements = append(res.Measurements, m)
 		} else {
@@ -367,15 +368,6 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 		}
 	}
 	return nil
-}
-
-func redact(s string, secrets []string) string {
-	for _, secret := range secrets {
-		if secret != "" {
-			s = strings.ReplaceAll(s, secret, "*****")
-		}
-	}
-	return s
 }
 
 // count updates a metric's counters for one completed measurement.

@@ -248,7 +248,7 @@ func (s *state) runArgs(in []v1alpha1.AnalysisRunArgument) ([]v1alpha1.Argument,
 			case vf.FieldRef != nil:
 				v, err := rolloutField(s.ro, vf.FieldRef.FieldPath)
 				if err != nil {
-					return nil, err
+					return nil, &ArgError{Arg: a.Name, FieldPath: vf.FieldRef.FieldPath, Err: err}
 				}
 				value = v
 			}

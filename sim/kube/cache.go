@@ -29,9 +29,12 @@ import (
 // JSON round trip on every Get and List.
 type informerCache struct {
 	client.Client
-	scheme  *runtime.Scheme
-	mapper  meta.RESTMapper
-	objects map[objectKey]client.Object
+	scheme *runtime.Scheme
+	mapper meta.RESTMapper
+	// objects by kind: a List reads one kind only (the rollout controller lists
+	// ReplicaSets on every reconcile; with thousands of pods in one map that was
+	// most of a run).
+	objects map[schema.GroupVersionKind]map[objectKey]client.Object
 	// tracker, when set, is the object store under the in-memory fake client:
 	// updates are written to it directly, typed, with the API server's
 	// resourceVersion and status-subresource rules applied here. Going through the
@@ -49,8 +52,24 @@ type objectKey struct {
 }
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
-	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{}}
+	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[schema.GroupVersionKind]map[objectKey]client.Object{}}
 }
+
+func (c *informerCache) get(k objectKey) (client.Object, bool) {
+	o, ok := c.objects[k.gvk][k]
+	return o, ok
+}
+
+func (c *informerCache) set(k objectKey, o client.Object) {
+	m := c.objects[k.gvk]
+	if m == nil {
+		m = map[objectKey]client.Object{}
+		c.objects[k.gvk] = m
+	}
+	m[k] = o
+}
+
+func (c *informerCache) del(k objectKey) { delete(c.objects[k.gvk], k) }
 
 func (c *informerCache) key(obj client.Object) (objectKey, error) {
 	gvk, err := apiutil.GVKForObject(obj, c.scheme)
@@ -88,7 +107,7 @@ func (c *informerCache) Get(_ context.Context, key client.ObjectKey, obj client.
 	if err != nil {
 		return err
 	}
-	cached, ok := c.objects[k]
+	cached, ok := c.get(k)
 	if !ok {
 		return c.notFound(k)
 	}
@@ -112,8 +131,8 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 		sel = lo.LabelSelector
 	}
 	var keys []objectKey
-	for k, o := range c.objects {
-		if k.gvk != gvk || (lo.Namespace != "" && k.namespace != lo.Namespace) || !sel.Matches(labels.Set(o.GetLabels())) {
+	for k, o := range c.objects[gvk] {
+		if (lo.Namespace != "" && k.namespace != lo.Namespace) || !sel.Matches(labels.Set(o.GetLabels())) {
 			continue
 		}
 		keys = append(keys, k)
@@ -126,7 +145,7 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 	})
 	items := make([]runtime.Object, 0, len(keys))
 	for _, k := range keys {
-		o := c.objects[k].DeepCopyObject()
+		o := c.objects[gvk][k].DeepCopyObject()
 		o.GetObjectKind().SetGroupVersionKind(gvk)
 		items = append(items, o)
 	}
@@ -138,7 +157,7 @@ func (c *informerCache) store(obj client.Object) error {
 	if err != nil {
 		return err
 	}
-	c.objects[k] = obj.DeepCopyObject().(client.Object)
+	c.set(k, obj.DeepCopyObject().(client.Object))
 	return nil
 }
 
@@ -177,7 +196,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	if err != nil {
 		return err
 	}
-	prev, ok := c.objects[k]
+	prev, ok := c.get(k)
 	if !ok {
 		return c.notFound(k)
 	}
@@ -212,7 +231,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 			return err
 		}
 	}
-	c.objects[k] = next
+	c.set(k, next)
 	// The caller's object ends as the server returned it: its own content, the new
 	// resourceVersion, and for a plain update of a kind with a status subresource,
 	// the status the server kept.
@@ -255,7 +274,7 @@ func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...c
 	if err != nil {
 		return err
 	}
-	delete(c.objects, k)
+	c.del(k)
 	return nil
 }
 
@@ -288,13 +307,13 @@ func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts 
 	if err != nil {
 		return err
 	}
-	prev, ok := w.c.objects[k]
+	prev, ok := w.c.get(k)
 	if !ok {
 		return w.c.store(obj)
 	}
 	next := prev.DeepCopyObject().(client.Object)
 	reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
 	next.SetResourceVersion(obj.GetResourceVersion())
-	w.c.objects[k] = next
+	w.c.set(k, next)
 	return nil
 }

@@ -114,6 +114,21 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	return out, nil
 }
 
+// Waits for a slow start of the API server.
+const (
+	defaultStartTimeout = 2 * time.Minute
+	crdInstallTimeout   = 2 * time.Minute
+)
+
+// startTimeout is KUBEBUILDER_CONTROLPLANE_START_TIMEOUT when set (as envtest
+// reads it), else defaultStartTimeout.
+func startTimeout() time.Duration {
+	if d, err := time.ParseDuration(os.Getenv("KUBEBUILDER_CONTROLPLANE_START_TIMEOUT")); err == nil && d > 0 {
+		return d
+	}
+	return defaultStartTimeout
+}
+
 // StartEnvtest starts etcd and kube-apiserver, installs the CRDs and waits until
 // they are served. Stop it when done.
 func StartEnvtest(opts EnvtestOptions) (*Envtest, error) {
@@ -144,6 +159,16 @@ func StartEnvtest(opts EnvtestOptions) (*Envtest, error) {
 		CRDs:                  defs,
 		Scheme:                backendScheme,
 		ErrorIfCRDPathMissing: true,
+		// On a loaded machine (load ~12 on 2 cores) the defaults (20 s per
+		// component, 10 s for the CRDs to be served) were once too short:
+		// wait as long as a slow start takes. KUBEBUILDER_CONTROLPLANE_START_TIMEOUT
+		// still overrides the first.
+		ControlPlaneStartTimeout: startTimeout(),
+		ControlPlaneStopTimeout:  time.Minute,
+		CRDInstallOptions: envtest.CRDInstallOptions{
+			MaxTime:      crdInstallTimeout,
+			PollInterval: 250 * time.Millisecond,
+		},
 	}
 	env.ControlPlane.Etcd = etcd
 	// Wall time is read here only, to report what the start cost.
@@ -151,7 +176,7 @@ func StartEnvtest(opts EnvtestOptions) (*Envtest, error) {
 	cfg, err := env.Start()
 	if err != nil {
 		_ = env.Stop()
-		return nil, fmt.Errorf("starting the envtest API server: %w", err)
+		return nil, fmt.Errorf("starting the envtest API server (assets in %s; waited up to %s per component and %s for the CRDs; a slow or loaded machine may need KUBEBUILDER_CONTROLPLANE_START_TIMEOUT=5m): %w", dir, env.ControlPlaneStartTimeout, crdInstallTimeout, err)
 	}
 	e := &Envtest{env: env, StartTime: time.Since(began), taken: map[string]bool{}, sessions: map[*scenario.Input]*serverSession{}}
 	e.cfg = rest.CopyConfig(cfg)

@@ -51,8 +51,11 @@ func ReadPaths(paths []string, stdin io.Reader) ([]Source, error) {
 			return nil
 		}
 		seen[filepath.Clean(p)] = true
-		data, err := os.ReadFile(p)
+		data, err := scenario.ReadFile(p) // bounded; devices refused
 		if err != nil {
+			if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+				err = fmt.Errorf("%s: %w", p, err)
+			}
 			return &InvalidError{err}
 		}
 		out = append(out, Source{Name: p, Data: data})
@@ -63,7 +66,10 @@ func ReadPaths(paths []string, stdin io.Reader) ([]Source, error) {
 			if stdin == nil {
 				return nil, &InvalidError{errors.New("-: no standard input")}
 			}
-			data, err := io.ReadAll(stdin)
+			data, err := io.ReadAll(io.LimitReader(stdin, scenario.MaxFileBytes+1))
+			if err == nil && len(data) > scenario.MaxFileBytes {
+				err = fmt.Errorf("standard input is larger than %d MiB, the limit for one file", scenario.MaxFileBytes>>20)
+			}
 			if err != nil {
 				return nil, &InvalidError{fmt.Errorf("-: %v", err)}
 			}
@@ -446,7 +452,7 @@ func (l *linter) scenarioDoc(d *document) {
 			continue
 		}
 		l.read1[filepath.Clean(p)] = true
-		data, err := os.ReadFile(p)
+		data, err := scenario.ReadFile(p) // bounded; devices refused
 		if err != nil {
 			l.add(d, fmt.Sprintf("spec.manifests[%d]", i), Error, "scenario", fmt.Sprintf("cannot read %s: %v", m.Value, errors.Unwrap(err)), "fix the path: it is relative to the scenario file")
 			continue

@@ -117,6 +117,13 @@ var (
 	yamlLineRE     = regexp.MustCompile(`^yaml: line (\d+): `)
 )
 
+// Locate adds the line of the field to an input error about one of the
+// documents of in (file:line), as the loader does for its own errors.
+func (in *Input) Locate(ie *InputError) *InputError {
+	in.locate(ie)
+	return ie
+}
+
 // locate adds the line of the offending field to an input error about one of
 // the documents read (file:line, as compilers print it).
 func (in *Input) locate(ie *InputError) {

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -78,6 +78,7 @@ type Input struct {
 	// whether the file gave spec.traffic (before defaults fill it in).
 	recorded     *Recorded
 	trafficGiven bool
+	bytes, docs  int // read so far, against MaxTotalBytes and MaxDocuments
 }
 
 // Origin says where an object was read from, for error messages.
@@ -167,7 +168,7 @@ type kindHeader struct {
 // Load reads a scenario file (and the manifests it references) and checks it the
 // way the real controller would check the Rollout before acting on it.
 func Load(path string) (*Input, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return nil, &InputError{File: path, Err: err}
 	}
@@ -178,10 +179,11 @@ func Load(path string) (*Input, error) {
 // anchors relative spec.manifests paths.
 func LoadData(path string, data []byte) (in *Input, err error) {
 	defer func() {
-		// Invalid input must never crash the CLI; a panic here is a rollsim bug,
-		// reported against the input that caused it.
+		// Invalid input must never crash the CLI; a panic here is a rollsim bug
+		// (not invalid input: the fuzz targets fail on it), reported against
+		// the input that caused it.
 		if r := recover(); r != nil {
-			in, err = nil, &InputError{File: path, Err: fmt.Errorf("rollsim could not read this input (internal error: %v)", r)}
+			in, err = nil, &InternalError{File: path, Panic: r, Stack: string(debug.Stack())}
 		}
 	}()
 	in = &Input{File: path, origins: map[client.Object]Origin{}, raw: map[string][]document{}}
@@ -222,7 +224,7 @@ func LoadData(path string, data []byte) (in *Input, err error) {
 // readFile decodes every document of one file. It reports whether the file held
 // the Scenario document.
 func (in *Input) readFile(path string, allowScenario bool) (bool, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadFile(path)
 	if err != nil {
 		return false, &InputError{File: path, Err: err}
 	}
@@ -231,7 +233,16 @@ func (in *Input) readFile(path string, allowScenario bool) (bool, error) {
 
 func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, error) {
 	found := false
+	if len(data) > MaxFileBytes {
+		return false, &InputError{File: path, Err: fmt.Errorf("larger than %s, the limit for one file", byteSize(MaxFileBytes))}
+	}
+	if in.bytes += len(data); in.bytes > MaxTotalBytes {
+		return false, &InputError{File: path, Err: fmt.Errorf("the scenario and its manifests hold more than %s, the limit for one scenario", byteSize(MaxTotalBytes))}
+	}
 	docs := splitStream(data)
+	if in.docs += len(docs); in.docs > MaxDocuments {
+		return false, &InputError{File: path, Err: fmt.Errorf("the scenario and its manifests hold more than %d YAML documents, the limit for one scenario", MaxDocuments)}
+	}
 	if in.raw != nil {
 		in.raw[path] = docs
 	}

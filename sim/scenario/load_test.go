@@ -2,11 +2,13 @@ package scenario
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/txtar"
 )
@@ -136,21 +138,36 @@ func TestSplitStreamLines(t *testing.T) {
 	}
 }
 
+// FuzzLoadData: any bytes either load or fail with invalid input naming the
+// file; never a panic, recovered or not (a recovered one is an InternalError,
+// a rollsim bug).
 func FuzzLoadData(f *testing.F) {
 	f.Add([]byte(stream(goodRollout, goodTemplate, goodScenario)))
 	f.Add([]byte("apiVersion: v1\nkind: [unclosed\n"))
 	f.Add([]byte(stream(goodScenario, "---\n---\n")))
-	for _, name := range []string{"../scenarios/inline-analysis-abort.yaml", "../scenarios/reference-background-promotes.yaml"} {
+	files, _ := filepath.Glob("../../scenarios/*.yaml")
+	for _, name := range files {
 		if b, err := os.ReadFile(name); err == nil {
 			f.Add(b)
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// Loading that does not end is a bug too: crash the worker, so that
+		// the fuzzer keeps the input.
+		hung := time.AfterFunc(30*time.Second, func() { panic(fmt.Sprintf("FuzzLoadData: no result after 30s for %q", data)) })
+		defer hung.Stop()
 		in, err := LoadData("fuzz.yaml", data)
 		if err != nil {
+			var internal *InternalError
+			if errors.As(err, &internal) {
+				t.Fatalf("panic while loading: %v\n%s", internal.Panic, internal.Stack)
+			}
 			var ie *InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("error is not an InputError: %v", err)
+			}
+			if !strings.HasPrefix(err.Error(), "fuzz.yaml") {
+				t.Fatalf("error does not name the file: %v", err)
 			}
 			return
 		}
@@ -158,4 +175,57 @@ func FuzzLoadData(f *testing.F) {
 			t.Fatal("loaded without a Rollout")
 		}
 	})
+}
+
+// Files are read through a limit; devices, directories and files over
+// MaxFileBytes are refused with a message, pipes are read.
+func TestReadFileLimits(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.yaml")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxFileBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, c := range []struct{ path, want string }{
+		{big, "larger than 8 MiB, the limit for one file"},
+		{dir, "is a directory"},
+		{"/dev/zero", "not a regular file (a character device)"},
+		{"/dev/null", "not a regular file (a character device)"},
+	} {
+		_, err := Load(c.path)
+		var ie *InputError
+		if !errors.As(err, &ie) || !strings.HasPrefix(err.Error(), c.path) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an input error naming the file: %s", c.path, err, c.want)
+		}
+	}
+	if err := os.Truncate(big, MaxFileBytes); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := ReadFile(big); err != nil || len(b) != MaxFileBytes {
+		t.Errorf("a file of exactly the limit: %d bytes, %v", len(b), err)
+	}
+}
+
+// The scenario and its manifests together are bounded too.
+func TestTotalBytesLimit(t *testing.T) {
+	dir := t.TempDir()
+	pad := "# " + strings.Repeat("x", 1<<20) + "\n"
+	var manifests []string
+	for i := 0; i < MaxTotalBytes/MaxFileBytes+1; i++ {
+		name := "m" + strconv.Itoa(i) + ".yaml"
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.Repeat(pad, MaxFileBytes>>20-1)+goodTemplate), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		manifests = append(manifests, name)
+	}
+	sc := stream(goodRollout, goodScenario+"  manifests: ["+strings.Join(manifests, ", ")+"]\n")
+	path := filepath.Join(dir, "scenario.yaml")
+	_, err := LoadData(path, []byte(sc))
+	if !IsInputError(err) || !strings.Contains(err.Error(), "more than 32 MiB, the limit for one scenario") {
+		t.Fatalf("got %v", err)
+	}
 }

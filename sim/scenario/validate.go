@@ -49,8 +49,17 @@ func (in *Input) complete() error {
 			o.SetNamespace(sc.Spec.Namespace)
 		}
 	}
+	if err := in.validateNames(); err != nil {
+		return err
+	}
 	ro, err := in.selectRollout()
 	if err != nil {
+		return err
+	}
+	if err := in.validateRun(); err != nil {
+		return err
+	}
+	if err := in.validateLimits(ro); err != nil {
 		return err
 	}
 	if err := in.validateUpdate(ro); err != nil {
@@ -77,10 +86,7 @@ func (in *Input) complete() error {
 	if err := in.checkRecordedMetrics(ro); err != nil {
 		return err
 	}
-	if err := in.validateProviders(ro, bad); err != nil {
-		return err
-	}
-	return in.validateRun()
+	return in.validateProviders(ro, bad)
 }
 
 // scenarioError is invalid input in the Scenario document.
@@ -254,6 +260,9 @@ func (in *Input) validateExperiments() error {
 func (in *Input) validateRun() error {
 	sp := in.Scenario.Spec
 	bad := in.scenarioError
+	if d := sp.Cluster.PodReadyAfter; d != nil && d.Duration < 0 {
+		return bad("spec.cluster.podReadyAfter", "must not be negative")
+	}
 	for i, f := range sp.Cluster.PodFailures {
 		if f.Image == "" {
 			return bad(fmt.Sprintf("spec.cluster.podFailures[%d].image", i), "required")
