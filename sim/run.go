@@ -73,6 +73,10 @@ type runner struct {
 	// roStatus is the last status written to the rollout under test.
 	roStatus v1alpha1.RolloutStatus
 	rec      Record // record.go
+	// plane is the data plane's view of the router objects (routers.go);
+	// stableHash the pod-template hash of the revision before the update.
+	plane      dataPlane
+	stableHash string
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -172,6 +176,9 @@ func (r *runner) setup(ctx context.Context) error {
 		if _, ok := obj.(*v1alpha1.AnalysisRun); ok {
 			continue // runs are created by the controller
 		}
+		if !kube.Serves(obj) {
+			continue // kept, inert: nothing in the simulation reads it
+		}
 		if ex, ok := obj.(*v1alpha1.Experiment); ok {
 			// A standalone Experiment is applied with the update, at t=0.
 			ex.SetResourceVersion("")
@@ -196,7 +203,8 @@ func (r *runner) setup(ctx context.Context) error {
 		return fmt.Errorf("creating Rollout %s: %w", ro.Name, err)
 	}
 	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
-	r.traffic.SetStableHash(rollout.PodTemplateHash(&ro.Spec.Template, nil))
+	r.stableHash = rollout.PodTemplateHash(&ro.Spec.Template, nil)
+	r.traffic.SetStableHash(r.stableHash)
 
 	// The change under test, at t=0.
 	r.clock.At(r.set.Start, workEvent, func() {
@@ -276,6 +284,9 @@ func (r *runner) created(obj client.Object) {
 // notify is the informer: a write wakes the controllers watching that object.
 func (r *runner) notify(obj client.Object) {
 	r.writes++
+	if r.seeRouterObject(obj) {
+		r.applyRouting()
+	}
 	nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	switch o := obj.(type) {
 	case *v1alpha1.Rollout:
@@ -450,6 +461,10 @@ func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	r.noteRoutes(ro)
 	r.roStatus = *ro.Status.DeepCopy()
 	r.recordWeight(ro)
+	if r.plane.routed {
+		// The router's objects (or the active Service) decide the split.
+		return
+	}
 	if ro.Spec.Strategy.BlueGreen != nil {
 		// Production traffic follows the active service: to the new revision once
 		// it is switched, to the stable until then.
@@ -568,6 +583,9 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Experiments = exps.Items
+	if err := r.routerObjects(ctx, res); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(res.AnalysisRuns, func(i, j int) bool {
 		a, b := res.AnalysisRuns[i], res.AnalysisRuns[j]
 		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {

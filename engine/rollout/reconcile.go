@@ -106,6 +106,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
+	stepAtStart, hashAtStart := ro.Status.CurrentStepIndex, ro.Status.CurrentPodHash
+	if stepAtStart != nil {
+		stepAtStart = ptr.To(*stepAtStart)
+	}
 	var err error
 	switch {
 	case ro.Spec.Strategy.Canary != nil:
@@ -116,6 +120,14 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		err = fmt.Errorf("rollout %s: spec.strategy needs canary or blueGreen", ro.Name)
 	}
 	if err != nil {
+		return 0, err
+	}
+	// What the controller writes outside the Rollout: Service selectors, then
+	// the traffic routers' objects (services.go, routers.go).
+	if err := s.syncServices(ctx); err != nil {
+		return 0, err
+	}
+	if err := s.syncRouters(ctx, stepAtStart, hashAtStart); err != nil {
 		return 0, err
 	}
 	return s.requeue, nil

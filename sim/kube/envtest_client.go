@@ -259,6 +259,9 @@ func (w *sessionStatus) Patch(ctx context.Context, obj client.Object, patch clie
 // input that names the file, the document and the field.
 func (s *serverSession) validateInput(ctx context.Context, in *scenario.Input) error {
 	for _, obj := range in.Objects {
+		if !Serves(obj) {
+			continue
+		}
 		o := in.Origin(obj)
 		u, err := documentObject(in, obj)
 		if err != nil {

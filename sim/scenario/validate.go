@@ -9,6 +9,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -98,6 +99,18 @@ func (in *Input) ValidationObjects() validation.Objects {
 			objs.Services = append(objs.Services, x)
 		case *networkingv1.Ingress:
 			objs.Ingresses = append(objs.Ingresses, x)
+		case *unstructured.Unstructured:
+			gvk := x.GroupVersionKind()
+			switch {
+			case gvk.Group == "networking.istio.io" && gvk.Kind == "VirtualService":
+				objs.VirtualServices = append(objs.VirtualServices, x)
+			case gvk.Group == "getambassador.io" && gvk.Kind == "Mapping":
+				objs.AmbassadorMappings = append(objs.AmbassadorMappings, x)
+			case gvk.Group == "appmesh.k8s.aws" && gvk.Kind == "VirtualService":
+				objs.AppMeshVirtualServices = append(objs.AppMeshVirtualServices, x)
+			case gvk.Group == "appmesh.k8s.aws" && gvk.Kind == "VirtualRouter":
+				objs.AppMeshVirtualRouters = append(objs.AppMeshVirtualRouters, x)
+			}
 		}
 	}
 	return objs

@@ -206,6 +206,12 @@ func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]flo
 			batches = t.draw(mean*share[v]/float64(ready[v]), t.models[v], nil)
 			s.addSource(s.sourceLabels(v, ""), batches)
 		}
+		if p.Ready && v == canaryVersion && t.mirror > 0 {
+			// Mirrored copies reach the canary's sidecar, which reports them
+			// (reporter="destination"); the gateway does not count the shadow
+			// requests it sends.
+			batches = t.draw(mean*t.mirror/float64(ready[v]), t.models[v], batches)
+		}
 		if err := pp.proxy.Scrape(now, batches); err != nil {
 			return err
 		}
