@@ -45,7 +45,9 @@ func (s *state) syncRouters(ctx context.Context, stepAtStart *int32, hashAtStart
 	u := routeUpdate{weight: w.Canary.Weight, canaryHash: w.Canary.PodTemplateHash, stableHash: w.Stable.PodTemplateHash}
 	u.removeManaged = s.fullyPromoted() || s.newStatus.Abort || s.ro.Status.PromoteFull ||
 		s.newRS == nil || s.newRS.Status.AvailableReplicas == 0
-	if stepAtStart != nil && hashAtStart == s.newStatus.CurrentPodHash && revisionOf(s.ro) > 1 && !u.removeManaged {
+	// As upstream, the step's header or mirror route is set whatever the
+	// weights do, after the managed routes were removed.
+	if stepAtStart != nil && hashAtStart == s.newStatus.CurrentPodHash && revisionOf(s.ro) > 1 {
 		if steps := s.steps(); int(*stepAtStart) < len(steps) {
 			u.header = steps[*stepAtStart].SetHeaderRoute
 			u.mirror = steps[*stepAtStart].SetMirrorRoute
