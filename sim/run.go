@@ -203,7 +203,7 @@ func (r *runner) setup(ctx context.Context) error {
 		return fmt.Errorf("creating Rollout %s: %w", ro.Name, err)
 	}
 	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
-	r.stableHash = rollout.PodTemplateHash(&ro.Spec.Template, nil)
+	r.stableHash = rollout.PodTemplateHash(r.in.PodTemplate(ro), nil)
 	r.traffic.SetStableHash(r.stableHash)
 
 	// The change under test, at t=0.
@@ -215,33 +215,6 @@ func (r *runner) setup(ctx context.Context) error {
 	r.scheduleActions(ctx)
 	r.scheduleTraffic()
 	r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
-	return nil
-}
-
-// applyUpdate sets a new image on the Rollout, as `kubectl apply` would.
-func (r *runner) applyUpdate(ctx context.Context, up scenario.Update) error {
-	var ro v1alpha1.Rollout
-	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
-		return err
-	}
-	i := 0
-	for j, c := range ro.Spec.Template.Spec.Containers {
-		if c.Name == up.Container {
-			i = j
-		}
-	}
-	c := &ro.Spec.Template.Spec.Containers[i]
-	old := c.Image
-	c.Image = up.Image
-	ro.Generation++
-	r.updateHash = rollout.PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount)
-	if err := r.c.Update(ctx, &ro); err != nil {
-		return err
-	}
-	r.updated = true
-	// A new revision: the verdict is about it.
-	r.verdict, r.decidedAt = "", nil
-	r.note("Rollout/"+ro.Name, "Updated", fmt.Sprintf("container %s image %s -> %s", c.Name, old, up.Image))
 	return nil
 }
 
@@ -301,6 +274,11 @@ func (r *runner) notify(obj client.Object) {
 	case *appsv1.ReplicaSet:
 		r.enqueue(key{kind: kindReplicaSet, NamespacedName: nn})
 		r.enqueueOwner(o)
+	case *appsv1.Deployment:
+		// The template resolver watches the workloads Rollouts refer to.
+		if ro := r.in.Rollout(); ro != nil && ro.Spec.WorkloadRef != nil && ro.Spec.WorkloadRef.Name == o.Name && o.Namespace == r.roKey.Namespace {
+			r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
+		}
 	case *batchv1.Job:
 		// The AnalysisRun controller watches the Jobs its runs own.
 		r.enqueueOwner(o)

@@ -51,10 +51,11 @@ type hashKey struct {
 	uid        types.UID
 	generation int64
 	collisions int32
+	workload   string // the workloadRef's generation: its template is the Rollout's
 }
 
 func (r *Reconciler) templateHash(ro *v1alpha1.Rollout) string {
-	k := hashKey{uid: ro.UID, generation: ro.Generation}
+	k := hashKey{uid: ro.UID, generation: ro.Generation, workload: ro.Annotations[WorkloadGenerationAnnotation]}
 	if ro.Status.CollisionCount != nil {
 		k.collisions = *ro.Status.CollisionCount + 1
 	}
@@ -90,6 +91,7 @@ type state struct {
 	pause     pauseChanges
 	requeue   time.Duration
 	timedOut  bool
+	resolved  resolved // workloadref.go
 }
 
 // Reconcile brings one Rollout a step closer to its desired state and returns
@@ -103,6 +105,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		return 0, err
 	}
 	s := &state{r: r, ro: &ro}
+	if err := s.resolveWorkloadRef(ctx); err != nil {
+		return 0, err
+	}
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
@@ -128,6 +133,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		return 0, err
 	}
 	if err := s.syncRouters(ctx, stepAtStart, hashAtStart); err != nil {
+		return 0, err
+	}
+	if err := s.scaleDownWorkload(ctx); err != nil {
 		return 0, err
 	}
 	return s.requeue, nil
@@ -275,7 +283,7 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		}
 		s.ro.Annotations[RevisionAnnotation] = rev
 		status := s.ro.Status.DeepCopy()
-		if err := s.r.Client.Update(ctx, s.ro); err != nil {
+		if err := s.updateRollout(ctx); err != nil {
 			return fmt.Errorf("updating Rollout revision: %w", err)
 		}
 		s.ro.Status = *status

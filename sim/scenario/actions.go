@@ -16,6 +16,21 @@ type Action struct {
 	Pause       *struct{} `json:"pause,omitempty"`
 	Resume      *struct{} `json:"resume,omitempty"`
 	Update      *Update   `json:"update,omitempty"`
+	// Scale sets spec.replicas, as `kubectl scale rollout`.
+	Scale *ScaleAction `json:"scale,omitempty"`
+	// Undo goes back to an earlier revision's pod template, as
+	// `kubectl argo rollouts undo` (the previous revision unless toRevision).
+	Undo *UndoAction `json:"undo,omitempty"`
+}
+
+// ScaleAction is `kubectl scale rollout NAME --replicas N`.
+type ScaleAction struct {
+	Replicas *int32 `json:"replicas"`
+}
+
+// UndoAction is `kubectl argo rollouts undo NAME [--to-revision N]`.
+type UndoAction struct {
+	ToRevision int64 `json:"toRevision,omitempty"`
 }
 
 // Name is the action's verb.
@@ -35,26 +50,34 @@ func (a Action) Name() string {
 		return "resume"
 	case a.Update != nil:
 		return "update"
+	case a.Scale != nil:
+		return "scale"
+	case a.Undo != nil:
+		return "undo"
 	}
 	return ""
 }
 
 func (a Action) check() error {
 	n := 0
-	for _, set := range []bool{a.Promote != nil, a.PromoteFull != nil, a.Abort != nil, a.Retry != nil, a.Pause != nil, a.Resume != nil, a.Update != nil} {
+	for _, set := range []bool{a.Promote != nil, a.PromoteFull != nil, a.Abort != nil, a.Retry != nil, a.Pause != nil, a.Resume != nil, a.Update != nil, a.Scale != nil, a.Undo != nil} {
 		if set {
 			n++
 		}
 	}
 	switch {
 	case n == 0:
-		return fmt.Errorf("an action needs one of promote, promoteFull, abort, retry, pause, resume, update")
+		return fmt.Errorf("an action needs one of promote, promoteFull, abort, retry, pause, resume, update, scale, undo")
 	case n > 1:
 		return fmt.Errorf("an action does one thing; split it into several entries")
 	case a.At.Duration < 0:
 		return fmt.Errorf("at: must not be negative (times are offsets from the update)")
-	case a.Update != nil && a.Update.Image == "":
-		return fmt.Errorf("update.image: required")
+	case a.Update != nil && a.Update.Empty():
+		return fmt.Errorf("update: needs image, patch or deploymentPatch")
+	case a.Scale != nil && (a.Scale.Replicas == nil || *a.Scale.Replicas < 0):
+		return fmt.Errorf("scale.replicas: required, at least 0")
+	case a.Undo != nil && a.Undo.ToRevision < 0:
+		return fmt.Errorf("undo.toRevision: must not be negative")
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -191,12 +192,18 @@ func (in *Input) selectRollout() (*v1alpha1.Rollout, error) {
 // validateUpdate checks spec.update against the rollout's containers.
 func (in *Input) validateUpdate(ro *v1alpha1.Rollout) error {
 	up := in.Scenario.Spec.Update
-	if up.Image == "" {
-		return in.scenarioError("spec.update.image", "required: the image of the new revision")
+	if up.Empty() {
+		return in.scenarioError("spec.update.image", "required: the image of the new revision (or a patch or deploymentPatch)")
 	}
-	containers := ro.Spec.Template.Spec.Containers
+	containers := in.PodTemplate(ro).Spec.Containers
 	if len(containers) == 0 {
-		return in.rolloutError(ro, "spec.template.spec.containers", "required")
+		if d := in.WorkloadDeployment(ro); d != nil {
+			return in.origins[d].Errorf("Deployment "+d.Name, "spec.template.spec.containers", "required")
+		}
+		if ro.Spec.WorkloadRef == nil {
+			return in.rolloutError(ro, "spec.template.spec.containers", "required")
+		}
+		return in.rolloutError(ro, "spec.workloadRef.name", "deployments.apps %q not found in the manifests", ro.Spec.WorkloadRef.Name)
 	}
 	if c := up.Container; c != "" {
 		found := false
@@ -206,6 +213,19 @@ func (in *Input) validateUpdate(ro *v1alpha1.Rollout) error {
 		if !found {
 			return in.scenarioError("spec.update.container", "Rollout %s has no container %q", ro.Name, c)
 		}
+	}
+	return in.checkUpdate("spec.update", ro, up)
+}
+
+// checkUpdate applies an update to copies of the objects: a patch that does
+// not apply, or makes a manifest the decoder refuses, is invalid input.
+func (in *Input) checkUpdate(field string, ro *v1alpha1.Rollout, up Update) error {
+	var dep *appsv1.Deployment
+	if d := in.WorkloadDeployment(ro); d != nil {
+		dep = d.DeepCopy()
+	}
+	if _, err := ApplyUpdate(ro.DeepCopy(), dep, up); err != nil {
+		return in.scenarioError(field, "%v", err)
 	}
 	return nil
 }
@@ -218,10 +238,39 @@ func (in *Input) validateSimulated(ro *v1alpha1.Rollout) error {
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && bg.ActiveService == "" {
 		return in.rolloutError(ro, "spec.strategy.blueGreen.activeService", "Required value")
 	}
-	if ro.Spec.WorkloadRef != nil {
-		return in.rolloutError(ro, "spec.workloadRef", "workloadRef is not simulated yet; inline the pod template")
+	if ref := ro.Spec.WorkloadRef; ref != nil {
+		if ref.Kind != "Deployment" || (ref.APIVersion != "apps/v1" && ref.APIVersion != "") {
+			return in.rolloutError(ro, "spec.workloadRef", "workload of type %s/%s is not simulated (an apps/v1 Deployment is)", ref.APIVersion, ref.Kind)
+		}
+		if in.WorkloadDeployment(ro) == nil {
+			return in.rolloutError(ro, "spec.workloadRef.name", "deployments.apps %q not found in the manifests", ref.Name)
+		}
 	}
 	return nil
+}
+
+// WorkloadDeployment is the Deployment a Rollout's workloadRef names, among
+// the manifests (nil without one).
+func (in *Input) WorkloadDeployment(ro *v1alpha1.Rollout) *appsv1.Deployment {
+	ref := ro.Spec.WorkloadRef
+	if ref == nil {
+		return nil
+	}
+	for _, o := range in.Objects {
+		if d, ok := o.(*appsv1.Deployment); ok && d.Name == ref.Name && d.Namespace == ro.Namespace {
+			return d
+		}
+	}
+	return nil
+}
+
+// PodTemplate is the Rollout's pod template: its own, or that of the
+// Deployment its workloadRef names, as the controller resolves it.
+func (in *Input) PodTemplate(ro *v1alpha1.Rollout) *corev1.PodTemplateSpec {
+	if d := in.WorkloadDeployment(ro); d != nil {
+		return &d.Spec.Template
+	}
+	return &ro.Spec.Template
 }
 
 // validateExperiments checks standalone Experiments: templates with selectors,
@@ -266,6 +315,11 @@ func (in *Input) validateRun() error {
 	for i, a := range sp.Actions {
 		if err := a.check(); err != nil {
 			return bad(fmt.Sprintf("spec.actions[%d]", i), "%v", err)
+		}
+		if a.Update != nil {
+			if err := in.checkUpdate(fmt.Sprintf("spec.actions[%d].update", i), in.Rollout(), *a.Update); err != nil {
+				return err
+			}
 		}
 	}
 	if sp.Until != nil && sp.Until.Duration <= 0 {

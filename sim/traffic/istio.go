@@ -49,7 +49,7 @@ type podProxy struct {
 func newIstioSeries(in *scenario.Input, store *promfake.Store) *istioSeries {
 	ro := in.Rollout()
 	ns := ro.Namespace
-	tmpl := ro.Spec.Template
+	tmpl := *in.PodTemplate(ro)
 	podLabels := labels.NewBuilder(labels.EmptyLabels())
 	for k, v := range tmpl.Labels {
 		podLabels.Set(sanitizeLabelName(k), v)

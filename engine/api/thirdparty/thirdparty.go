@@ -89,6 +89,11 @@ func CRDs() []*apiextensionsv1.CustomResourceDefinition {
 				Scope: apiextensionsv1.NamespaceScoped,
 			},
 		}
+		if strings.HasSuffix(k.Group, ".k8s.io") {
+			// Groups under k8s.io are protected: their CRDs name the approving
+			// enhancement (the Gateway API's own CRDs carry this one).
+			crd.Annotations = map[string]string{"api-approved.kubernetes.io": "https://github.com/kubernetes-sigs/gateway-api/pull/2466"}
+		}
 		for i, v := range k.Versions {
 			crd.Spec.Versions = append(crd.Spec.Versions, apiextensionsv1.CustomResourceDefinitionVersion{
 				Name: v, Served: true, Storage: i == len(k.Versions)-1,
