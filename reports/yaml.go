@@ -13,7 +13,7 @@ import (
 // YAML writes the final objects as the API server returns them to
 // `kubectl get rollout,analysisrun,experiment,replicaset,service,ingress,... -o yaml`:
 // a v1 List of the Rollout, its AnalysisRuns, Experiments and ReplicaSets, then
-// the namespace's Services and Ingresses and the traffic routers' objects
+// the namespace's Deployments (workloadRef targets), Services and Ingresses and the traffic routers' objects
 // (VirtualServices, DestinationRules, TrafficSplits, HTTPRoutes, ...), each
 // with its apiVersion and kind.
 func YAML(w io.Writer, res *sim.Result) error {
@@ -47,6 +47,11 @@ func YAML(w io.Writer, res *sim.Result) error {
 	}
 	for i := range res.ReplicaSets {
 		if err := add("apps/v1", "ReplicaSet", &res.ReplicaSets[i]); err != nil {
+			return err
+		}
+	}
+	for i := range res.Deployments {
+		if err := add("apps/v1", "Deployment", &res.Deployments[i]); err != nil {
 			return err
 		}
 	}

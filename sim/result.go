@@ -39,6 +39,7 @@ type Result struct {
 	// Services, Ingresses and the traffic routers' objects (VirtualServices,
 	// DestinationRules, TrafficSplits, HTTPRoutes, ...) of the namespace, as
 	// the controller left them.
+	Deployments   []appsv1.Deployment // workloadRef targets
 	Services      []corev1.Service
 	Ingresses     []networkingv1.Ingress
 	RouterObjects []unstructured.Unstructured

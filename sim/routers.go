@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -98,6 +99,11 @@ func (r *runner) applyRouting() {
 // it the same way (a real API server serves it at every version).
 func (r *runner) routerObjects(ctx context.Context, res *Result) error {
 	ns := client.InNamespace(r.roKey.Namespace)
+	var deps appsv1.DeploymentList
+	if err := r.c.List(ctx, &deps, ns); err != nil {
+		return err
+	}
+	res.Deployments = deps.Items
 	var svcs corev1.ServiceList
 	if err := r.c.List(ctx, &svcs, ns); err != nil {
 		return err

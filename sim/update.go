@@ -40,7 +40,6 @@ func (r *runner) applyUpdate(ctx context.Context, up scenario.Update) error {
 		return fmt.Errorf("update: %w", err)
 	}
 	if dep != nil && !equalSpec(depBefore.Spec, dep.Spec) {
-		dep.Generation++
 		if err := r.c.Update(ctx, dep); err != nil {
 			return err
 		}

@@ -275,6 +275,8 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		s.event(engine.EventNormal, "NewReplicaSetCreated", fmt.Sprintf("Created ReplicaSet %s (revision %s)", rs.Name, rev))
 		s.newRS = rs
 		s.allRSs = append(s.allRSs, rs)
+	} else if err := s.bumpRevision(ctx); err != nil {
+		return err
 	}
 	rev := s.newRS.Annotations[RevisionAnnotation]
 	if s.ro.Annotations[RevisionAnnotation] != rev {
@@ -288,6 +290,30 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 		}
 		s.ro.Status = *status
 		s.event(engine.EventNormal, "RolloutUpdated", fmt.Sprintf("Rollout updated to revision %s", rev))
+	}
+	return nil
+}
+
+// bumpRevision gives an older ReplicaSet that becomes the new one again (a
+// rollback, an undo) the next revision (upstream getNewReplicaSet with
+// SetNewReplicaSetAnnotations: the revision only ever goes up).
+func (s *state) bumpRevision(ctx context.Context) error {
+	var maxOld int64
+	for _, rs := range s.allRSs {
+		if rs != s.newRS {
+			maxOld = max(maxOld, revisionOf(rs))
+		}
+	}
+	if revisionOf(s.newRS) > maxOld {
+		return nil
+	}
+	rs := s.newRS
+	if rs.Annotations == nil {
+		rs.Annotations = map[string]string{}
+	}
+	rs.Annotations[RevisionAnnotation] = strconv.FormatInt(maxOld+1, 10)
+	if err := s.r.Client.Update(ctx, rs); err != nil {
+		return fmt.Errorf("updating ReplicaSet %s revision: %w", rs.Name, err)
 	}
 	return nil
 }

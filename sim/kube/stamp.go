@@ -57,6 +57,12 @@ func (s *stampingClient) Update(ctx context.Context, obj client.Object, opts ...
 	switch o := obj.(type) {
 	case *v1alpha1.AnalysisRun, *v1alpha1.Experiment, *appsv1.ReplicaSet:
 		obj.SetGeneration(obj.GetGeneration() + 1)
+	case *appsv1.Deployment:
+		// The server bumps it on spec changes (a scale, a template change).
+		var prev appsv1.Deployment
+		if err := s.Client.Get(ctx, client.ObjectKeyFromObject(o), &prev); err == nil && !equality.Semantic.DeepEqual(prev.Spec, o.Spec) {
+			obj.SetGeneration(prev.Generation + 1)
+		}
 	case *unstructured.Unstructured:
 		// A custom resource without a status subresource: any change but
 		// metadata's bumps it (the routers' objects).

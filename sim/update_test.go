@@ -1,0 +1,77 @@
+package sim_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/rollsim/rollsim/sim/scenario"
+)
+
+// workloadRef: the template comes from the Deployment, the update changes the
+// Deployment, scaleDown: progressively leaves it at 0, the Rollout keeps no
+// template of its own.
+func TestWorkloadRef(t *testing.T) {
+	res := runFile(t, "../scenarios/workload-ref-progressive.yaml")
+	if res.Verdict != scenario.Promoted {
+		t.Fatalf("verdict %s", res.Verdict)
+	}
+	if len(res.Deployments) != 1 {
+		t.Fatalf("deployments %d", len(res.Deployments))
+	}
+	d := res.Deployments[0]
+	if d.Spec.Replicas == nil || *d.Spec.Replicas != 0 {
+		t.Errorf("Deployment replicas %v, want 0 (scaleDown: progressively)", d.Spec.Replicas)
+	}
+	c := d.Spec.Template.Spec.Containers[0]
+	if c.Image != "cart:5.1" || len(c.Env) != 2 || c.Env[0].Name != "NEW_CHECKOUT" || c.Env[1].Name != "CACHE" {
+		t.Errorf("Deployment container %+v, want the new image and both env vars", c)
+	}
+	if len(res.Rollout.Spec.Template.Spec.Containers) != 0 {
+		t.Errorf("the resolved template was written into the Rollout: %+v", res.Rollout.Spec.Template)
+	}
+	if got := res.Rollout.Annotations["rollout.argoproj.io/workload-generation"]; got != "5" {
+		t.Errorf("workload-generation %q, want 5 (created, scaled 3→2→1→0, updated)", got)
+	}
+	var images []string
+	for _, rs := range res.ReplicaSets {
+		images = append(images, rs.Spec.Template.Spec.Containers[0].Image)
+	}
+	if strings.Join(images, " ") != "cart:5.0 cart:5.1" && strings.Join(images, " ") != "cart:5.1 cart:5.0" {
+		t.Errorf("ReplicaSet images %v", images)
+	}
+}
+
+// A patch-only update (annotation, env, progressDeadlineSeconds) makes a new
+// revision; a scale mid-rollout resizes both ReplicaSets.
+func TestUpdatePatchAndScale(t *testing.T) {
+	res := runFile(t, "../scenarios/update-patch-scale.yaml")
+	ro := res.Rollout
+	if res.Verdict != scenario.Promoted || *ro.Spec.Replicas != 8 || *ro.Spec.ProgressDeadlineSeconds != 300 {
+		t.Fatalf("verdict %s, replicas %d", res.Verdict, *ro.Spec.Replicas)
+	}
+	tpl := ro.Spec.Template
+	if tpl.Annotations["config-hash"] != "5f1c2a" || len(tpl.Spec.Containers) != 2 || tpl.Spec.Containers[0].Env[0].Value != "fast" || tpl.Spec.Containers[1].Image != "proxy:1.0" {
+		t.Errorf("template %+v", tpl)
+	}
+	found := false
+	for _, e := range res.Timeline {
+		found = found || (e.Reason == "ScalingReplicaSet" && e.At.Minutes() == 1 && strings.Contains(e.Message, "from 1 to 2"))
+	}
+	if !found {
+		t.Error("the canary was not scaled with the Rollout at 1m")
+	}
+}
+
+// undo goes back to the previous revision's template: the stable ReplicaSet
+// becomes revision 3, the canary is scaled away.
+func TestUndo(t *testing.T) {
+	res := runFile(t, "../scenarios/undo-mid-rollout.yaml")
+	if res.Rollout.Spec.Template.Spec.Containers[0].Image != "api:9.2" || res.Rollout.Annotations["rollout.argoproj.io/revision"] != "3" {
+		t.Errorf("image %s, revision %s", res.Rollout.Spec.Template.Spec.Containers[0].Image, res.Rollout.Annotations["rollout.argoproj.io/revision"])
+	}
+	for _, rs := range res.ReplicaSets {
+		if rs.Spec.Template.Spec.Containers[0].Image == "api:9.3" && *rs.Spec.Replicas != 0 {
+			t.Errorf("canary %s still has %d replicas", rs.Name, *rs.Spec.Replicas)
+		}
+	}
+}
