@@ -77,6 +77,9 @@ type runner struct {
 	// stableHash the pod-template hash of the revision before the update.
 	plane      dataPlane
 	stableHash string
+	// templates are the pod templates applied so far, by hash, as written
+	// (an API server adds defaults to the ReplicaSets' copies).
+	templates map[string]corev1.PodTemplateSpec
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -204,6 +207,7 @@ func (r *runner) setup(ctx context.Context) error {
 	}
 	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
 	r.stableHash = rollout.PodTemplateHash(r.in.PodTemplate(ro), nil)
+	r.templates = map[string]corev1.PodTemplateSpec{r.stableHash: *r.in.PodTemplate(ro).DeepCopy()}
 	r.traffic.SetStableHash(r.stableHash)
 
 	// The change under test, at t=0.

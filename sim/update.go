@@ -51,6 +51,7 @@ func (r *runner) applyUpdate(ctx context.Context, up scenario.Update) error {
 		return err
 	}
 	r.updateHash = rollout.PodTemplateHash(r.podTemplateOf(&ro, dep), ro.Status.CollisionCount)
+	r.templates[r.updateHash] = *r.podTemplateOf(&ro, dep).DeepCopy()
 	r.updated = true
 	// A new revision: the verdict is about it.
 	r.verdict, r.decidedAt = "", nil
@@ -142,8 +143,15 @@ func (r *runner) undo(ctx context.Context, ro *v1alpha1.Rollout, toRevision int6
 	if target == nil {
 		return fmt.Errorf("undo: no revision %d of %s to go back to", toRevision, ro.Name)
 	}
-	tpl := *target.Spec.Template.DeepCopy()
-	delete(tpl.Labels, rollout.PodTemplateHashLabel)
+	// The template as it was applied: the ReplicaSet's copy carries the API
+	// server's defaults, which would make it another template (and hash) on
+	// a real server than in memory.
+	tpl, ok := r.templates[target.Labels[rollout.PodTemplateHashLabel]]
+	if !ok {
+		tpl = *target.Spec.Template.DeepCopy()
+		delete(tpl.Labels, rollout.PodTemplateHashLabel)
+	}
+	tpl = *tpl.DeepCopy()
 	ro.Spec.Template = tpl
 	ro.Generation++
 	if err := r.c.Update(ctx, ro); err != nil {
