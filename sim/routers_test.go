@@ -287,6 +287,25 @@ func TestRouterScenarios(t *testing.T) {
 	})
 }
 
+// Blue-green: the preview and active Services' selectors, and production
+// traffic following the active one.
+func TestBlueGreenServices(t *testing.T) {
+	res := runFile(t, "../scenarios/bluegreen-services.yaml")
+	sw := events(res, "SwitchService")
+	if len(sw) != 2 || !strings.Contains(sw[0].Message, "'catalog-preview' from '956d4bf5f' to '576d456f9b'") || sw[0].At != 0 ||
+		!strings.Contains(sw[1].Message, "'catalog-active' from '956d4bf5f' to '576d456f9b'") {
+		t.Errorf("switches %v", sw)
+	}
+	for _, name := range []string{"catalog-active", "catalog-preview"} {
+		if got := service(t, res, name).Spec.Selector["rollouts-pod-template-hash"]; got != "576d456f9b" {
+			t.Errorf("%s selects %s", name, got)
+		}
+	}
+	if got := measured(res); !reflect.DeepEqual(got, []string{"[0.98]"}) {
+		t.Errorf("post-promotion measurement %v, want the new version's 2%% errors on the production route", got)
+	}
+}
+
 // Without its VirtualService in the manifests, the rollout still runs and the
 // data plane follows the weights in the Rollout's status.
 func TestRouterObjectMissing(t *testing.T) {
