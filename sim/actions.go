@@ -39,6 +39,10 @@ func (r *runner) act(ctx context.Context, a scenario.Action) error {
 		return r.scale(ctx, &ro, *a.Scale.Replicas)
 	case a.Undo != nil:
 		return r.undo(ctx, &ro, a.Undo.ToRevision)
+	case a.Apply != nil:
+		return r.apply(ctx, *a.Apply)
+	case a.Delete != nil:
+		return r.remove(ctx, *a.Delete)
 	case a.Pause != nil:
 		ro.Spec.Paused = true
 		ro.Generation++

@@ -32,21 +32,26 @@ func (d *dataPlane) get(kind, namespace, name string) client.Object {
 	return d.objects[routerKey{kind, namespace, name}]
 }
 
+// routerKind is the data plane's name for obj's kind, if it reads that kind.
+func routerKind(obj client.Object) (string, bool) {
+	switch o := obj.(type) {
+	case *corev1.Service:
+		return "Service", true
+	case *networkingv1.Ingress:
+		return "Ingress", true
+	case *unstructured.Unstructured:
+		if thirdparty.Served(o.GroupVersionKind()) {
+			return o.GetKind(), true
+		}
+	}
+	return "", false
+}
+
 // seeRouterObject records a write of an object the data plane reads and
 // reports whether it is one.
 func (r *runner) seeRouterObject(obj client.Object) bool {
-	var kind string
-	switch o := obj.(type) {
-	case *corev1.Service:
-		kind = "Service"
-	case *networkingv1.Ingress:
-		kind = "Ingress"
-	case *unstructured.Unstructured:
-		if !thirdparty.Served(o.GroupVersionKind()) {
-			return false
-		}
-		kind = o.GetKind()
-	default:
+	kind, ok := routerKind(obj)
+	if !ok {
 		return false
 	}
 	if r.plane.objects == nil {
@@ -54,6 +59,14 @@ func (r *runner) seeRouterObject(obj client.Object) bool {
 	}
 	r.plane.objects[routerKey{kind, obj.GetNamespace(), obj.GetName()}] = obj.DeepCopyObject().(client.Object)
 	return true
+}
+
+// forgetRouterObject drops a deleted object from the data plane's view.
+func (r *runner) forgetRouterObject(obj client.Object) {
+	if kind, ok := routerKind(obj); ok {
+		delete(r.plane.objects, routerKey{kind, obj.GetNamespace(), obj.GetName()})
+		r.applyRouting()
+	}
 }
 
 // applyRouting sets the traffic model's split from the router objects, when

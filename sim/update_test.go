@@ -75,3 +75,25 @@ func TestUndo(t *testing.T) {
 		}
 	}
 }
+
+// apply replaces a template before the analysis uses it and edits the Rollout
+// without a new revision; delete removes an object.
+func TestApplyAndDelete(t *testing.T) {
+	res := runFile(t, "../scenarios/apply-mid-rollout.yaml")
+	if res.Verdict != scenario.Promoted {
+		t.Fatalf("verdict %s: the applied template's 0.99 threshold should pass 0.995", res.Verdict)
+	}
+	ro := res.Rollout
+	if ro.Labels["team"] != "discovery" || *ro.Spec.ProgressDeadlineSeconds != 900 || ro.Annotations["rollout.argoproj.io/revision"] != "2" || ro.Generation != 3 {
+		t.Errorf("labels %v, revision %s, generation %d", ro.Labels, ro.Annotations["rollout.argoproj.io/revision"], ro.Generation)
+	}
+	var notes []string
+	for _, e := range res.Timeline {
+		if e.Reason == "Applied" || e.Reason == "Deleted" {
+			notes = append(notes, e.Object+" "+e.Message)
+		}
+	}
+	if strings.Join(notes, "; ") != "AnalysisTemplate/success-rate configured; Rollout/search configured; ConfigMap/search-flags deleted" {
+		t.Errorf("notes %q", notes)
+	}
+}

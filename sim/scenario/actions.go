@@ -21,6 +21,25 @@ type Action struct {
 	// Undo goes back to an earlier revision's pod template, as
 	// `kubectl argo rollouts undo` (the previous revision unless toRevision).
 	Undo *UndoAction `json:"undo,omitempty"`
+	// Apply creates or replaces a manifest (`kubectl apply`), Delete removes
+	// an object (`kubectl delete`).
+	Apply  *ApplyAction  `json:"apply,omitempty"`
+	Delete *DeleteAction `json:"delete,omitempty"`
+}
+
+// ApplyAction is `kubectl apply -f`: one manifest, inline or in a file
+// (relative to the scenario file), decoded as strictly as the others. The
+// object replaces the one of the same kind and name, or is created.
+type ApplyAction struct {
+	Manifest map[string]any `json:"manifest,omitempty"`
+	File     string         `json:"file,omitempty"`
+}
+
+// DeleteAction is `kubectl delete KIND NAME`.
+type DeleteAction struct {
+	APIVersion string `json:"apiVersion,omitempty"` // default v1, or the version of the manifest of that kind and name
+	Kind       string `json:"kind"`
+	Name       string `json:"name"`
 }
 
 // ScaleAction is `kubectl scale rollout NAME --replicas N`.
@@ -54,20 +73,24 @@ func (a Action) Name() string {
 		return "scale"
 	case a.Undo != nil:
 		return "undo"
+	case a.Apply != nil:
+		return "apply"
+	case a.Delete != nil:
+		return "delete"
 	}
 	return ""
 }
 
 func (a Action) check() error {
 	n := 0
-	for _, set := range []bool{a.Promote != nil, a.PromoteFull != nil, a.Abort != nil, a.Retry != nil, a.Pause != nil, a.Resume != nil, a.Update != nil, a.Scale != nil, a.Undo != nil} {
+	for _, set := range []bool{a.Promote != nil, a.PromoteFull != nil, a.Abort != nil, a.Retry != nil, a.Pause != nil, a.Resume != nil, a.Update != nil, a.Scale != nil, a.Undo != nil, a.Apply != nil, a.Delete != nil} {
 		if set {
 			n++
 		}
 	}
 	switch {
 	case n == 0:
-		return fmt.Errorf("an action needs one of promote, promoteFull, abort, retry, pause, resume, update, scale, undo")
+		return fmt.Errorf("an action needs one of promote, promoteFull, abort, retry, pause, resume, update, scale, undo, apply, delete")
 	case n > 1:
 		return fmt.Errorf("an action does one thing; split it into several entries")
 	case a.At.Duration < 0:
@@ -78,6 +101,10 @@ func (a Action) check() error {
 		return fmt.Errorf("scale.replicas: required, at least 0")
 	case a.Undo != nil && a.Undo.ToRevision < 0:
 		return fmt.Errorf("undo.toRevision: must not be negative")
+	case a.Apply != nil && (len(a.Apply.Manifest) == 0) == (a.Apply.File == ""):
+		return fmt.Errorf("apply: needs manifest or file (one of them)")
+	case a.Delete != nil && (a.Delete.Kind == "" || a.Delete.Name == ""):
+		return fmt.Errorf("delete: needs kind and name")
 	}
 	return nil
 }

@@ -321,6 +321,18 @@ func (in *Input) validateRun() error {
 				return err
 			}
 		}
+		if a.Apply != nil {
+			obj, err := in.ApplyObject(*a.Apply)
+			if err != nil {
+				return bad(fmt.Sprintf("spec.actions[%d].apply", i), "%v", err)
+			}
+			if ro, ok := obj.(*v1alpha1.Rollout); ok && ro.Name != in.Scenario.Spec.Rollout {
+				return bad(fmt.Sprintf("spec.actions[%d].apply", i), "only the Rollout under test (%s) is simulated; %s is another", in.Scenario.Spec.Rollout, ro.Name)
+			}
+		}
+		if d := a.Delete; d != nil && d.Kind == v1alpha1.RolloutKind && d.Name == in.Scenario.Spec.Rollout {
+			return bad(fmt.Sprintf("spec.actions[%d].delete", i), "deleting the Rollout under test ends nothing rollsim can judge")
+		}
 	}
 	if sp.Until != nil && sp.Until.Duration <= 0 {
 		return bad("spec.until", "must be positive")
