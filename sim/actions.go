@@ -43,6 +43,8 @@ func (r *runner) act(ctx context.Context, a scenario.Action) error {
 		return r.apply(ctx, *a.Apply)
 	case a.Delete != nil:
 		return r.remove(ctx, *a.Delete)
+	case a.Restart != nil:
+		return r.restart(ctx, &ro, a.Restart)
 	case a.Pause != nil:
 		ro.Spec.Paused = true
 		ro.Generation++

@@ -6,12 +6,14 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/engine/rollout"
 	"github.com/rollsim/rollsim/sim/scenario"
@@ -163,5 +165,22 @@ func (r *runner) undo(ctx context.Context, ro *v1alpha1.Rollout, toRevision int6
 		images = append(images, c.Image)
 	}
 	r.note("Rollout/"+ro.Name, "Undo", fmt.Sprintf("rolled back to revision %s (%s)", target.Annotations[rollout.RevisionAnnotation], strings.Join(images, ", ")))
+	return nil
+}
+
+// restart is `kubectl argo rollouts restart [--in D]`: spec.restartAt at now
+// (+D), whole seconds as the API stores times.
+func (r *runner) restart(ctx context.Context, ro *v1alpha1.Rollout, a *scenario.RestartAction) error {
+	at := r.clock.Now()
+	if a.In != nil {
+		at = at.Add(a.In.Duration)
+	}
+	t := engine.Time(at)
+	ro.Spec.RestartAt = &t
+	ro.Generation++
+	if err := r.c.Update(ctx, ro); err != nil {
+		return err
+	}
+	r.note("Rollout/"+ro.Name, "Restart", "spec.restartAt "+t.UTC().Format(time.RFC3339))
 	return nil
 }

@@ -97,3 +97,27 @@ func TestApplyAndDelete(t *testing.T) {
 		t.Errorf("notes %q", notes)
 	}
 }
+
+// restart replaces every pod created before spec.restartAt, one at a time,
+// and records status.restartedAt.
+func TestRestart(t *testing.T) {
+	res := runFile(t, "../scenarios/restart-mid-rollout.yaml")
+	ro := res.Rollout
+	if ro.Spec.RestartAt == nil || ro.Status.RestartedAt == nil || !ro.Status.RestartedAt.Equal(ro.Spec.RestartAt) {
+		t.Fatalf("restartAt %v, restartedAt %v", ro.Spec.RestartAt, ro.Status.RestartedAt)
+	}
+	for _, p := range res.Pods {
+		if p.CreationTimestamp.Before(ro.Spec.RestartAt) {
+			t.Errorf("pod %s created %v, before the restart", p.Name, p.CreationTimestamp)
+		}
+	}
+	down := 0
+	for _, e := range res.Timeline {
+		if e.Reason == "PodsAvailable" && strings.HasPrefix(e.Message, "2 of 3") && e.At < 2*60e9 {
+			down++
+		}
+	}
+	if down != 3 {
+		t.Errorf("%d stable evictions seen one at a time, want 3", down)
+	}
+}

@@ -32,6 +32,9 @@ func (s *state) blueGreen(ctx context.Context) error {
 		s.pause.removeAbort = true
 		return s.persist(ctx)
 	}
+	if _, err := s.restartPods(ctx); err != nil {
+		return err // restart.go
+	}
 	bg := s.ro.Spec.Strategy.BlueGreen
 	if s.stableRS == nil {
 		// Initial deploy: the first ReplicaSet is made active and stable at once.

@@ -25,6 +25,14 @@ type Action struct {
 	// an object (`kubectl delete`).
 	Apply  *ApplyAction  `json:"apply,omitempty"`
 	Delete *DeleteAction `json:"delete,omitempty"`
+	// Restart is `kubectl argo rollouts restart`: spec.restartAt set to now
+	// (or `in` later); the controller then replaces the older pods.
+	Restart *RestartAction `json:"restart,omitempty"`
+}
+
+// RestartAction is `kubectl argo rollouts restart NAME [--in DURATION]`.
+type RestartAction struct {
+	In *Duration `json:"in,omitempty"`
 }
 
 // ApplyAction is `kubectl apply -f`: one manifest, inline or in a file
@@ -77,20 +85,22 @@ func (a Action) Name() string {
 		return "apply"
 	case a.Delete != nil:
 		return "delete"
+	case a.Restart != nil:
+		return "restart"
 	}
 	return ""
 }
 
 func (a Action) check() error {
 	n := 0
-	for _, set := range []bool{a.Promote != nil, a.PromoteFull != nil, a.Abort != nil, a.Retry != nil, a.Pause != nil, a.Resume != nil, a.Update != nil, a.Scale != nil, a.Undo != nil, a.Apply != nil, a.Delete != nil} {
+	for _, set := range []bool{a.Promote != nil, a.PromoteFull != nil, a.Abort != nil, a.Retry != nil, a.Pause != nil, a.Resume != nil, a.Update != nil, a.Scale != nil, a.Undo != nil, a.Apply != nil, a.Delete != nil, a.Restart != nil} {
 		if set {
 			n++
 		}
 	}
 	switch {
 	case n == 0:
-		return fmt.Errorf("an action needs one of promote, promoteFull, abort, retry, pause, resume, update, scale, undo, apply, delete")
+		return fmt.Errorf("an action needs one of promote, promoteFull, abort, retry, pause, resume, update, scale, undo, apply, delete, restart")
 	case n > 1:
 		return fmt.Errorf("an action does one thing; split it into several entries")
 	case a.At.Duration < 0:
