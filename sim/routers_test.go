@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -278,11 +279,42 @@ func TestRouterScenarios(t *testing.T) {
 		if refs[0].(map[string]any)["weight"] != int64(100) || refs[1].(map[string]any)["weight"] != int64(0) {
 			t.Errorf("backendRefs %v", refs)
 		}
-		if hr.GetGeneration() != 5 {
-			t.Errorf("generation %d, want 5 (25, 75, 100, 0)", hr.GetGeneration())
+		if hr.GetGeneration() != 6 || len(rules) != 1 || len(hr.GetLabels()) != 0 {
+			t.Errorf("generation %d (want 6: 25, header rule, 75, 100 without it, 0), %d rules, labels %v", hr.GetGeneration(), len(rules), hr.GetLabels())
 		}
-		if got := measured(res); len(got) != 1 || !strings.HasPrefix(got[0], "[0.992") {
-			t.Errorf("measurements %v, want 25%% of requests at 3%% errors", got)
+		if got := measured(res); len(got) != 1 || !strings.HasPrefix(got[0], "[0.991") {
+			t.Errorf("measurements %v, want 5%% + 95%% × 25%% of requests at 3%% errors", got)
+		}
+		// Mid-rollout: the plugin's header rule and in-progress label.
+		src, err := os.ReadFile("../scenarios/gatewayapi-httproute.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		mid := strings.Replace(string(src), "  expect:\n    outcome: Promoted\n    within: 6m\n", "  until: 2m\n", 1)
+		file := filepath.Join(t.TempDir(), "mid.yaml")
+		if err := os.WriteFile(file, []byte(mid), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		in, err := scenario.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		midRes, err := sim.Run(context.Background(), in, sim.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		hr = routerObject(t, midRes, "HTTPRoute", "backend")
+		rules, _, _ = unstructured.NestedSlice(hr.Object, "spec", "rules")
+		if len(rules) != 2 || hr.GetLabels()["rollouts.argoproj.io/gatewayapi-canary"] != "in-progress" {
+			t.Fatalf("mid-rollout HTTPRoute: %d rules, labels %v", len(rules), hr.GetLabels())
+		}
+		beta := rules[1].(map[string]any)
+		want := map[string]any{"name": "beta",
+			"backendRefs": []any{map[string]any{"group": "", "kind": "Service", "name": "backend-canary", "port": int64(3000)}},
+			"matches": []any{map[string]any{"path": map[string]any{"type": "PathPrefix", "value": "/"},
+				"headers": []any{map[string]any{"name": "x-beta", "type": "Exact", "value": "true"}}}}}
+		if !reflect.DeepEqual(beta, want) {
+			t.Errorf("header rule\n got %v\nwant %v", beta, want)
 		}
 	})
 }

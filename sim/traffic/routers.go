@@ -107,19 +107,26 @@ func RoutingOf(ro *v1alpha1.Rollout, get Objects) (Routing, bool) {
 		if ns == "" {
 			ns = ro.Namespace
 		}
-		hr, _ := get(thirdparty.HTTPRoute.Kind, ns, routes[0]).(*unstructured.Unstructured)
+		hr, _ := get(thirdparty.HTTPRoute.Kind, ns, routes[0].Name).(*unstructured.Unstructured)
 		if hr == nil {
 			return Routing{}, false
 		}
 		rules, _, _ := unstructured.NestedSlice(hr.Object, "spec", "rules")
+		var out Routing
+		found := false
 		for _, r := range rules {
 			m, _ := r.(map[string]any)
+			if rollout.ManagedRule(m, tr.ManagedRoutes, c.CanaryService) {
+				out.Header = true
+				continue
+			}
 			refs, _ := m["backendRefs"].([]any)
-			if hasRef(refs, c.CanaryService) || hasRef(refs, c.StableService) {
-				return shareOf(refs, "name", c.CanaryService), true
+			if !found && (hasRef(refs, c.CanaryService) || hasRef(refs, c.StableService)) {
+				out.Canary = shareOf(refs, "name", c.CanaryService).Canary
+				found = true
 			}
 		}
-		return Routing{}, true
+		return out, true
 	}
 	return Routing{}, false
 }
