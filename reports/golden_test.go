@@ -39,7 +39,7 @@ func TestGoldenReports(t *testing.T) {
 			}
 			golden := filepath.Join("..", "testdata", "golden", name)
 			for _, f := range formats {
-				if !f.everyScenario && !richGoldens[name] {
+				if !isPinned(f.everyScenario, f.ext, name) {
 					continue
 				}
 				got := render(t, f.render, res)
@@ -61,7 +61,8 @@ func TestGoldenReports(t *testing.T) {
 }
 
 // formats are the report formats pinned: text and JSON for every scenario,
-// the others for richGoldens only.
+// the others for richGoldens only, and YAML (the final objects) also for
+// routerGoldens.
 var formats = []struct {
 	ext           string
 	render        func(io.Writer, *sim.Result) error
@@ -85,6 +86,25 @@ var richGoldens = map[string]bool{
 	"standalone-experiment":         true,
 }
 
+// routerGoldens pin the final objects (-o yaml) of the traffic-router
+// scenarios: Services, Ingresses, VirtualServices, TrafficSplits, HTTPRoutes
+// as the controller left them, and a workloadRef's Deployment.
+var routerGoldens = map[string]bool{
+	"reference-istio-host-split-promotes": true,
+	"istio-subset-split":                  true,
+	"nginx-canary":                        true,
+	"alb-canary":                          true,
+	"smi-canary":                          true,
+	"gatewayapi-httproute":                true,
+	"bluegreen-services":                  true,
+	"workload-ref-progressive":            true,
+}
+
+// isPinned reports whether the golden test compares format ext of scenario name.
+func isPinned(everyScenario bool, ext, name string) bool {
+	return everyScenario || richGoldens[name] || ext == ".yaml" && routerGoldens[name]
+}
+
 // TestNoStaleGoldens: every file in testdata/golden is one the golden test
 // compares (a renamed scenario or a dropped format leaves none behind).
 func TestNoStaleGoldens(t *testing.T) {
@@ -101,7 +121,7 @@ func TestNoStaleGoldens(t *testing.T) {
 		}
 		pinned := false
 		for _, fm := range formats {
-			pinned = pinned || fm.ext == ext && (fm.everyScenario || richGoldens[name])
+			pinned = pinned || fm.ext == ext && isPinned(fm.everyScenario, ext, name)
 		}
 		if !pinned {
 			t.Errorf("%s is not compared by TestGoldenReports: delete it", f)

@@ -11,9 +11,11 @@ import (
 )
 
 // YAML writes the final objects as the API server returns them to
-// `kubectl get rollout,analysisrun,experiment,replicaset -o yaml`: a v1 List of
-// the Rollout, its AnalysisRuns, Experiments and ReplicaSets, each with its
-// apiVersion and kind.
+// `kubectl get rollout,analysisrun,experiment,replicaset,service,ingress,... -o yaml`:
+// a v1 List of the Rollout, its AnalysisRuns, Experiments and ReplicaSets, then
+// the namespace's Deployments (workloadRef targets), Services and Ingresses and the traffic routers' objects
+// (VirtualServices, DestinationRules, TrafficSplits, HTTPRoutes, ...), each
+// with its apiVersion and kind.
 func YAML(w io.Writer, res *sim.Result) error {
 	var items []any
 	add := func(apiVersion, kind string, obj any) error {
@@ -45,6 +47,27 @@ func YAML(w io.Writer, res *sim.Result) error {
 	}
 	for i := range res.ReplicaSets {
 		if err := add("apps/v1", "ReplicaSet", &res.ReplicaSets[i]); err != nil {
+			return err
+		}
+	}
+	for i := range res.Deployments {
+		if err := add("apps/v1", "Deployment", &res.Deployments[i]); err != nil {
+			return err
+		}
+	}
+	for i := range res.Services {
+		if err := add("v1", "Service", &res.Services[i]); err != nil {
+			return err
+		}
+	}
+	for i := range res.Ingresses {
+		if err := add("networking.k8s.io/v1", "Ingress", &res.Ingresses[i]); err != nil {
+			return err
+		}
+	}
+	for i := range res.RouterObjects {
+		u := &res.RouterObjects[i]
+		if err := add(u.GetAPIVersion(), u.GetKind(), u.Object); err != nil {
 			return err
 		}
 	}

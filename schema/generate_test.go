@@ -47,11 +47,11 @@ func custom(t reflect.Type) *jsonschema.Schema {
 			},
 		}
 	case reflect.TypeFor[scenario.JobResult]():
-		result := &jsonschema.Schema{Type: "string", Enum: []any{"Succeeded", "Failed"}, Description: "How the Job ends."}
+		result := &jsonschema.Schema{Type: "string", Enum: []any{"Succeeded", "Failed", scenario.JobImagePullBackOff}, Description: "How the Job ends (ImagePullBackOff: its pod never starts)."}
 		return &jsonschema.Schema{
-			Description: "How one Job ends: \"Succeeded\", \"Failed\", \"Succeeded after 2m\", or {result, after}.",
+			Description: "How one Job ends: \"Succeeded\", \"Failed\", \"ImagePullBackOff\" (its pod never starts), \"Succeeded after 2m\", or {result, after}.",
 			OneOf: []*jsonschema.Schema{
-				{Type: "string", Pattern: `^(Succeeded|Failed)( after [^ ]+)?$`},
+				{Type: "string", Pattern: `^(Succeeded|Failed|ImagePullBackOff)( after [^ ]+)?$`},
 				{Type: "object", AdditionalProperties: jsonschema.FalseSchema, Required: []string{"result"}, Properties: props(
 					"result", result,
 					"after", duration("How long the Job runs (default 30s)."),

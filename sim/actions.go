@@ -35,6 +35,16 @@ func (r *runner) act(ctx context.Context, a scenario.Action) error {
 	switch {
 	case a.Update != nil:
 		return r.applyUpdate(ctx, *a.Update)
+	case a.Scale != nil:
+		return r.scale(ctx, &ro, *a.Scale.Replicas)
+	case a.Undo != nil:
+		return r.undo(ctx, &ro, a.Undo.ToRevision)
+	case a.Apply != nil:
+		return r.apply(ctx, *a.Apply)
+	case a.Delete != nil:
+		return r.remove(ctx, *a.Delete)
+	case a.Restart != nil:
+		return r.restart(ctx, &ro, a.Restart)
 	case a.Pause != nil:
 		ro.Spec.Paused = true
 		ro.Generation++

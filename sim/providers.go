@@ -147,6 +147,10 @@ func (r *runner) jobCreated(ctx context.Context, j *batchv1.Job) {
 	n := r.jobs.next[metric]
 	r.jobs.next[metric] = n + 1
 	res := s.Results[min(n, len(s.Results)-1)]
+	if res.Result == scenario.JobImagePullBackOff {
+		r.jobNeverStarts(ctx, j)
+		return
+	}
 	after := scenario.DefaultJobDuration
 	if res.After != nil {
 		after = res.After.Duration
@@ -158,6 +162,63 @@ func (r *runner) jobCreated(ctx context.Context, j *batchv1.Job) {
 			r.fail(err)
 		}
 	})
+}
+
+// jobNeverStarts is a Job whose pod stays Pending (ErrImagePull, then
+// ImagePullBackOff): active, never complete, so the job provider keeps the
+// measurement Running (upstream metricproviders/job); with
+// activeDeadlineSeconds the Job controller fails it once the deadline passes.
+func (r *runner) jobNeverStarts(ctx context.Context, j *batchv1.Job) {
+	key := types.NamespacedName{Namespace: j.Namespace, Name: j.Name}
+	started := r.clock.Now()
+	r.note("Job/"+j.Name, "ImagePullBackOff", fmt.Sprintf("the pod of Job %s cannot pull its image: it never starts", j.Name))
+	r.clock.At(started, workEvent, func() {
+		var cur batchv1.Job
+		if err := r.c.Get(ctx, key, &cur); err != nil {
+			if !apierrors.IsNotFound(err) {
+				r.fail(err)
+			}
+			return
+		}
+		start := engine.Time(started)
+		cur.Status.StartTime = &start
+		cur.Status.Active = 1
+		if err := r.c.Status().Update(ctx, &cur); err != nil {
+			r.fail(err)
+		}
+	})
+	if d := j.Spec.ActiveDeadlineSeconds; d != nil {
+		r.clock.At(started.Add(time.Duration(*d)*time.Second), workEvent, func() {
+			if err := r.failJob(ctx, key, started, "DeadlineExceeded", "Job was active longer than specified deadline"); err != nil {
+				r.fail(err)
+			}
+		})
+	}
+}
+
+// failJob ends an active Job as Failed with the Job controller's reason.
+func (r *runner) failJob(ctx context.Context, key types.NamespacedName, started time.Time, reason, message string) error {
+	var j batchv1.Job
+	if err := r.c.Get(ctx, key, &j); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	now := engine.Now(r.clock)
+	start := engine.Time(started)
+	j.Status.StartTime = &start
+	j.Status.Active = 0
+	j.Status.Failed = 1
+	j.Status.Conditions = []batchv1.JobCondition{
+		{Type: batchv1.JobFailureTarget, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastProbeTime: now, LastTransitionTime: now},
+		{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: reason, Message: message, LastProbeTime: now, LastTransitionTime: now},
+	}
+	if err := r.c.Status().Update(ctx, &j); err != nil {
+		return err
+	}
+	r.note("Job/"+j.Name, "JobFailed", fmt.Sprintf("Job %s failed: %s", j.Name, message))
+	return nil
 }
 
 // finishJob writes the status a Job controller writes when the Job ends.

@@ -8,6 +8,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
@@ -34,8 +36,15 @@ type Result struct {
 	AnalysisRuns []v1alpha1.AnalysisRun
 	Jobs         []batchv1.Job
 	Experiments  []v1alpha1.Experiment
-	Timeline     []Entry
-	Queries      int
+	// Services, Ingresses and the traffic routers' objects (VirtualServices,
+	// DestinationRules, TrafficSplits, HTTPRoutes, ...) of the namespace, as
+	// the controller left them.
+	Deployments   []appsv1.Deployment // workloadRef targets
+	Services      []corev1.Service
+	Ingresses     []networkingv1.Ingress
+	RouterObjects []unstructured.Unstructured
+	Timeline      []Entry
+	Queries       int
 	// Reconciles and Writes count controller reconciles and API writes, to keep
 	// an eye on what a run costs.
 	Reconciles int

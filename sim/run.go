@@ -16,6 +16,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -85,6 +86,13 @@ type runner struct {
 	// finding when the controllers kept changing objects (settle.go).
 	settle    settleWatch
 	unsettled string
+	// plane is the data plane's view of the router objects (routers.go);
+	// stableHash the pod-template hash of the revision before the update.
+	plane      dataPlane
+	stableHash string
+	// templates are the pod templates applied so far, by hash, as written
+	// (an API server adds defaults to the ReplicaSets' copies).
+	templates map[string]corev1.PodTemplateSpec
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
@@ -206,6 +214,9 @@ func (r *runner) setup(ctx context.Context) error {
 		if _, ok := obj.(*v1alpha1.AnalysisRun); ok {
 			continue // runs are created by the controller
 		}
+		if !kube.Serves(obj) {
+			continue // kept, inert: nothing in the simulation reads it
+		}
 		if ex, ok := obj.(*v1alpha1.Experiment); ok {
 			// A standalone Experiment is applied with the update, at t=0.
 			ex.SetResourceVersion("")
@@ -230,8 +241,10 @@ func (r *runner) setup(ctx context.Context) error {
 		return fmt.Errorf("creating Rollout %s: %w", ro.Name, err)
 	}
 	r.roKey = types.NamespacedName{Namespace: ro.Namespace, Name: ro.Name}
+	r.stableHash = rollout.PodTemplateHash(r.in.PodTemplate(ro), nil)
+	r.templates = map[string]corev1.PodTemplateSpec{r.stableHash: *r.in.PodTemplate(ro).DeepCopy()}
 	if r.traffic != nil {
-		r.traffic.SetStableHash(rollout.PodTemplateHash(&ro.Spec.Template, nil))
+		r.traffic.SetStableHash(r.stableHash)
 	}
 
 	// The change under test, at t=0.
@@ -243,33 +256,6 @@ func (r *runner) setup(ctx context.Context) error {
 	r.scheduleActions(ctx)
 	r.scheduleTraffic()
 	r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
-	return nil
-}
-
-// applyUpdate sets a new image on the Rollout, as `kubectl apply` would.
-func (r *runner) applyUpdate(ctx context.Context, up scenario.Update) error {
-	var ro v1alpha1.Rollout
-	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
-		return err
-	}
-	i := 0
-	for j, c := range ro.Spec.Template.Spec.Containers {
-		if c.Name == up.Container {
-			i = j
-		}
-	}
-	c := &ro.Spec.Template.Spec.Containers[i]
-	old := c.Image
-	c.Image = up.Image
-	ro.Generation++
-	r.updateHash = rollout.PodTemplateHash(&ro.Spec.Template, ro.Status.CollisionCount)
-	if err := r.c.Update(ctx, &ro); err != nil {
-		return err
-	}
-	r.updated = true
-	// A new revision: the verdict is about it.
-	r.verdict, r.decidedAt = "", nil
-	r.note("Rollout/"+ro.Name, "Updated", fmt.Sprintf("container %s image %s -> %s", c.Name, old, up.Image))
 	return nil
 }
 
@@ -316,6 +302,9 @@ func (r *runner) created(obj client.Object) {
 // notify is the informer: a write wakes the controllers watching that object.
 func (r *runner) notify(obj client.Object) {
 	r.writes++
+	if r.seeRouterObject(obj) {
+		r.applyRouting()
+	}
 	nn := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 	r.settle.wrote(obj, nn.Name)
 	switch o := obj.(type) {
@@ -331,6 +320,19 @@ func (r *runner) notify(obj client.Object) {
 	case *appsv1.ReplicaSet:
 		r.enqueue(key{kind: kindReplicaSet, NamespacedName: nn})
 		r.enqueueOwner(o)
+	case *corev1.Pod:
+		// A pod deleted by the controller (a restart): the ReplicaSet
+		// controller creates a replacement.
+		if err := r.c.Get(context.Background(), nn, &corev1.Pod{}); apierrors.IsNotFound(err) {
+			if rs, ok := r.world.podGone(o.Name); ok {
+				r.enqueue(key{kind: kindReplicaSet, NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: rs}})
+			}
+		}
+	case *appsv1.Deployment:
+		// The template resolver watches the workloads Rollouts refer to.
+		if ro := r.in.Rollout(); ro != nil && ro.Spec.WorkloadRef != nil && ro.Spec.WorkloadRef.Name == o.Name && o.Namespace == r.roKey.Namespace {
+			r.enqueue(key{kind: kindRollout, NamespacedName: r.roKey})
+		}
 	case *batchv1.Job:
 		// The AnalysisRun controller watches the Jobs its runs own.
 		r.enqueueOwner(o)
@@ -506,7 +508,9 @@ func (r *runner) observeRollout(ro *v1alpha1.Rollout) {
 	r.roStatus = *ro.Status.DeepCopy()
 	r.recordWeight(ro)
 	r.recordStatus(ro)
-	if r.traffic == nil {
+	if r.traffic == nil || r.plane.routed {
+		// No synthetic traffic, or the router's objects (or the active
+		// Service) decide the split.
 		return
 	}
 	if ro.Spec.Strategy.BlueGreen != nil {
@@ -630,6 +634,9 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.Experiments = exps.Items
+	if err := r.routerObjects(ctx, res); err != nil {
+		return nil, err
+	}
 	sort.SliceStable(res.AnalysisRuns, func(i, j int) bool {
 		a, b := res.AnalysisRuns[i], res.AnalysisRuns[j]
 		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {

@@ -46,6 +46,26 @@ type world struct {
 	names map[string]bool
 	// live counts the pods that exist, against maxLivePods.
 	live int
+	// deleting is set while the world deletes a pod itself (podGone ignores it).
+	deleting bool
+}
+
+// podGone forgets a pod someone else deleted (the rollout's pod restarter
+// evicting it) and names its ReplicaSet, whose controller then replaces it.
+func (w *world) podGone(name string) (string, bool) {
+	if w.deleting {
+		return "", false
+	}
+	for rs, pods := range w.pods {
+		for i, p := range pods {
+			if p.name == name {
+				w.pods[rs] = append(pods[:i:i], pods[i+1:]...)
+				w.live--
+				return rs, true
+			}
+		}
+	}
+	return "", false
 }
 
 // failure is the reason pods of this template never become Ready, or "".
@@ -152,7 +172,10 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		p := pods[victim]
 		pods = append(pods[:victim], pods[victim+1:]...)
 		w.live--
-		if err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}}); err != nil && !apierrors.IsNotFound(err) {
+		w.deleting = true
+		err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}})
+		w.deleting = false
+		if err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
 	}

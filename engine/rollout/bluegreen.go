@@ -42,6 +42,9 @@ func (s *state) blueGreen(ctx context.Context) error {
 		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
 		return s.persist(ctx)
 	}
+	if _, err := s.restartPods(ctx); err != nil {
+		return err // restart.go
+	}
 	if s.stableRS == nil {
 		// Initial deploy: the first ReplicaSet is made stable at once and the
 		// active service then selects it (upstream shouldFullPromote's "Initial

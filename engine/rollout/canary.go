@@ -42,6 +42,9 @@ func (s *state) canary(ctx context.Context) error {
 		}
 		return s.persist(ctx)
 	}
+	if restarted, err := s.restartPods(ctx); err != nil || restarted > 0 {
+		return err // restart.go: availability is stale until the next reconcile
+	}
 
 	s.reconcileTrafficRouting()
 	if err := s.reconcileExperiments(ctx); err != nil {

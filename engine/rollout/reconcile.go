@@ -51,10 +51,11 @@ type hashKey struct {
 	uid        types.UID
 	generation int64
 	collisions int32
+	workload   string // the workloadRef's generation: its template is the Rollout's
 }
 
 func (r *Reconciler) templateHash(ro *v1alpha1.Rollout) string {
-	k := hashKey{uid: ro.UID, generation: ro.Generation}
+	k := hashKey{uid: ro.UID, generation: ro.Generation, workload: ro.Annotations[WorkloadGenerationAnnotation]}
 	if ro.Status.CollisionCount != nil {
 		k.collisions = *ro.Status.CollisionCount + 1
 	}
@@ -93,6 +94,7 @@ type state struct {
 	// newRSWithinDelay: the new ReplicaSet carried an unexpired scale-down
 	// deadline when the reconcile began (upstream newRolloutContext).
 	newRSWithinDelay bool
+	resolved         resolved // workloadref.go
 }
 
 // AddedToInformer is what the controller does when a Rollout first appears in
@@ -114,6 +116,9 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		return 0, err
 	}
 	s := &state{r: r, ro: &ro}
+	if err := s.resolveWorkloadRef(ctx); err != nil {
+		return 0, err
+	}
 	if err := s.load(ctx); err != nil {
 		return 0, err
 	}
@@ -121,6 +126,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		// An abort of a fully promoted rollout is simply dropped (upstream
 		// newRolloutContext: "Removing abort condition from fully promoted rollout").
 		s.pause.removeAbort = true
+	}
+	stepAtStart, hashAtStart := ro.Status.CurrentStepIndex, ro.Status.CurrentPodHash
+	if stepAtStart != nil {
+		stepAtStart = ptr.To(*stepAtStart)
 	}
 	var err error
 	switch {
@@ -132,6 +141,17 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 		err = fmt.Errorf("rollout %s: spec.strategy needs canary or blueGreen", ro.Name)
 	}
 	if err != nil {
+		return 0, err
+	}
+	// What the controller writes outside the Rollout: Service selectors, then
+	// the traffic routers' objects (services.go, routers.go).
+	if err := s.syncServices(ctx); err != nil {
+		return 0, err
+	}
+	if err := s.syncRouters(ctx, stepAtStart, hashAtStart); err != nil {
+		return 0, err
+	}
+	if err := s.scaleDownWorkload(ctx); err != nil {
 		return 0, err
 	}
 	return s.requeue, nil
@@ -298,7 +318,7 @@ func (s *state) syncRolloutRevision(ctx context.Context) error {
 		}
 		s.ro.Annotations[RevisionAnnotation] = rev
 		status := s.ro.Status.DeepCopy()
-		if err := s.r.Client.Update(ctx, s.ro); err != nil {
+		if err := s.updateRollout(ctx); err != nil {
 			return fmt.Errorf("updating Rollout revision: %w", err)
 		}
 		s.ro.Status = *status

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/rollsim/rollsim/engine/api/thirdparty"
 	"github.com/rollsim/rollsim/sim/scenario"
 
 	corev1 "k8s.io/api/core/v1"
@@ -97,7 +98,8 @@ func checkAssets(dir string) error {
 	return nil
 }
 
-// CRDs returns the argoproj.io CustomResourceDefinitions rollsim installs.
+// CRDs returns the CustomResourceDefinitions rollsim installs: argoproj.io's
+// and the traffic routers' (engine/api/thirdparty).
 func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 	names, files, err := crds.Files()
 	if err != nil {
@@ -111,7 +113,7 @@ func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
 		}
 		out = append(out, &c)
 	}
-	return out, nil
+	return append(out, thirdparty.CRDs()...), nil
 }
 
 // Waits for a slow start of the API server.

@@ -154,12 +154,39 @@ func dryRun(opts []client.CreateOption) bool {
 	return len((&client.CreateOptions{}).ApplyOptions(opts).DryRun) > 0
 }
 
+// withoutTemplate sends a Rollout whose pod template comes from its
+// workloadRef without spec.template, as it is stored (the typed object would
+// send an empty template, which the CRD schema refuses), and reads the
+// server's answer back into obj.
+func withoutTemplate(obj client.Object, send func(client.Object) error) error {
+	ro, ok := obj.(*v1alpha1.Rollout)
+	if !ok || ro.Spec.WorkloadRef == nil || len(ro.Spec.Template.Spec.Containers) > 0 {
+		return send(obj)
+	}
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(ro)
+	if err != nil {
+		return err
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind(v1alpha1.RolloutKind))
+	unstructured.RemoveNestedField(u.Object, "spec", "template")
+	if err := send(u); err != nil {
+		return err
+	}
+	var back v1alpha1.Rollout
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &back); err != nil {
+		return err
+	}
+	*ro = back
+	return nil
+}
+
 func (s *serverSession) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	virtual := obj.GetCreationTimestamp()
 	if err := s.toServer(ctx, obj); err != nil {
 		return err
 	}
-	err := s.Client.Create(ctx, obj, opts...)
+	err := withoutTemplate(obj, func(o client.Object) error { return s.Client.Create(ctx, o, opts...) })
 	if err == nil && !virtual.IsZero() && !dryRun(opts) {
 		s.created[obj.GetUID()] = virtual
 	}
@@ -171,7 +198,7 @@ func (s *serverSession) Update(ctx context.Context, obj client.Object, opts ...c
 	if err := s.toServer(ctx, obj); err != nil {
 		return err
 	}
-	err := s.Client.Update(ctx, obj, opts...)
+	err := withoutTemplate(obj, func(o client.Object) error { return s.Client.Update(ctx, o, opts...) })
 	s.fromServer(obj)
 	return err
 }
@@ -238,7 +265,7 @@ func (w *sessionStatus) Update(ctx context.Context, obj client.Object, opts ...c
 	if err := w.s.toServer(ctx, obj); err != nil {
 		return err
 	}
-	err := w.SubResourceWriter.Update(ctx, obj, opts...)
+	err := withoutTemplate(obj, func(o client.Object) error { return w.SubResourceWriter.Update(ctx, o, opts...) })
 	w.s.fromServer(obj)
 	return err
 }
@@ -259,6 +286,9 @@ func (w *sessionStatus) Patch(ctx context.Context, obj client.Object, patch clie
 // input that names the file, the document and the field.
 func (s *serverSession) validateInput(ctx context.Context, in *scenario.Input) error {
 	for _, obj := range in.Objects {
+		if !Serves(obj) {
+			continue
+		}
 		o := in.Origin(obj)
 		u, err := documentObject(in, obj)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 
+	"github.com/rollsim/rollsim/engine/api/thirdparty"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
@@ -43,7 +45,23 @@ func buildBackend() {
 		}
 		m.Add(gvk, scope)
 	}
+	for _, gvk := range thirdparty.GVKs() {
+		m.Add(gvk, meta.RESTScopeNamespace)
+	}
 	backendMapper = m
+}
+
+// Serves reports whether the backends store obj: the kinds of the scheme
+// (typed) and the traffic routers' custom resources (unstructured). Other
+// manifests of a scenario (ServiceAccounts, HPAs, other tools' resources) are
+// kept by the loader but never reach the API server: nothing in the
+// simulation reads them.
+func Serves(obj client.Object) bool {
+	backendOnce.Do(buildBackend)
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return thirdparty.Served(u.GroupVersionKind())
+	}
+	return backendErr == nil
 }
 
 // newMemoryClient returns an empty in-memory API server.

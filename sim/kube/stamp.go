@@ -9,6 +9,9 @@ import (
 	"k8s.io/utils/clock"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -41,7 +44,8 @@ func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...
 	if ts := obj.GetCreationTimestamp(); ts.IsZero() {
 		obj.SetCreationTimestamp(engine.Now(s.clock))
 	}
-	if obj.GetGeneration() == 0 {
+	if _, svc := obj.(*corev1.Service); obj.GetGeneration() == 0 && !svc {
+		// (The API server keeps no generation for Services.)
 		obj.SetGeneration(1)
 	}
 	return s.Client.Create(ctx, obj, opts...)
@@ -50,9 +54,38 @@ func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...
 // Update bumps the generation of objects whose spec the controllers change
 // (an AnalysisRun being terminated, a ReplicaSet being scaled).
 func (s *stampingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
-	switch obj.(type) {
+	switch o := obj.(type) {
 	case *v1alpha1.AnalysisRun, *v1alpha1.Experiment, *appsv1.ReplicaSet:
 		obj.SetGeneration(obj.GetGeneration() + 1)
+	case *appsv1.Deployment:
+		// The server bumps it on spec changes (a scale, a template change).
+		var prev appsv1.Deployment
+		if err := s.Client.Get(ctx, client.ObjectKeyFromObject(o), &prev); err == nil && !equality.Semantic.DeepEqual(prev.Spec, o.Spec) {
+			obj.SetGeneration(prev.Generation + 1)
+		}
+	case *unstructured.Unstructured:
+		// A custom resource without a status subresource: any change but
+		// metadata's bumps it (the routers' objects).
+		prev := &unstructured.Unstructured{}
+		prev.SetGroupVersionKind(o.GroupVersionKind())
+		if err := s.Client.Get(ctx, client.ObjectKeyFromObject(o), prev); err == nil && !specEqual(prev, o) {
+			obj.SetGeneration(prev.GetGeneration() + 1)
+		}
 	}
 	return s.Client.Update(ctx, obj, opts...)
+}
+
+// specEqual compares everything but metadata.
+func specEqual(a, b *unstructured.Unstructured) bool {
+	for k, v := range a.Object {
+		if k != "metadata" && !equality.Semantic.DeepEqual(v, b.Object[k]) {
+			return false
+		}
+	}
+	for k := range b.Object {
+		if _, ok := a.Object[k]; !ok && k != "metadata" {
+			return false
+		}
+	}
+	return true
 }

@@ -50,10 +50,17 @@ type JobScript struct {
 
 // JobResult is "Succeeded", "Failed", "Succeeded after 2m" or
 // {result: Failed, after: 30s}. Without `after` the Job takes DefaultJobDuration.
+// "ImagePullBackOff" is a Job whose pod never starts (its image cannot be
+// pulled): the Job stays active, so the measurement keeps running, until the
+// Job's activeDeadlineSeconds (if any) fails it with DeadlineExceeded, as the
+// Job controller does; `after` does not apply.
 type JobResult struct {
 	Result string    `json:"result"`
 	After  *Duration `json:"after,omitempty"`
 }
+
+// JobImagePullBackOff is the result of a Job whose pod never starts.
+const JobImagePullBackOff = "ImagePullBackOff"
 
 // DefaultJobDuration is how long a scripted Job runs when the script does not say.
 const DefaultJobDuration = 30 * time.Second
@@ -73,7 +80,7 @@ func (r *JobResult) UnmarshalJSON(b []byte) error {
 			}
 			r.Result, r.After = parts[0], &Duration{d}
 		default:
-			return fmt.Errorf("want Succeeded, Failed or e.g. \"Succeeded after 2m\", got %q", s)
+			return fmt.Errorf("want Succeeded, Failed, ImagePullBackOff or e.g. \"Succeeded after 2m\", got %q", s)
 		}
 		return r.check()
 	}
@@ -87,8 +94,14 @@ func (r *JobResult) UnmarshalJSON(b []byte) error {
 }
 
 func (r *JobResult) check() error {
-	if r.Result != "Succeeded" && r.Result != "Failed" {
-		return fmt.Errorf("job result %q: want Succeeded or Failed", r.Result)
+	switch r.Result {
+	case "Succeeded", "Failed":
+	case JobImagePullBackOff:
+		if r.After != nil {
+			return fmt.Errorf("job result %s: a pod that never starts takes no \"after\"", r.Result)
+		}
+	default:
+		return fmt.Errorf("job result %q: want Succeeded, Failed or ImagePullBackOff", r.Result)
 	}
 	if r.After != nil && r.After.Duration < 0 {
 		return fmt.Errorf("job result after %s: must not be negative", r.After.Duration)

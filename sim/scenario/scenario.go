@@ -65,11 +65,29 @@ type ScenarioSpec struct {
 }
 
 // Update is the change under test: a new image for one container.
+//
+// The change is what `kubectl apply` of an edited manifest would do: a new
+// image for a container, and/or a patch of the Rollout (any field: the pod
+// template's annotations, env or command, the strategy, replicas,
+// progressDeadlineSeconds, labels, ...). A patch is a strategic merge patch,
+// as `kubectl patch` applies by default: maps merge, containers and env
+// entries merge by name, other lists are replaced, null deletes a field. With
+// a workloadRef the pod template lives in the Deployment: image and
+// deploymentPatch change it there.
 type Update struct {
-	// The new revision's image.
-	Image string `json:"image"`
+	// The new revision's image (of the container below); may be left out when a patch makes the change.
+	Image string `json:"image,omitempty"`
 	// The container whose image changes (default: the first).
 	Container string `json:"container,omitempty"`
+	// Patch is applied to the Rollout (the document as in the manifests).
+	Patch map[string]any `json:"patch,omitempty"`
+	// DeploymentPatch is applied to the Deployment a workloadRef names.
+	DeploymentPatch map[string]any `json:"deploymentPatch,omitempty"`
+}
+
+// Empty reports an update that changes nothing.
+func (u Update) Empty() bool {
+	return u.Image == "" && len(u.Patch) == 0 && len(u.DeploymentPatch) == 0
 }
 
 // Cluster is how the simulated cluster behaves.

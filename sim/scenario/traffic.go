@@ -34,6 +34,10 @@ type Traffic struct {
 	// smoke tests): by default none at all, which leaves a pre-promotion analysis
 	// of request metrics with nothing to measure.
 	Preview *PreviewTraffic `json:"preview,omitempty"`
+	// HeaderShare is the share of requests that carry what a setHeaderRoute
+	// step matches (a header such as x-canary: "true"): while the router has
+	// such a route, they go to the canary whatever the weights. Default 0.
+	HeaderShare *float64 `json:"headerShare,omitempty"`
 }
 
 // PreviewTraffic is requests sent to the preview service, answered by the

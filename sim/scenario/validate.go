@@ -5,10 +5,12 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -113,6 +115,18 @@ func (in *Input) ValidationObjects() validation.Objects {
 			objs.Services = append(objs.Services, x)
 		case *networkingv1.Ingress:
 			objs.Ingresses = append(objs.Ingresses, x)
+		case *unstructured.Unstructured:
+			gvk := x.GroupVersionKind()
+			switch {
+			case gvk.Group == "networking.istio.io" && gvk.Kind == "VirtualService":
+				objs.VirtualServices = append(objs.VirtualServices, x)
+			case gvk.Group == "getambassador.io" && gvk.Kind == "Mapping":
+				objs.AmbassadorMappings = append(objs.AmbassadorMappings, x)
+			case gvk.Group == "appmesh.k8s.aws" && gvk.Kind == "VirtualService":
+				objs.AppMeshVirtualServices = append(objs.AppMeshVirtualServices, x)
+			case gvk.Group == "appmesh.k8s.aws" && gvk.Kind == "VirtualRouter":
+				objs.AppMeshVirtualRouters = append(objs.AppMeshVirtualRouters, x)
+			}
 		}
 	}
 	return objs
@@ -193,12 +207,18 @@ func (in *Input) selectRollout() (*v1alpha1.Rollout, error) {
 // validateUpdate checks spec.update against the rollout's containers.
 func (in *Input) validateUpdate(ro *v1alpha1.Rollout) error {
 	up := in.Scenario.Spec.Update
-	if up.Image == "" {
-		return in.scenarioError("spec.update.image", "required: the image of the new revision")
+	if up.Empty() {
+		return in.scenarioError("spec.update.image", "required: the image of the new revision (or a patch or deploymentPatch)")
 	}
-	containers := ro.Spec.Template.Spec.Containers
+	containers := in.PodTemplate(ro).Spec.Containers
 	if len(containers) == 0 {
-		return in.rolloutError(ro, "spec.template.spec.containers", "required")
+		if d := in.WorkloadDeployment(ro); d != nil {
+			return in.origins[d].Errorf("Deployment "+d.Name, "spec.template.spec.containers", "required")
+		}
+		if ro.Spec.WorkloadRef == nil {
+			return in.rolloutError(ro, "spec.template.spec.containers", "required")
+		}
+		return in.rolloutError(ro, "spec.workloadRef.name", "deployments.apps %q not found in the manifests", ro.Spec.WorkloadRef.Name)
 	}
 	if c := up.Container; c != "" {
 		found := false
@@ -208,6 +228,19 @@ func (in *Input) validateUpdate(ro *v1alpha1.Rollout) error {
 		if !found {
 			return in.scenarioError("spec.update.container", "Rollout %s has no container %q", ro.Name, c)
 		}
+	}
+	return in.checkUpdate("spec.update", ro, up)
+}
+
+// checkUpdate applies an update to copies of the objects: a patch that does
+// not apply, or makes a manifest the decoder refuses, is invalid input.
+func (in *Input) checkUpdate(field string, ro *v1alpha1.Rollout, up Update) error {
+	var dep *appsv1.Deployment
+	if d := in.WorkloadDeployment(ro); d != nil {
+		dep = d.DeepCopy()
+	}
+	if _, err := ApplyUpdate(ro.DeepCopy(), dep, up); err != nil {
+		return in.scenarioError(field, "%v", err)
 	}
 	return nil
 }
@@ -220,10 +253,39 @@ func (in *Input) validateSimulated(ro *v1alpha1.Rollout) error {
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil && bg.ActiveService == "" {
 		return in.rolloutError(ro, "spec.strategy.blueGreen.activeService", "Required value")
 	}
-	if ro.Spec.WorkloadRef != nil {
-		return in.rolloutError(ro, "spec.workloadRef", "workloadRef is not simulated yet; inline the pod template")
+	if ref := ro.Spec.WorkloadRef; ref != nil {
+		if ref.Kind != "Deployment" || (ref.APIVersion != "apps/v1" && ref.APIVersion != "") {
+			return in.rolloutError(ro, "spec.workloadRef", "workload of type %s/%s is not simulated (an apps/v1 Deployment is)", ref.APIVersion, ref.Kind)
+		}
+		if in.WorkloadDeployment(ro) == nil {
+			return in.rolloutError(ro, "spec.workloadRef.name", "deployments.apps %q not found in the manifests", ref.Name)
+		}
 	}
 	return nil
+}
+
+// WorkloadDeployment is the Deployment a Rollout's workloadRef names, among
+// the manifests (nil without one).
+func (in *Input) WorkloadDeployment(ro *v1alpha1.Rollout) *appsv1.Deployment {
+	ref := ro.Spec.WorkloadRef
+	if ref == nil {
+		return nil
+	}
+	for _, o := range in.Objects {
+		if d, ok := o.(*appsv1.Deployment); ok && d.Name == ref.Name && d.Namespace == ro.Namespace {
+			return d
+		}
+	}
+	return nil
+}
+
+// PodTemplate is the Rollout's pod template: its own, or that of the
+// Deployment its workloadRef names, as the controller resolves it.
+func (in *Input) PodTemplate(ro *v1alpha1.Rollout) *corev1.PodTemplateSpec {
+	if d := in.WorkloadDeployment(ro); d != nil {
+		return &d.Spec.Template
+	}
+	return &ro.Spec.Template
 }
 
 // validateExperiments checks standalone Experiments: templates with selectors,
@@ -271,6 +333,23 @@ func (in *Input) validateRun() error {
 	for i, a := range sp.Actions {
 		if err := a.check(); err != nil {
 			return bad(fmt.Sprintf("spec.actions[%d]", i), "%v", err)
+		}
+		if a.Update != nil {
+			if err := in.checkUpdate(fmt.Sprintf("spec.actions[%d].update", i), in.Rollout(), *a.Update); err != nil {
+				return err
+			}
+		}
+		if a.Apply != nil {
+			obj, err := in.ApplyObject(*a.Apply)
+			if err != nil {
+				return bad(fmt.Sprintf("spec.actions[%d].apply", i), "%v", err)
+			}
+			if ro, ok := obj.(*v1alpha1.Rollout); ok && ro.Name != in.Scenario.Spec.Rollout {
+				return bad(fmt.Sprintf("spec.actions[%d].apply", i), "only the Rollout under test (%s) is simulated; %s is another", in.Scenario.Spec.Rollout, ro.Name)
+			}
+		}
+		if d := a.Delete; d != nil && d.Kind == v1alpha1.RolloutKind && d.Name == in.Scenario.Spec.Rollout {
+			return bad(fmt.Sprintf("spec.actions[%d].delete", i), "deleting the Rollout under test ends nothing rollsim can judge")
 		}
 	}
 	if sp.Until != nil && sp.Until.Duration <= 0 {

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/engine/api/thirdparty"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -22,6 +25,11 @@ func (in *Input) validateNames() error {
 	}
 	seen := map[string]Origin{}
 	for _, o := range in.Objects {
+		if u, ok := o.(*unstructured.Unstructured); ok && !thirdparty.Served(u.GroupVersionKind()) {
+			// Kept, not simulated (a Kustomization, an HPA, ...): it never
+			// reaches the API server, and some such kinds have no name.
+			continue
+		}
 		kind := kindOf(o)
 		bad := func(format string, args ...any) error {
 			return in.origins[o].Errorf(strings.TrimSpace(kind+" "+o.GetName()), "metadata.name", format, args...)

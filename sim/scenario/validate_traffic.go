@@ -48,6 +48,9 @@ func (in *Input) validateTraffic(ro *v1alpha1.Rollout, bad func(fieldPath, forma
 		}
 		tr.RPS = &rps
 	}
+	if h := tr.HeaderShare; h != nil && !(*h >= 0 && *h <= 1) {
+		return bad("spec.traffic.headerShare", "must be between 0 and 1, got %v", *h)
+	}
 	if d := tr.Daily; d != nil {
 		if !(d.Amplitude >= 0 && d.Amplitude <= 1) {
 			return bad("spec.traffic.daily.amplitude", "must be between 0 and 1, got %v", d.Amplitude)

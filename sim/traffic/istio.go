@@ -64,7 +64,7 @@ type podProxy struct {
 func newIstioSeries(in *scenario.Input, store *promfake.Store) *istioSeries {
 	ro := in.Rollout()
 	ns := ro.Namespace
-	tmpl := ro.Spec.Template
+	tmpl := *in.PodTemplate(ro)
 	podLabels := labels.NewBuilder(labels.EmptyLabels())
 	for k, v := range tmpl.Labels {
 		podLabels.Set(sanitizeLabelName(k), v)
@@ -225,6 +225,12 @@ func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]flo
 		if p.Ready && share[v] > 0 {
 			batches = t.draw(mean*share[v]/float64(ready[v]), t.models[v], nil)
 			s.addSource(s.sourceLabels(v, ""), batches)
+		}
+		if p.Ready && v == canaryVersion && t.mirror > 0 {
+			// Mirrored copies reach the canary's sidecar, which reports them
+			// (reporter="destination"); the gateway does not count the shadow
+			// requests it sends.
+			batches = t.draw(mean*t.mirror/float64(ready[v]), t.models[v], batches)
 		}
 		if err := pp.proxy.Scrape(now, batches); err != nil {
 			return err

@@ -28,7 +28,25 @@ func (t *Model) SetStableHash(hash string) { t.stableHash = hash }
 
 // SetCanaryWeight sets the traffic router's canary weight in percent; a
 // negative weight means no router: requests follow Ready pods.
-func (t *Model) SetCanaryWeight(w int32) { t.canaryWeight = w }
+func (t *Model) SetCanaryWeight(w int32) {
+	t.canaryShare = -1
+	if w >= 0 {
+		t.canaryShare = float64(w) / 100
+	}
+	t.mirror = 0
+}
+
+// SetRouting applies what the router's objects say (RoutingOf): the canary's
+// share, mirrored requests, and a header route, which sends the scenario's
+// traffic.headerShare of the requests to the canary whatever the weights.
+func (t *Model) SetRouting(r Routing) {
+	share := r.Canary
+	if r.Header && t.headerShare > 0 {
+		share = t.headerShare + (1-t.headerShare)*share
+	}
+	t.canaryShare = share
+	t.mirror = r.Mirror
+}
 
 // CanaryOnly makes the model write only the requests the canary answers:
 // with a recording, which stands for what the stable served, the canary's
@@ -64,10 +82,14 @@ type Model struct {
 	last     time.Time // previous scrape; zero before the first
 
 	stableHash string // SetStableHash
-	// canaryWeight, when >= 0, is the traffic router's canary weight (percent);
-	// otherwise traffic follows Ready pods, as kube-proxy spreads it.
-	canaryWeight int32 // SetCanaryWeight
-	canaryOnly   bool  // CanaryOnly
+	// canaryShare, when >= 0, is the share of requests the traffic router sends
+	// to the canary; otherwise traffic follows Ready pods, as kube-proxy
+	// spreads it. mirror is the share copied to the canary besides.
+	canaryShare float64 // SetCanaryWeight, SetRouting
+	mirror      float64
+	// headerShare is the share of requests a header route matches.
+	headerShare float64
+	canaryOnly  bool // CanaryOnly
 
 	envoy *promfake.EnvoyCluster
 	istio *istioSeries
@@ -87,13 +109,16 @@ func New(in *scenario.Input, set scenario.Settings, store *promfake.Store) *Mode
 	tr := in.Scenario.Spec.Traffic
 	src := rand.NewPCG(uint64(set.Seed), 0x74726166666963) // "traffic"
 	t := &Model{
-		mesh:         tr.Mesh,
-		src:          src,
-		rng:          rand.New(src),
-		noise:        tr.Noise != "none",
-		rate:         newRateSchedule(&tr, set.Start),
-		interval:     set.Scrape,
-		canaryWeight: -1,
+		mesh:        tr.Mesh,
+		src:         src,
+		rng:         rand.New(src),
+		noise:       tr.Noise != "none",
+		rate:        newRateSchedule(&tr, set.Start),
+		interval:    set.Scrape,
+		canaryShare: -1,
+	}
+	if tr.HeaderShare != nil {
+		t.headerShare = *tr.HeaderShare
 	}
 	t.specs[stableVersion] = versionSpec{p50: defaultP50, p99: defaultP99}
 	t.specs[stableVersion].merge(&tr.Stable)
@@ -228,8 +253,8 @@ func (t *Model) split(pods []Pod) (share [2]float64, ready [2]int) {
 			ready[t.versionOf(p.Hash)]++
 		}
 	}
-	if t.canaryWeight >= 0 {
-		c := float64(t.canaryWeight) / 100
+	if t.canaryShare >= 0 {
+		c := t.canaryShare
 		return [2]float64{1 - c, c}, ready
 	}
 	total := ready[0] + ready[1]
@@ -269,6 +294,11 @@ func (t *Model) Scrape(now time.Time, pods []Pod) error {
 			continue
 		}
 		batches = t.draw(m, t.models[v], batches)
+	}
+	if t.mirror > 0 && ready[canaryVersion] > 0 {
+		// Mirrored copies: answered by the canary, counted on the route's
+		// clusters like any request (their answers are dropped).
+		batches = t.draw(mean*t.mirror, t.models[canaryVersion], batches)
 	}
 	t.batches = batches
 	if err := t.envoy.ScrapeBatches(now, batches); err != nil {

@@ -2,10 +2,18 @@
 // unknown and duplicate fields are errors that name the field path, as
 // `kubectl apply --validate=strict` would report them.
 //
-// Accepted kinds are the argoproj.io/v1alpha1 kinds of package v1alpha1
-// (Rollout, AnalysisTemplate, ClusterAnalysisTemplate, AnalysisRun,
-// Experiment) and a few built-in kinds a scenario may carry alongside them
-// (v1 Secret, Service, ConfigMap and apps/v1 Deployment).
+// Typed kinds, decoded strictly, are the argoproj.io/v1alpha1 kinds of
+// package v1alpha1 (Rollout, AnalysisTemplate, ClusterAnalysisTemplate,
+// AnalysisRun, Experiment) and the built-in kinds rollsim models (v1 Secret,
+// Service, ConfigMap, apps/v1 Deployment, networking.k8s.io/v1 Ingress).
+// Every other document with an apiVersion and a kind — the traffic routers'
+// objects (Istio VirtualService and DestinationRule, SMI TrafficSplit,
+// Gateway API HTTPRoute, ...) and whatever else users keep next to their
+// Rollouts (ServiceAccount, HPA, PDB, other tools' CRDs) — is kept as an
+// *unstructured.Unstructured: the API server of a cluster would accept it
+// (given its CRD), and rollsim must not reject a manifest folder for it.
+// Other argoproj.io kinds than those of Argo CD, Workflows and Events
+// (argoproj.io/v1beta1 Rollout, kind Rolout) are refused: they are typos.
 package decode
 
 import (
@@ -20,6 +28,8 @@ import (
 	goyaml "go.yaml.in/yaml/v2"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -40,12 +50,35 @@ var kinds = map[schema.GroupVersionKind]func() client.Object{
 	corev1.SchemeGroupVersion.WithKind("Service"):                        func() client.Object { return &corev1.Service{} },
 	corev1.SchemeGroupVersion.WithKind("ConfigMap"):                      func() client.Object { return &corev1.ConfigMap{} },
 	appsv1.SchemeGroupVersion.WithKind("Deployment"):                     func() client.Object { return &appsv1.Deployment{} },
+	networkingv1.SchemeGroupVersion.WithKind("Ingress"):                  func() client.Object { return &networkingv1.Ingress{} },
 }
 
-// Known reports whether Object accepts the given apiVersion/kind.
+// Known reports whether Object decodes the given apiVersion/kind into a
+// typed object (strictly); other kinds come back unstructured.
 func Known(gvk schema.GroupVersionKind) bool {
 	_, ok := kinds[gvk]
 	return ok
+}
+
+// otherArgoKinds are the kinds of the other Argo projects (CD, Workflows,
+// Events), which share the argoproj.io group: kept unstructured. Any other
+// kind in the group is a typo of a Rollouts kind ("Rolout") and refused.
+var otherArgoKinds = map[string]bool{
+	"Application": true, "ApplicationSet": true, "AppProject": true,
+	"Workflow": true, "WorkflowTemplate": true, "ClusterWorkflowTemplate": true, "CronWorkflow": true,
+	"WorkflowEventBinding": true, "WorkflowTaskSet": true, "WorkflowTaskResult": true, "WorkflowArtifactGCTask": true,
+	"EventSource": true, "Sensor": true, "EventBus": true,
+}
+
+// refused reports whether a kind without a Go type is an error rather than an
+// object to keep: the argoproj.io kinds other than the other Argo projects'
+// (a Rollouts kind under a version that does not exist, or a typo), and typed
+// lists (only v1 List is read).
+func refused(group, kind string) bool {
+	if strings.HasSuffix(kind, "List") {
+		return true
+	}
+	return group == v1alpha1.GroupVersion.Group && !otherArgoKinds[kind]
 }
 
 // Object decodes one YAML (or JSON) document into its typed object. The
@@ -257,7 +290,10 @@ func fromJSON(j []byte) (client.Object, error) {
 		if kind == "List" && gv.Group == "" && gv.Version == "v1" {
 			return nil, errors.New(`kind "List" holds several objects: decode it with Objects`)
 		}
-		return nil, fmt.Errorf("unknown kind %q (apiVersion %q)", kind, apiVersion)
+		if refused(gv.Group, kind) {
+			return nil, fmt.Errorf("unknown kind %q (apiVersion %q)", kind, apiVersion)
+		}
+		return unstructuredObject(j, gvk)
 	}
 	obj := newObj()
 	if err := strict(j, obj); err != nil {
@@ -341,4 +377,23 @@ func nameOf(j []byte) string {
 		return "(unnamed)"
 	}
 	return fmt.Sprintf("%q", m.Metadata.Name)
+}
+
+// unstructuredObject keeps a document of a kind rollsim has no Go type for.
+// Its content is not checked beyond being a mapping with a metadata mapping
+// (a cluster checks it against the kind's CRD schema, which rollsim does not
+// have); the envtest backend's minimal CRDs accept any content too.
+func unstructuredObject(j []byte, gvk schema.GroupVersionKind) (client.Object, error) {
+	u := &unstructured.Unstructured{}
+	// UnmarshalJSON keeps integers as int64, as the API machinery does.
+	if err := u.UnmarshalJSON(j); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", gvk.Kind, nameOf(j), err)
+	}
+	if md, ok := u.Object["metadata"]; ok && md != nil {
+		if _, ok := md.(map[string]any); !ok {
+			return nil, fmt.Errorf("%s %s: field \"metadata\" must be a mapping", gvk.Kind, nameOf(j))
+		}
+	}
+	u.SetGroupVersionKind(gvk)
+	return u, nil
 }

@@ -11,6 +11,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -30,11 +32,16 @@ func repoDir(t testing.TB) string {
 // referenceDir is /work/shared/reference/real-controller-v1.9.1, relative to the module root.
 func referenceDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join(repoDir(t), "..", "shared", "reference", "real-controller-v1.9.1")
-	if _, err := os.Stat(dir); err != nil {
-		t.Skipf("reference output not available: %v", err)
+	// The main checkout sits next to shared/; a worktree one level deeper.
+	var err error
+	for _, up := range []string{"..", filepath.Join("..", "..")} {
+		dir := filepath.Join(repoDir(t), up, "shared", "reference", "real-controller-v1.9.1")
+		if _, err = os.Stat(dir); err == nil {
+			return dir
+		}
 	}
-	return dir
+	t.Skipf("reference output not available: %v", err)
+	return ""
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -170,11 +177,22 @@ func TestReferenceManifestsDecode(t *testing.T) {
 	for _, path := range cases {
 		t.Run(filepath.Base(filepath.Dir(path)), func(t *testing.T) {
 			objs := mustObjects(t, path)
-			if len(objs) != 2 {
-				t.Fatalf("got %d objects, want 2", len(objs))
-			}
 			as[*v1alpha1.Rollout](t, objs[0])
-			at := as[*v1alpha1.AnalysisTemplate](t, objs[1])
+			at := as[*v1alpha1.AnalysisTemplate](t, objs[len(objs)-1])
+			for _, o := range objs[1 : len(objs)-1] {
+				switch x := o.(type) {
+				case *corev1.Service:
+				case *unstructured.Unstructured:
+					if x.GetKind() != "VirtualService" || x.GetAPIVersion() != "networking.istio.io/v1alpha3" {
+						t.Errorf("unstructured %s", x.GetObjectKind().GroupVersionKind())
+					}
+					if w, _, _ := unstructured.NestedSlice(x.Object, "spec", "http"); len(w) != 1 {
+						t.Errorf("spec.http = %v", w)
+					}
+				default:
+					t.Errorf("unexpected %T", o)
+				}
+			}
 			if at.Spec.Metrics[0].Provider.Prometheus.Address != "http://127.0.0.1:19090" {
 				t.Errorf("address = %q", at.Spec.Metrics[0].Provider.Prometheus.Address)
 			}
@@ -446,7 +464,6 @@ func TestErrors(t *testing.T) {
 		{"wrong type", strings.Replace(rolloutDoc, "setWeight: 20", "setWeight: twenty", 1), []string{"spec.strategy.canary.steps.setWeight"}},
 		{"duplicate field", rolloutDoc + "  paused: true\n  paused: false\n", []string{`duplicate field "spec.paused"`}},
 		{"duplicate in list item", strings.Replace(rolloutDoc, "- setWeight: 20", "- setWeight: 20\n        setWeight: 30", 1), []string{`duplicate field "spec.strategy.canary.steps[0].setWeight"`}},
-		{"unknown kind", "apiVersion: x/v1\nkind: Foo\n", []string{`unknown kind "Foo" (apiVersion "x/v1")`}},
 		{"known kind, wrong version", "apiVersion: argoproj.io/v1beta1\nkind: Rollout\n", []string{`unknown kind "Rollout" (apiVersion "argoproj.io/v1beta1")`}},
 		{"bad apiVersion", "apiVersion: a/b/c\nkind: Rollout\n", []string{`unknown kind "Rollout" (apiVersion "a/b/c")`}},
 		{"missing kind", "apiVersion: argoproj.io/v1alpha1\nmetadata: {name: r}\n", []string{`missing field "kind"`}},
@@ -497,5 +514,66 @@ func TestObjectsStream(t *testing.T) {
 	objs, err = Objects(nil)
 	if err != nil || len(objs) != 0 {
 		t.Errorf("empty stream: %v, %v", objs, err)
+	}
+}
+
+// Objects rollsim does not type are kept, unstructured, whatever they hold;
+// the typed ones stay strict.
+func TestOtherKindsKept(t *testing.T) {
+	stream := `apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata: {name: dr}
+spec:
+  host: svc
+  subsets: [{name: stable, labels: {app: x}}]
+---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {name: route}
+spec: {rules: [{backendRefs: [{name: stable, port: 80, weight: 100}]}]}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: sa}
+---
+apiVersion: x/v1
+kind: Foo
+whatever: [1, 2]
+---
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: argocd-app}
+spec: {anything: true}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: ing}
+spec:
+  rules: [{host: a.example}]
+`
+	objs, err := Objects([]byte(stream))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 6 {
+		t.Fatalf("got %d objects", len(objs))
+	}
+	for i, want := range []string{"DestinationRule", "HTTPRoute", "ServiceAccount", "Foo", "Application"} {
+		u, ok := objs[i].(*unstructured.Unstructured)
+		if !ok || u.GetKind() != want {
+			t.Errorf("object %d = %T %v, want unstructured %s", i, objs[i], objs[i].GetObjectKind().GroupVersionKind(), want)
+		}
+	}
+	rules, _, _ := unstructured.NestedSlice(objs[1].(*unstructured.Unstructured).Object, "spec", "rules")
+	ref := rules[0].(map[string]any)["backendRefs"].([]any)[0].(map[string]any)
+	if ref["weight"] != int64(100) {
+		t.Errorf("weight = %#v, want int64 100", ref["weight"])
+	}
+	as[*networkingv1.Ingress](t, objs[5])
+	if _, err := Objects([]byte("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: x}\nspec: {rulez: []}\n")); err == nil || !strings.Contains(err.Error(), `unknown field "spec.rulez"`) {
+		t.Errorf("typed Ingress not strict: %v", err)
+	}
+	if _, err := Objects([]byte("apiVersion: x/v1\nkind: Foo\nmetadata: 3\n")); err == nil {
+		t.Error("a non-mapping metadata was accepted")
 	}
 }
