@@ -7,6 +7,7 @@ import (
 
 	"github.com/prometheus/prometheus/promql"
 
+	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 	"github.com/rollsim/rollsim/promfake"
 	"github.com/rollsim/rollsim/sim/scenario"
 )
@@ -84,3 +85,51 @@ func replayQueries(b *testing.B, store *promfake.Store, calls []queryCall, n int
 	}
 	return time.Since(began) / time.Duration(n)
 }
+
+// seedVariant is the seed background scenario with the Rollout's replicas and
+// each pause of its steps changed (pause scales virtual time: 4 pauses).
+func seedVariant(b *testing.B, replicas int32, pause time.Duration) *scenario.Input {
+	b.Helper()
+	in, err := scenario.Load("../scenarios/background-recovers.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, o := range in.Objects {
+		ro, ok := o.(*v1alpha1.Rollout)
+		if !ok {
+			continue
+		}
+		ro.Spec.Replicas = &replicas
+		for i := range ro.Spec.Strategy.Canary.Steps {
+			if p := ro.Spec.Strategy.Canary.Steps[i].Pause; p != nil {
+				p.Duration = v1alpha1.DurationFromInt(int(pause.Seconds()))
+			}
+		}
+	}
+	until := scenario.Duration{Duration: 4*pause + 2*time.Hour}
+	in.Scenario.Spec.Until = &until
+	in.Scenario.Spec.Expect = nil
+	return in
+}
+
+func benchmarkVariant(b *testing.B, replicas int32, pause time.Duration) {
+	in := seedVariant(b, replicas, pause)
+	ctx := context.Background()
+	b.ReportAllocs()
+	var res *Result
+	for b.Loop() {
+		var err error
+		if res, err = Run(ctx, in, Options{}); err != nil || res.Verdict != scenario.Promoted {
+			b.Fatal(err, res.Verdict)
+		}
+	}
+	b.ReportMetric(float64(res.Reconciles), "reconciles/op")
+	b.ReportMetric(float64(res.Queries), "queries/op")
+}
+
+// The scaling targets next to BenchmarkSeedBackground: from 3 to 300 replicas at
+// most 2x the cost, a 24-hour rollout at most 10x a 40-minute one.
+func BenchmarkSeedReplicas3(b *testing.B)   { benchmarkVariant(b, 3, 10*time.Minute) }
+func BenchmarkSeedReplicas300(b *testing.B) { benchmarkVariant(b, 300, 10*time.Minute) }
+func BenchmarkSeed40m(b *testing.B)         { benchmarkVariant(b, 3, 10*time.Minute) }
+func BenchmarkSeed24h(b *testing.B)         { benchmarkVariant(b, 3, 6*time.Hour) }

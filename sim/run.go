@@ -46,7 +46,6 @@ type runner struct {
 	c           client.Client
 	world       *world
 	traffic     *traffic.Model
-	pods        []traffic.Pod // scratch for scrapes
 	prom        *promAPI
 	rollouts    *rollout.Reconciler
 	analyses    *analysis.Reconciler

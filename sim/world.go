@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/sim/kube"
 	"github.com/rollsim/rollsim/sim/traffic"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -37,6 +38,10 @@ type world struct {
 	enqueue func(key)
 	// note reports a change in the number of available pods.
 	note func(rs string, available, desired int32)
+	// views is what podViews last returned, valid until a pod is created,
+	// deleted or becomes Ready (viewsStale).
+	views      []traffic.Pod
+	viewsStale bool
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 }
@@ -72,13 +77,15 @@ func (w *world) podName(rs string) string {
 
 // syncReplicaSet makes the pods of a ReplicaSet match its spec and writes its status.
 func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) error {
-	var rs appsv1.ReplicaSet
-	if err := w.c.Get(ctx, k, &rs); err != nil {
+	// Read-only: the status write below goes through a copy.
+	obj, err := kube.Peek(ctx, w.c, k, &appsv1.ReplicaSet{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return err
 	}
+	rs := obj.(*appsv1.ReplicaSet)
 	want := int32(0)
 	if rs.Spec.Replicas != nil {
 		want = *rs.Spec.Replicas
@@ -86,11 +93,12 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	pods := w.pods[rs.Name]
 	now := w.clock.Now()
 	for int32(len(pods)) < want {
-		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, &rs), created: now}
-		if err := w.createPod(ctx, &rs, p); err != nil {
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, rs), created: now}
+		if err := w.createPod(ctx, rs, p); err != nil {
 			return err
 		}
 		pods = append(pods, p)
+		w.viewsStale = true
 		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
 			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
 				return err
@@ -100,6 +108,7 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		readyAt := now.Add(w.podReadyAfter)
 		w.clock.At(readyAt, workEvent, func() {
 			p.ready = true
+			w.viewsStale = true
 			w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: p.name}})
 		})
 	}
@@ -114,6 +123,7 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		}
 		p := pods[victim]
 		pods = append(pods[:victim], pods[victim+1:]...)
+		w.viewsStale = true
 		if err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}}); err != nil && !apierrors.IsNotFound(err) {
 			return err
 		}
@@ -136,8 +146,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		if st.AvailableReplicas != rs.Status.AvailableReplicas && w.note != nil {
 			w.note(rs.Name, st.AvailableReplicas, want)
 		}
-		rs.Status = st
-		if err := w.c.Status().Update(ctx, &rs); err != nil {
+		next := *rs // shares the cached metadata and spec, which the write only reads
+		next.Status = st
+		if err := w.c.Status().Update(ctx, &next); err != nil {
 			return fmt.Errorf("updating ReplicaSet %s status: %w", rs.Name, err)
 		}
 	}
@@ -212,13 +223,17 @@ func (w *world) markFailing(ctx context.Context, namespace, name, container, rea
 
 // markReady writes a pod's Running/Ready status once the kubelet would have.
 func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, error) {
-	var pod corev1.Pod
-	if err := w.c.Get(ctx, k, &pod); err != nil {
+	obj, err := kube.Peek(ctx, w.c, k, &corev1.Pod{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil
 		}
 		return "", err
 	}
+	// The cached metadata and spec are shared (the write only reads them); the
+	// status is the write's own.
+	pod := *obj.(*corev1.Pod)
+	pod.Status = *pod.Status.DeepCopy()
 	now := engine.Now(w.clock)
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.StartTime = &now
@@ -262,8 +277,17 @@ type hashCount struct {
 	n    int
 }
 
-// podViews lists every pod of the world (Ready or not) by name, reusing buf.
-func (w *world) podViews(buf []traffic.Pod) []traffic.Pod {
+// podViews lists every pod of the world (Ready or not) by name. The slice is
+// the world's: read it before the next call.
+func (w *world) podViews() []traffic.Pod {
+	if w.views != nil && !w.viewsStale {
+		return w.views
+	}
+	w.views, w.viewsStale = w.sortedPodViews(w.views), false
+	return w.views
+}
+
+func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
 	buf = buf[:0]
 	for _, pods := range w.pods {
 		for _, p := range pods {

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -32,6 +33,9 @@ type informerCache struct {
 	scheme  *runtime.Scheme
 	mapper  meta.RESTMapper
 	objects map[objectKey]client.Object
+	// byKind holds the keys of each kind's objects sorted by namespace and name,
+	// as a List returns them: a List reads only its kind and sorts nothing.
+	byKind map[schema.GroupVersionKind][]objectKey
 	// tracker, when set, is the object store under the in-memory fake client:
 	// updates are written to it directly, typed, with the API server's
 	// resourceVersion and status-subresource rules applied here. Going through the
@@ -49,7 +53,8 @@ type objectKey struct {
 }
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
-	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{}}
+	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
+		byKind: map[schema.GroupVersionKind][]objectKey{}}
 }
 
 func (c *informerCache) key(obj client.Object) (objectKey, error) {
@@ -111,26 +116,49 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 	if lo.LabelSelector != nil {
 		sel = lo.LabelSelector
 	}
-	var keys []objectKey
-	for k, o := range c.objects {
-		if k.gvk != gvk || (lo.Namespace != "" && k.namespace != lo.Namespace) || !sel.Matches(labels.Set(o.GetLabels())) {
+	var items []runtime.Object
+	for _, k := range c.byKind[gvk] {
+		if lo.Namespace != "" && k.namespace != lo.Namespace {
 			continue
 		}
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].namespace != keys[j].namespace {
-			return keys[i].namespace < keys[j].namespace
+		o := c.objects[k]
+		if !sel.Empty() && !sel.Matches(labels.Set(o.GetLabels())) {
+			continue
 		}
-		return keys[i].name < keys[j].name
-	})
-	items := make([]runtime.Object, 0, len(keys))
-	for _, k := range keys {
-		o := c.objects[k].DeepCopyObject()
-		o.GetObjectKind().SetGroupVersionKind(gvk)
-		items = append(items, o)
+		cp := o.DeepCopyObject()
+		cp.GetObjectKind().SetGroupVersionKind(gvk)
+		items = append(items, cp)
 	}
 	return meta.SetList(list, items)
+}
+
+func compareKeys(a, b objectKey) int {
+	if c := strings.Compare(a.namespace, b.namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(a.name, b.name)
+}
+
+// put stores obj under k, indexing a new key.
+func (c *informerCache) put(k objectKey, obj client.Object) {
+	if _, ok := c.objects[k]; !ok {
+		keys := c.byKind[k.gvk]
+		i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
+		c.byKind[k.gvk] = slices.Insert(keys, i, k)
+	}
+	c.objects[k] = obj
+}
+
+// remove forgets the object under k.
+func (c *informerCache) remove(k objectKey) {
+	if _, ok := c.objects[k]; !ok {
+		return
+	}
+	delete(c.objects, k)
+	keys := c.byKind[k.gvk]
+	if i, found := slices.BinarySearchFunc(keys, k, compareKeys); found {
+		c.byKind[k.gvk] = slices.Delete(keys, i, i+1)
+	}
 }
 
 func (c *informerCache) store(obj client.Object) error {
@@ -138,7 +166,7 @@ func (c *informerCache) store(obj client.Object) error {
 	if err != nil {
 		return err
 	}
-	c.objects[k] = obj.DeepCopyObject().(client.Object)
+	c.put(k, obj.DeepCopyObject().(client.Object))
 	return nil
 }
 
@@ -212,7 +240,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 			return err
 		}
 	}
-	c.objects[k] = next
+	c.put(k, next)
 	// The caller's object ends as the server returned it: its own content, the new
 	// resourceVersion, and for a plain update of a kind with a status subresource,
 	// the status the server kept.
@@ -255,7 +283,7 @@ func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...c
 	if err != nil {
 		return err
 	}
-	delete(c.objects, k)
+	c.remove(k)
 	return nil
 }
 
@@ -295,6 +323,48 @@ func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts 
 	next := prev.DeepCopyObject().(client.Object)
 	reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
 	next.SetResourceVersion(obj.GetResourceVersion())
-	w.c.objects[k] = next
+	w.c.put(k, next)
 	return nil
+}
+
+// peeker is a client that can hand out its cached objects themselves.
+type peeker interface {
+	peek(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error)
+}
+
+// Peek reads the object named key, of obj's type, for reading only: the
+// in-memory backend returns its cached object itself (no copy), which the
+// caller must not change, neither directly nor through a write (write a copy
+// whose changed parts are its own, e.g. a shallow copy with a new status).
+// Other clients fill obj, as Get does, and return it.
+func Peek(ctx context.Context, c client.Client, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	if p, ok := c.(peeker); ok {
+		return p.peek(ctx, key, obj)
+	}
+	if err := c.Get(ctx, key, obj); err != nil {
+		return nil, err
+	}
+	return obj, nil
+}
+
+func (c *informerCache) peek(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	if c.tracker == nil {
+		// A real API server's client decodes its answers into the objects it
+		// writes: they must be the caller's own.
+		if err := c.Get(ctx, key, obj); err != nil {
+			return nil, err
+		}
+		return obj, nil
+	}
+	obj.SetNamespace(key.Namespace)
+	obj.SetName(key.Name)
+	k, err := c.key(obj)
+	if err != nil {
+		return nil, err
+	}
+	cached, ok := c.objects[k]
+	if !ok {
+		return nil, c.notFound(k)
+	}
+	return cached, nil
 }

@@ -80,3 +80,7 @@ func (w *watchingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 	w.notify(obj)
 	return nil
 }
+
+func (w *watchingClient) peek(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	return Peek(ctx, w.Client, key, obj)
+}
