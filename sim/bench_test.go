@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"syscall"
 	"testing"
 	"time"
 
@@ -39,19 +40,36 @@ func BenchmarkSeedBackground(b *testing.B) {
 	store := r.prom.store
 
 	b.ReportAllocs()
-	began := time.Now()
+	began, cpu := time.Now(), cpuTime()
 	for b.Loop() {
 		if res, err := Run(ctx, in, Options{}); err != nil || res.Verdict != scenario.Promoted {
 			b.Fatal(err)
 		}
 	}
 	perRun := time.Since(began) / time.Duration(b.N)
+	cpuPerRun := (cpuTime() - cpu) / time.Duration(b.N)
 
 	b.StopTimer()
-	floor := replayQueries(b, store, calls, max(3, b.N))
+	n := max(3, b.N)
+	cpu = cpuTime()
+	floor := replayQueries(b, store, calls, n)
+	cpuFloor := (cpuTime() - cpu) / time.Duration(n)
 	b.ReportMetric(float64(len(calls)), "queries/op")
 	b.ReportMetric(float64(floor.Microseconds()), "floor-µs")
 	b.ReportMetric(float64(perRun)/float64(floor), "x-floor")
+	// CPU time (all threads, GC included) is what a loaded machine distorts
+	// least: the same ratio, and the run's CPU cost.
+	b.ReportMetric(float64(cpuPerRun)/float64(cpuFloor), "x-floor-cpu")
+	b.ReportMetric(cpuPerRun.Seconds()*1000, "cpu-ms/op")
+}
+
+// cpuTime is the process's CPU time so far (user and system, all threads).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // replayQueries times calls on a bare upstream engine over store, n times,
@@ -117,12 +135,14 @@ func benchmarkVariant(b *testing.B, replicas int32, pause time.Duration) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	var res *Result
+	cpu := cpuTime()
 	for b.Loop() {
 		var err error
 		if res, err = Run(ctx, in, Options{}); err != nil || res.Verdict != scenario.Promoted {
 			b.Fatal(err, res.Verdict)
 		}
 	}
+	b.ReportMetric((cpuTime()-cpu).Seconds()*1000/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(res.Reconciles), "reconciles/op")
 	b.ReportMetric(float64(res.Queries), "queries/op")
 }
