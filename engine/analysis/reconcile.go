@@ -12,7 +12,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -99,18 +98,20 @@ func (r *Reconciler) resolveMetrics(run *v1alpha1.AnalysisRun, args []v1alpha1.A
 // Reconcile brings one AnalysisRun up to date. It returns when the run next wants
 // attention (zero: only when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
-	var run v1alpha1.AnalysisRun
-	if err := r.Client.Get(ctx, key, &run); err != nil {
+	// Read-only: reconcile works on a copy.
+	obj, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.AnalysisRun{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
 		return 0, err
 	}
+	run := obj.(*v1alpha1.AnalysisRun)
 	if run.Status.Phase.Completed() {
 		return 0, nil
 	}
-	updated, next := r.reconcile(ctx, &run)
-	if !equality.Semantic.DeepEqual(run.Status, updated.Status) {
+	updated, next := r.reconcile(ctx, run)
+	if !statusEqual(&run.Status, &updated.Status) {
 		// The AnalysisRun CRD has no status subresource: the controller writes the
 		// whole object, and every write bumps its generation.
 		if err := r.Client.Update(ctx, updated); err != nil {

@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
+	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
@@ -327,27 +328,17 @@ func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts 
 	return nil
 }
 
-// peeker is a client that can hand out its cached objects themselves.
-type peeker interface {
-	peek(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error)
-}
-
 // Peek reads the object named key, of obj's type, for reading only: the
 // in-memory backend returns its cached object itself (no copy), which the
 // caller must not change, neither directly nor through a write (write a copy
 // whose changed parts are its own, e.g. a shallow copy with a new status).
 // Other clients fill obj, as Get does, and return it.
 func Peek(ctx context.Context, c client.Client, key client.ObjectKey, obj client.Object) (client.Object, error) {
-	if p, ok := c.(peeker); ok {
-		return p.peek(ctx, key, obj)
-	}
-	if err := c.Get(ctx, key, obj); err != nil {
-		return nil, err
-	}
-	return obj, nil
+	return engine.GetReadOnly(ctx, c, key, obj)
 }
 
-func (c *informerCache) peek(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+// GetReadOnly implements engine.ReadOnlyGetter (see Peek).
+func (c *informerCache) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
 	if c.tracker == nil {
 		// A real API server's client decodes its answers into the objects it
 		// writes: they must be the caller's own.

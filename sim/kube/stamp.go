@@ -57,6 +57,7 @@ func (s *stampingClient) Update(ctx context.Context, obj client.Object, opts ...
 	return s.Client.Update(ctx, obj, opts...)
 }
 
-func (s *stampingClient) peek(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
-	return Peek(ctx, s.Client, key, obj)
+// GetReadOnly implements engine.ReadOnlyGetter over the wrapped client.
+func (s *stampingClient) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	return engine.GetReadOnly(ctx, s.Client, key, obj)
 }
