@@ -72,6 +72,8 @@ type runner struct {
 	// roStatus is the last status written to the rollout under test.
 	roStatus v1alpha1.RolloutStatus
 	rec      Record // record.go
+	// metricRecords: per run and metric, what its measurement records share.
+	metricRecords map[metricRecordKey]*metricRecord
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input
