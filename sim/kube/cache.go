@@ -75,8 +75,61 @@ func builtinStatus(obj client.Object) bool {
 	return false
 }
 
+// copyInto deep-copies src into dst (of the same type): in place for the kinds
+// the controllers read most, through a new object otherwise.
 func copyInto(dst, src client.Object) {
-	reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src.DeepCopyObject()).Elem())
+	switch s := src.(type) {
+	case *v1alpha1.Rollout:
+		s.DeepCopyInto(dst.(*v1alpha1.Rollout))
+	case *v1alpha1.AnalysisRun:
+		s.DeepCopyInto(dst.(*v1alpha1.AnalysisRun))
+	case *v1alpha1.Experiment:
+		s.DeepCopyInto(dst.(*v1alpha1.Experiment))
+	case *appsv1.ReplicaSet:
+		s.DeepCopyInto(dst.(*appsv1.ReplicaSet))
+	case *corev1.Pod:
+		s.DeepCopyInto(dst.(*corev1.Pod))
+	default:
+		reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src.DeepCopyObject()).Elem())
+	}
+}
+
+// setItems fills list's items with deep copies of objs (all of its item
+// kind), without an object per item for the kinds the controllers list.
+func setItems(list client.ObjectList, gvk schema.GroupVersionKind, objs []client.Object) error {
+	switch l := list.(type) {
+	case *appsv1.ReplicaSetList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { o.(*appsv1.ReplicaSet).DeepCopyInto(into) })
+	case *v1alpha1.AnalysisRunList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { o.(*v1alpha1.AnalysisRun).DeepCopyInto(into) })
+	case *v1alpha1.ExperimentList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { o.(*v1alpha1.Experiment).DeepCopyInto(into) })
+	case *corev1.PodList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *corev1.Pod) { o.(*corev1.Pod).DeepCopyInto(into) })
+	default:
+		items := make([]runtime.Object, 0, len(objs))
+		for _, o := range objs {
+			cp := o.DeepCopyObject()
+			cp.GetObjectKind().SetGroupVersionKind(gvk)
+			items = append(items, cp)
+		}
+		return meta.SetList(list, items)
+	}
+	return nil
+}
+
+// fill is a list's items: copies of objs with their kind set. A List returns a
+// non-nil slice, empty or not.
+func fill[T any, PT interface {
+	*T
+	SetGroupVersionKind(schema.GroupVersionKind)
+}](objs []client.Object, gvk schema.GroupVersionKind, deepCopyInto func(client.Object, *T)) []T {
+	items := make([]T, len(objs))
+	for i, o := range objs {
+		deepCopyInto(o, &items[i])
+		PT(&items[i]).SetGroupVersionKind(gvk)
+	}
+	return items
 }
 
 func (c *informerCache) notFound(k objectKey) error {
@@ -117,7 +170,7 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 	if lo.LabelSelector != nil {
 		sel = lo.LabelSelector
 	}
-	var items []runtime.Object
+	var objs []client.Object
 	for _, k := range c.byKind[gvk] {
 		if lo.Namespace != "" && k.namespace != lo.Namespace {
 			continue
@@ -126,11 +179,9 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 		if !sel.Empty() && !sel.Matches(labels.Set(o.GetLabels())) {
 			continue
 		}
-		cp := o.DeepCopyObject()
-		cp.GetObjectKind().SetGroupVersionKind(gvk)
-		items = append(items, cp)
+		objs = append(objs, o)
 	}
-	return meta.SetList(list, items)
+	return setItems(list, gvk, objs)
 }
 
 func compareKeys(a, b objectKey) int {

@@ -76,6 +76,9 @@ func TestListIndexedByKind(t *testing.T) {
 		}
 		var out []string
 		for _, rs := range l.Items {
+			if rs.Kind != "ReplicaSet" || rs.APIVersion != "apps/v1" {
+				t.Errorf("item %s: kind %q %q", rs.Name, rs.APIVersion, rs.Kind)
+			}
 			out = append(out, rs.Namespace+"/"+rs.Name)
 		}
 		return out
