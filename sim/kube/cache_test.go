@@ -2,11 +2,15 @@ package kube
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
@@ -92,5 +96,45 @@ func TestListIndexedByKind(t *testing.T) {
 	var deps appsv1.DeploymentList
 	if err := c.List(ctx, &deps); err != nil || len(deps.Items) != 0 {
 		t.Errorf("deployments: %v %v", deps.Items, err)
+	}
+}
+
+// The in-memory Create and Delete answer as the fake client does.
+func TestCreateDeleteInMemoryAsFakeClient(t *testing.T) {
+	ctx := context.Background()
+	run := func(c client.Client) (created *appsv1.ReplicaSet, errs []string) {
+		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "rs", Labels: map[string]string{"a": "b"}}}
+		note := func(err error) {
+			if err == nil {
+				errs = append(errs, "")
+				return
+			}
+			errs = append(errs, fmt.Sprintf("%T %v %v", err, apierrors.ReasonForError(err), err))
+		}
+		note(c.Create(ctx, rs))
+		created = rs.DeepCopy()
+		note(c.Create(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "rs"}}))
+		note(c.Create(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "x", ResourceVersion: "3"}}))
+		note(c.Delete(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "rs"}}))
+		note(c.Delete(ctx, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "rs"}}))
+		var l appsv1.ReplicaSetList
+		note(c.List(ctx, &l))
+		errs = append(errs, fmt.Sprint(len(l.Items)))
+		return created, errs
+	}
+	mem, err := newMemoryClient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaFake := *mem.(*informerCache)
+	viaFake.objects, viaFake.byKind = map[objectKey]client.Object{}, map[schema.GroupVersionKind][]objectKey{}
+	viaFake.skipTracker = false
+	gotRS, got := run(mem)
+	wantRS, want := run(&viaFake)
+	if !slices.Equal(got, want) {
+		t.Errorf("in memory:\n%q\nfake client:\n%q", got, want)
+	}
+	if !equality.Semantic.DeepEqual(gotRS, wantRS) {
+		t.Errorf("created in memory %+v %+v\nthrough the fake client %+v %+v", gotRS.TypeMeta, gotRS.ObjectMeta, wantRS.TypeMeta, wantRS.ObjectMeta)
 	}
 }
