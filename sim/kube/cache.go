@@ -302,12 +302,11 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	var next client.Object
 	switch {
 	case statusOnly:
-		next = shallowCopy(prev)
-		setStatus(next, deepStatus(obj))
+		next = withStatusOf(prev, obj)
 	default:
 		next = obj.DeepCopyObject().(client.Object)
 		if statusKinds(obj) {
-			setStatus(next, statusOf(prev))
+			shareStatus(next, prev)
 		}
 	}
 	n, _ := strconv.ParseUint(prev.GetResourceVersion(), 10, 64)
@@ -329,9 +328,32 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	// the status the server kept.
 	obj.SetResourceVersion(rv)
 	if !statusOnly && statusKinds(obj) {
-		setStatus(obj, deepStatus(next))
+		keepStatus(obj, next)
 	}
 	return nil
+}
+
+// withStatusOf is a new object holding prev's fields (maps, slices and
+// pointers shared) and a deep copy of obj's status: typed for the kinds whose
+// status the simulation writes most, by reflection otherwise.
+func withStatusOf(prev, obj client.Object) client.Object {
+	switch p := prev.(type) {
+	case *appsv1.ReplicaSet:
+		next := *p
+		obj.(*appsv1.ReplicaSet).Status.DeepCopyInto(&next.Status)
+		return &next
+	case *corev1.Pod:
+		next := *p
+		obj.(*corev1.Pod).Status.DeepCopyInto(&next.Status)
+		return &next
+	case *v1alpha1.Rollout:
+		next := *p
+		obj.(*v1alpha1.Rollout).Status.DeepCopyInto(&next.Status)
+		return &next
+	}
+	next := shallowCopy(prev)
+	setStatus(next, deepStatus(obj))
+	return next
 }
 
 // shallowCopy is a new object holding obj's fields (maps, slices and pointers
@@ -357,6 +379,34 @@ func deepStatus(obj client.Object) reflect.Value {
 }
 
 func setStatus(obj client.Object, st reflect.Value) { statusOf(obj).Set(st) }
+
+// shareStatus sets next's status to prev's (shared, not copied).
+func shareStatus(next, prev client.Object) {
+	switch p := prev.(type) {
+	case *appsv1.ReplicaSet:
+		next.(*appsv1.ReplicaSet).Status = p.Status
+	case *v1alpha1.Rollout:
+		next.(*v1alpha1.Rollout).Status = p.Status
+	default:
+		setStatus(next, statusOf(prev))
+	}
+}
+
+// keepStatus sets obj's status to a deep copy of stored's.
+func keepStatus(obj, stored client.Object) {
+	switch s := stored.(type) {
+	case *appsv1.ReplicaSet:
+		o := obj.(*appsv1.ReplicaSet)
+		o.Status = appsv1.ReplicaSetStatus{}
+		s.Status.DeepCopyInto(&o.Status)
+	case *v1alpha1.Rollout:
+		o := obj.(*v1alpha1.Rollout)
+		o.Status = v1alpha1.RolloutStatus{}
+		s.Status.DeepCopyInto(&o.Status)
+	default:
+		setStatus(obj, deepStatus(stored))
+	}
+}
 
 func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
 	k, err := c.key(obj)
