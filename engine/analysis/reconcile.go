@@ -132,7 +132,11 @@ func (r *Reconciler) now() metav1.Time {
 
 // reconcile works on a copy of the run and returns it with the next wake-up time.
 func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
-	run := orig.DeepCopy()
+	// Only the status changes: metadata and spec are orig's, shared and only
+	// read (orig may be the cache's own object; runScript checks it is left as
+	// it was).
+	run := &v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec}
+	orig.Status.DeepCopyInto(&run.Status)
 	if run.Status.MetricResults == nil {
 		run.Status.MetricResults = []v1alpha1.MetricResult{}
 	}
