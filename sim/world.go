@@ -92,6 +92,10 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	}
 	pods := w.pods[rs.Name]
 	now := w.clock.Now()
+	// The pods created now become Ready together, podReadyAfter from now: one
+	// event for all of them, so the ReplicaSet controller sees them at once (as
+	// its informer would) rather than one status update per pod.
+	var starting []*podState
 	for int32(len(pods)) < want {
 		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, rs), created: now}
 		if err := w.createPod(ctx, rs, p); err != nil {
@@ -105,11 +109,16 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 			}
 			continue
 		}
-		readyAt := now.Add(w.podReadyAfter)
-		w.clock.At(readyAt, workEvent, func() {
-			p.ready = true
+		starting = append(starting, p)
+	}
+	if len(starting) > 0 {
+		ns := rs.Namespace
+		w.clock.At(now.Add(w.podReadyAfter), workEvent, func() {
+			for _, p := range starting {
+				p.ready = true
+				w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: ns, Name: p.name}})
+			}
 			w.viewsStale = true
-			w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: p.name}})
 		})
 	}
 	for int32(len(pods)) > want {
