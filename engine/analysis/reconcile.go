@@ -7,6 +7,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -135,8 +136,7 @@ func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) 
 	// Only the status changes: metadata and spec are orig's, shared and only
 	// read (orig may be the cache's own object; runScript checks it is left as
 	// it was).
-	run := &v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec}
-	orig.Status.DeepCopyInto(&run.Status)
+	run := &v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec, Status: workingStatus(&orig.Status)}
 	if run.Status.MetricResults == nil {
 		run.Status.MetricResults = []v1alpha1.MetricResult{}
 	}
@@ -181,6 +181,23 @@ func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) 
 	}
 	trimHistory(run, retention)
 	return run, nextReconcile(run, metrics, r.Clock.Now())
+}
+
+// workingStatus is a copy of st that reconcile may change: the status, its
+// metric results and their measurement slices are its own. What the controller
+// only ever replaces and never writes through is shared: timestamps, the
+// dry-run summary, metadata maps and the fields of recorded measurements (a
+// measurement is appended, or replaced whole when it finishes).
+func workingStatus(st *v1alpha1.AnalysisRunStatus) v1alpha1.AnalysisRunStatus {
+	out := *st
+	if st.MetricResults != nil {
+		out.MetricResults = make([]v1alpha1.MetricResult, len(st.MetricResults))
+		for i, mr := range st.MetricResults {
+			mr.Measurements = slices.Clone(mr.Measurements)
+			out.MetricResults[i] = mr
+		}
+	}
+	return out
 }
 
 func (r *Reconciler) completionEvent(run *v1alpha1.AnalysisRun) {
