@@ -7,6 +7,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine/analysis"
@@ -122,21 +123,14 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 	if m.StartedAt != nil {
 		rec.At = m.StartedAt.Time.Sub(r.set.Start)
 	}
-	for i := range run.Spec.Metrics {
-		spec := &run.Spec.Metrics[i]
-		if spec.Name != mr.Name {
-			continue
+	if info := r.metricInfo(run, mr.Name); info != nil {
+		rec.Provider = info.provider
+		rec.SuccessCondition, rec.FailureCondition = info.success, info.failure
+		rec.Limits = info.limits
+		rec.Query = strings.TrimSpace(mr.Metadata["ResolvedPrometheusQuery"])
+		if rec.Query == "" {
+			rec.Query = info.query
 		}
-		rec.Provider = spec.Provider.Type()
-		rec.SuccessCondition, rec.FailureCondition = spec.SuccessCondition, spec.FailureCondition
-		// Conditions and limits as the controller evaluated them: with plain
-		// (non-secret) args substituted, e.g. a {{args.threshold}}.
-		if resolved, err := analysis.ResolveMetric(*spec, plainArgs(run.Spec.Args)); err == nil {
-			rec.SuccessCondition, rec.FailureCondition = resolved.SuccessCondition, resolved.FailureCondition
-			spec = &resolved
-		}
-		rec.Limits = analysis.LimitsOf(spec)
-		rec.Query = resolvedQuery(spec, run.Spec.Args, mr.Metadata)
 		// Dry-run metrics are judged but never fail the run.
 		rec.Held = held(rec.Phase, rec.SuccessCondition, rec.FailureCondition)
 	}
@@ -145,6 +139,49 @@ func (r *runner) recordMeasurement(run *v1alpha1.AnalysisRun, mr *v1alpha1.Metri
 	// not in force when it was taken.
 	rec.WeightsBefore = len(r.rec.Weights)
 	r.rec.Measurements = append(r.rec.Measurements, rec)
+}
+
+// metricRecord is what the record of a measurement says of its metric: the same
+// for every measurement of a run, so resolved once per run and metric.
+type metricRecord struct {
+	provider         string
+	success, failure string // conditions with plain args substituted
+	limits           analysis.Limits
+	query            string // resolvedQuery without the provider's metadata
+}
+
+type metricRecordKey struct {
+	run    types.UID
+	metric string
+}
+
+// metricInfo describes run's metric named name (nil: the run has none).
+func (r *runner) metricInfo(run *v1alpha1.AnalysisRun, name string) *metricRecord {
+	k := metricRecordKey{run.UID, name}
+	if info, ok := r.metricRecords[k]; ok {
+		return info
+	}
+	var info *metricRecord
+	for i := range run.Spec.Metrics {
+		spec := &run.Spec.Metrics[i]
+		if spec.Name != name {
+			continue
+		}
+		info = &metricRecord{provider: spec.Provider.Type(), success: spec.SuccessCondition, failure: spec.FailureCondition}
+		// Conditions and limits as the controller evaluated them: with plain
+		// (non-secret) args substituted, e.g. a {{args.threshold}}.
+		if resolved, err := analysis.ResolveMetric(*spec, plainArgs(run.Spec.Args)); err == nil {
+			info.success, info.failure = resolved.SuccessCondition, resolved.FailureCondition
+			spec = &resolved
+		}
+		info.limits = analysis.LimitsOf(spec)
+		info.query = resolvedQuery(spec, run.Spec.Args, nil)
+	}
+	if r.metricRecords == nil {
+		r.metricRecords = map[metricRecordKey]*metricRecord{}
+	}
+	r.metricRecords[k] = info
+	return info
 }
 
 // resolvedQuery is the query or URL of a metric with its args substituted, as

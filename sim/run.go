@@ -50,7 +50,6 @@ type runner struct {
 	c           client.Client
 	world       *world
 	traffic     *traffic.Model
-	pods        []traffic.Pod // scratch for scrapes
 	prom        *promAPI
 	rollouts    *rollout.Reconciler
 	analyses    *analysis.Reconciler
@@ -93,6 +92,8 @@ type runner struct {
 	// templates are the pod templates applied so far, by hash, as written
 	// (an API server adds defaults to the ReplicaSets' copies).
 	templates map[string]corev1.PodTemplateSpec
+	// metricRecords: per run and metric, what its measurement records share.
+	metricRecords map[metricRecordKey]*metricRecord
 }
 
 // Run simulates the scenario and returns its result. Errors are invalid input

@@ -29,8 +29,7 @@ func (r *runner) scheduleTraffic() {
 	}
 	var tick func()
 	tick = func() {
-		r.pods = r.world.podViews(r.pods)
-		if err := r.traffic.Scrape(r.clock.Now(), r.pods); err != nil {
+		if err := r.traffic.Scrape(r.clock.Now(), r.world.podViews()); err != nil {
 			r.fail(r.collision(err, "spec.traffic"))
 			return
 		}

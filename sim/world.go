@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rollsim/rollsim/engine"
+	"github.com/rollsim/rollsim/sim/kube"
 	"github.com/rollsim/rollsim/sim/scenario"
 	"github.com/rollsim/rollsim/sim/traffic"
 
@@ -38,6 +39,10 @@ type world struct {
 	enqueue func(key)
 	// note reports a change in the number of available pods.
 	note func(rs string, available, desired int32)
+	// views is what podViews last returned, valid until a pod is created,
+	// deleted or becomes Ready (viewsStale).
+	views      []traffic.Pod
+	viewsStale bool
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 	// overLimit is invalid input: the scenario asks for more than a limit.
@@ -125,39 +130,52 @@ func (w *world) podName(rs string) string {
 
 // syncReplicaSet makes the pods of a ReplicaSet match its spec and writes its status.
 func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) error {
-	var rs appsv1.ReplicaSet
-	if err := w.c.Get(ctx, k, &rs); err != nil {
+	// Read-only: the status write below goes through a copy.
+	obj, err := kube.Peek(ctx, w.c, k, &appsv1.ReplicaSet{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil
 		}
 		return err
 	}
+	rs := obj.(*appsv1.ReplicaSet)
 	want := int32(0)
 	if rs.Spec.Replicas != nil {
 		want = *rs.Spec.Replicas
 	}
 	pods := w.pods[rs.Name]
 	now := w.clock.Now()
+	// The pods created now become Ready together, podReadyAfter from now: one
+	// event for all of them, so the ReplicaSet controller sees them at once (as
+	// its informer would) rather than one status update per pod.
+	var starting []*podState
 	for int32(len(pods)) < want {
 		if w.live >= maxLivePods {
 			return w.overLimit("spec.cluster", "the rollout runs more than %d pods at once, the limit (replicas, surge and experiments together)", maxLivePods)
 		}
 		w.live++
-		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, &rs), created: now}
-		if err := w.createPod(ctx, &rs, p); err != nil {
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, rs), created: now}
+		if err := w.createPod(ctx, rs, p); err != nil {
 			return err
 		}
 		pods = append(pods, p)
+		w.viewsStale = true
 		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
 			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
 				return err
 			}
 			continue
 		}
-		readyAt := now.Add(w.podReadyAfter)
-		w.clock.At(readyAt, workEvent, func() {
-			p.ready = true
-			w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: rs.Namespace, Name: p.name}})
+		starting = append(starting, p)
+	}
+	if len(starting) > 0 {
+		ns := rs.Namespace
+		w.clock.At(now.Add(w.podReadyAfter), workEvent, func() {
+			for _, p := range starting {
+				p.ready = true
+				w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: ns, Name: p.name}})
+			}
+			w.viewsStale = true
 		})
 	}
 	for int32(len(pods)) > want {
@@ -172,6 +190,7 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		p := pods[victim]
 		pods = append(pods[:victim], pods[victim+1:]...)
 		w.live--
+		w.viewsStale = true
 		w.deleting = true
 		err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}})
 		w.deleting = false
@@ -197,8 +216,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		if st.AvailableReplicas != rs.Status.AvailableReplicas && w.note != nil {
 			w.note(rs.Name, st.AvailableReplicas, want)
 		}
-		rs.Status = st
-		if err := w.c.Status().Update(ctx, &rs); err != nil {
+		next := *rs // shares the cached metadata and spec, which the write only reads
+		next.Status = st
+		if err := w.c.Status().Update(ctx, &next); err != nil {
 			return fmt.Errorf("updating ReplicaSet %s status: %w", rs.Name, err)
 		}
 	}
@@ -273,13 +293,17 @@ func (w *world) markFailing(ctx context.Context, namespace, name, container, rea
 
 // markReady writes a pod's Running/Ready status once the kubelet would have.
 func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, error) {
-	var pod corev1.Pod
-	if err := w.c.Get(ctx, k, &pod); err != nil {
+	obj, err := kube.Peek(ctx, w.c, k, &corev1.Pod{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil
 		}
 		return "", err
 	}
+	// The cached metadata and spec are shared (the write only reads them); the
+	// status is the write's own.
+	pod := *obj.(*corev1.Pod)
+	pod.Status = *pod.Status.DeepCopy()
 	now := engine.Now(w.clock)
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.StartTime = &now
@@ -323,8 +347,17 @@ type hashCount struct {
 	n    int
 }
 
-// podViews lists every pod of the world (Ready or not) by name, reusing buf.
-func (w *world) podViews(buf []traffic.Pod) []traffic.Pod {
+// podViews lists every pod of the world (Ready or not) by name. The slice is
+// the world's: read it before the next call.
+func (w *world) podViews() []traffic.Pod {
+	if w.views != nil && !w.viewsStale {
+		return w.views
+	}
+	w.views, w.viewsStale = w.sortedPodViews(w.views), false
+	return w.views
+}
+
+func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
 	buf = buf[:0]
 	for _, pods := range w.pods {
 		for _, p := range pods {

@@ -2,6 +2,7 @@ package analysis
 
 import (
 	"context"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"strings"
 	"testing"
 	"time"
@@ -221,7 +222,9 @@ func runScript(t *testing.T, metric v1alpha1.Metric, phases []v1alpha1.AnalysisP
 	metric.Name = "m"
 	metric.Provider = v1alpha1.MetricProvider{Prometheus: &v1alpha1.PrometheusMetric{Query: "up"}}
 	ar := &v1alpha1.AnalysisRun{ObjectMeta: metav1.ObjectMeta{Name: "run", Namespace: "ns"}, Spec: v1alpha1.AnalysisRunSpec{Metrics: []v1alpha1.Metric{metric}}}
-	c := fake.NewClientBuilder().WithScheme(scheme).WithObjects(ar).Build()
+	reads := &checkedReads{Client: fake.NewClientBuilder().WithScheme(scheme).WithObjects(ar).Build()}
+	c := reads
+	t.Cleanup(func() { reads.check(t) })
 	var ev events
 	r := &Reconciler{Client: c, Clock: clk, Providers: &scripted{clk: clk, phases: phases}, Recorder: &ev, Version: version}
 	key := types.NamespacedName{Namespace: "ns", Name: "run"}
@@ -236,6 +239,7 @@ func runScript(t *testing.T, metric v1alpha1.Metric, phases []v1alpha1.AnalysisP
 		if err != nil {
 			t.Fatal(err)
 		}
+		reads.check(t)
 		var cur v1alpha1.AnalysisRun
 		if err := c.Get(context.Background(), key, &cur); err != nil {
 			t.Fatal(err)
@@ -423,4 +427,30 @@ func TestRetentionLimit(t *testing.T) {
 	if mr := got.Status.MetricResults[0]; len(mr.Measurements) != 2 || mr.Count != 6 || got.Status.Phase != ok {
 		t.Fatalf("kept %d measurements, count %d, phase %s", len(mr.Measurements), mr.Count, got.Status.Phase)
 	}
+}
+
+// checkedReads hands out objects for reading only (engine.ReadOnlyGetter), as
+// the simulation's cache does, and checks that nobody changed them.
+type checkedReads struct {
+	client.Client
+	handed, snapshots []client.Object
+}
+
+func (c *checkedReads) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	if err := c.Get(ctx, key, obj); err != nil {
+		return nil, err
+	}
+	c.handed = append(c.handed, obj)
+	c.snapshots = append(c.snapshots, obj.DeepCopyObject().(client.Object))
+	return obj, nil
+}
+
+func (c *checkedReads) check(t *testing.T) {
+	t.Helper()
+	for i, o := range c.handed {
+		if !equality.Semantic.DeepEqual(o, c.snapshots[i]) {
+			t.Fatalf("an object read for reading only was changed:\nbefore %+v\nafter  %+v", c.snapshots[i], o)
+		}
+	}
+	c.handed, c.snapshots = nil, nil
 }

@@ -7,12 +7,12 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -99,18 +99,20 @@ func (r *Reconciler) resolveMetrics(run *v1alpha1.AnalysisRun, args []v1alpha1.A
 // Reconcile brings one AnalysisRun up to date. It returns when the run next wants
 // attention (zero: only when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
-	var run v1alpha1.AnalysisRun
-	if err := r.Client.Get(ctx, key, &run); err != nil {
+	// Read-only: reconcile works on a copy.
+	obj, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.AnalysisRun{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
 		return 0, err
 	}
+	run := obj.(*v1alpha1.AnalysisRun)
 	if run.Status.Phase.Completed() {
 		return 0, nil
 	}
-	updated, next := r.reconcile(ctx, &run)
-	if !equality.Semantic.DeepEqual(run.Status, updated.Status) {
+	updated, next := r.reconcile(ctx, run)
+	if !statusEqual(&run.Status, &updated.Status) {
 		// The AnalysisRun CRD has no status subresource: the controller writes the
 		// whole object, and every write bumps its generation.
 		if err := r.Client.Update(ctx, updated); err != nil {
@@ -131,7 +133,10 @@ func (r *Reconciler) now() metav1.Time {
 
 // reconcile works on a copy of the run and returns it with the next wake-up time.
 func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
-	run := orig.DeepCopy()
+	// Only the status changes: metadata and spec are orig's, shared and only
+	// read (orig may be the cache's own object; runScript checks it is left as
+	// it was).
+	run := &v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec, Status: workingStatus(&orig.Status)}
 	if run.Status.MetricResults == nil {
 		run.Status.MetricResults = []v1alpha1.MetricResult{}
 	}
@@ -176,6 +181,23 @@ func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) 
 	}
 	trimHistory(run, retention)
 	return run, nextReconcile(run, metrics, r.Clock.Now())
+}
+
+// workingStatus is a copy of st that reconcile may change: the status, its
+// metric results and their measurement slices are its own. What the controller
+// only ever replaces and never writes through is shared: timestamps, the
+// dry-run summary, metadata maps and the fields of recorded measurements (a
+// measurement is appended, or replaced whole when it finishes).
+func workingStatus(st *v1alpha1.AnalysisRunStatus) v1alpha1.AnalysisRunStatus {
+	out := *st
+	if st.MetricResults != nil {
+		out.MetricResults = make([]v1alpha1.MetricResult, len(st.MetricResults))
+		for i, mr := range st.MetricResults {
+			mr.Measurements = slices.Clone(mr.Measurements)
+			out.MetricResults[i] = mr
+		}
+	}
+	return out
 }
 
 func (r *Reconciler) completionEvent(run *v1alpha1.AnalysisRun) {

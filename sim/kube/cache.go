@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -19,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
+	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
@@ -29,12 +32,12 @@ import (
 // JSON round trip on every Get and List.
 type informerCache struct {
 	client.Client
-	scheme *runtime.Scheme
-	mapper meta.RESTMapper
-	// objects by kind: a List reads one kind only (the rollout controller lists
-	// ReplicaSets on every reconcile; with thousands of pods in one map that was
-	// most of a run).
-	objects map[schema.GroupVersionKind]map[objectKey]client.Object
+	scheme  *runtime.Scheme
+	mapper  meta.RESTMapper
+	objects map[objectKey]client.Object
+	// byKind holds the keys of each kind's objects sorted by namespace and name,
+	// as a List returns them: a List reads only its kind and sorts nothing.
+	byKind map[schema.GroupVersionKind][]objectKey
 	// tracker, when set, is the object store under the in-memory fake client:
 	// updates are written to it directly, typed, with the API server's
 	// resourceVersion and status-subresource rules applied here. Going through the
@@ -52,24 +55,14 @@ type objectKey struct {
 }
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
-	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[schema.GroupVersionKind]map[objectKey]client.Object{}}
+	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
+		byKind: map[schema.GroupVersionKind][]objectKey{}}
 }
 
 func (c *informerCache) get(k objectKey) (client.Object, bool) {
-	o, ok := c.objects[k.gvk][k]
+	o, ok := c.objects[k]
 	return o, ok
 }
-
-func (c *informerCache) set(k objectKey, o client.Object) {
-	m := c.objects[k.gvk]
-	if m == nil {
-		m = map[objectKey]client.Object{}
-		c.objects[k.gvk] = m
-	}
-	m[k] = o
-}
-
-func (c *informerCache) del(k objectKey) { delete(c.objects[k.gvk], k) }
 
 func (c *informerCache) key(obj client.Object) (objectKey, error) {
 	gvk, err := apiutil.GVKForObject(obj, c.scheme)
@@ -88,16 +81,65 @@ func builtinStatus(obj client.Object) bool {
 	return false
 }
 
+// copyInto deep-copies src into dst (of the same type): in place for the kinds
+// the controllers read most, through a new object otherwise.
 func copyInto(dst, src client.Object) {
-	reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src.DeepCopyObject()).Elem())
+	switch s := src.(type) {
+	case *v1alpha1.Rollout:
+		s.DeepCopyInto(dst.(*v1alpha1.Rollout))
+	case *v1alpha1.AnalysisRun:
+		s.DeepCopyInto(dst.(*v1alpha1.AnalysisRun))
+	case *v1alpha1.Experiment:
+		s.DeepCopyInto(dst.(*v1alpha1.Experiment))
+	case *appsv1.ReplicaSet:
+		s.DeepCopyInto(dst.(*appsv1.ReplicaSet))
+	case *corev1.Pod:
+		s.DeepCopyInto(dst.(*corev1.Pod))
+	default:
+		reflect.ValueOf(dst).Elem().Set(reflect.ValueOf(src.DeepCopyObject()).Elem())
+	}
+}
+
+// setItems fills list's items with deep copies of objs (all of its item
+// kind), without an object per item for the kinds the controllers list.
+func setItems(list client.ObjectList, gvk schema.GroupVersionKind, objs []client.Object) error {
+	switch l := list.(type) {
+	case *appsv1.ReplicaSetList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { o.(*appsv1.ReplicaSet).DeepCopyInto(into) })
+	case *v1alpha1.AnalysisRunList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { o.(*v1alpha1.AnalysisRun).DeepCopyInto(into) })
+	case *v1alpha1.ExperimentList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { o.(*v1alpha1.Experiment).DeepCopyInto(into) })
+	case *corev1.PodList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *corev1.Pod) { o.(*corev1.Pod).DeepCopyInto(into) })
+	default:
+		items := make([]runtime.Object, 0, len(objs))
+		for _, o := range objs {
+			cp := o.DeepCopyObject()
+			cp.GetObjectKind().SetGroupVersionKind(gvk)
+			items = append(items, cp)
+		}
+		return meta.SetList(list, items)
+	}
+	return nil
+}
+
+// fill is a list's items: copies of objs with their kind set. A List returns a
+// non-nil slice, empty or not.
+func fill[T any, PT interface {
+	*T
+	SetGroupVersionKind(schema.GroupVersionKind)
+}](objs []client.Object, gvk schema.GroupVersionKind, deepCopyInto func(client.Object, *T)) []T {
+	items := make([]T, len(objs))
+	for i, o := range objs {
+		deepCopyInto(o, &items[i])
+		PT(&items[i]).SetGroupVersionKind(gvk)
+	}
+	return items
 }
 
 func (c *informerCache) notFound(k objectKey) error {
-	gr := schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}
-	if m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version); err == nil {
-		gr = m.Resource.GroupResource()
-	}
-	return apierrors.NewNotFound(gr, k.name)
+	return apierrors.NewNotFound(c.groupResource(k), k.name)
 }
 
 func (c *informerCache) Get(_ context.Context, key client.ObjectKey, obj client.Object, _ ...client.GetOption) error {
@@ -130,26 +172,47 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 	if lo.LabelSelector != nil {
 		sel = lo.LabelSelector
 	}
-	var keys []objectKey
-	for k, o := range c.objects[gvk] {
-		if (lo.Namespace != "" && k.namespace != lo.Namespace) || !sel.Matches(labels.Set(o.GetLabels())) {
+	var objs []client.Object
+	for _, k := range c.byKind[gvk] {
+		if lo.Namespace != "" && k.namespace != lo.Namespace {
 			continue
 		}
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].namespace != keys[j].namespace {
-			return keys[i].namespace < keys[j].namespace
+		o := c.objects[k]
+		if !sel.Empty() && !sel.Matches(labels.Set(o.GetLabels())) {
+			continue
 		}
-		return keys[i].name < keys[j].name
-	})
-	items := make([]runtime.Object, 0, len(keys))
-	for _, k := range keys {
-		o := c.objects[gvk][k].DeepCopyObject()
-		o.GetObjectKind().SetGroupVersionKind(gvk)
-		items = append(items, o)
+		objs = append(objs, o)
 	}
-	return meta.SetList(list, items)
+	return setItems(list, gvk, objs)
+}
+
+func compareKeys(a, b objectKey) int {
+	if c := strings.Compare(a.namespace, b.namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(a.name, b.name)
+}
+
+// put stores obj under k, indexing a new key.
+func (c *informerCache) put(k objectKey, obj client.Object) {
+	if _, ok := c.objects[k]; !ok {
+		keys := c.byKind[k.gvk]
+		i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
+		c.byKind[k.gvk] = slices.Insert(keys, i, k)
+	}
+	c.objects[k] = obj
+}
+
+// remove forgets the object under k.
+func (c *informerCache) remove(k objectKey) {
+	if _, ok := c.objects[k]; !ok {
+		return
+	}
+	delete(c.objects, k)
+	keys := c.byKind[k.gvk]
+	if i, found := slices.BinarySearchFunc(keys, k, compareKeys); found {
+		c.byKind[k.gvk] = slices.Delete(keys, i, i+1)
+	}
 }
 
 func (c *informerCache) store(obj client.Object) error {
@@ -157,15 +220,53 @@ func (c *informerCache) store(obj client.Object) error {
 	if err != nil {
 		return err
 	}
-	c.set(k, obj.DeepCopyObject().(client.Object))
+	c.put(k, obj.DeepCopyObject().(client.Object))
 	return nil
 }
 
 func (c *informerCache) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	// Objects with finalizers go to the tracker as well: deleting them is the
+	// fake client's business (see Delete).
+	if c.skipTracker && len(opts) == 0 && obj.GetName() != "" && len(obj.GetFinalizers()) == 0 {
+		return c.createInMemory(obj)
+	}
 	if err := c.Client.Create(ctx, obj, opts...); err != nil {
 		return err
 	}
 	return c.store(obj)
+}
+
+// createInMemory is the fake client's Create when the cache is the only store
+// (skipTracker): the same checks, errors and result (resourceVersion "1", no
+// deletionTimestamp, managed fields, apiVersion or kind), without the
+// tracker's copies and conversions, which dominated runs with many pods.
+func (c *informerCache) createInMemory(obj client.Object) error {
+	k, err := c.key(obj)
+	if err != nil {
+		return err
+	}
+	if obj.GetResourceVersion() != "" {
+		return apierrors.NewBadRequest("resourceVersion can not be set for Create requests")
+	}
+	if _, ok := c.objects[k]; ok {
+		return apierrors.NewAlreadyExists(c.groupResource(k), k.name)
+	}
+	obj.SetDeletionTimestamp(nil)
+	obj.SetManagedFields(nil)
+	obj.SetResourceVersion("1")
+	// Typed objects come back without apiVersion and kind, as from a real
+	// client; unstructured ones keep theirs (they are all they have).
+	if _, ok := obj.(*unstructured.Unstructured); !ok {
+		obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
+	}
+	return c.store(obj)
+}
+
+func (c *informerCache) groupResource(k objectKey) schema.GroupResource {
+	if m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version); err == nil {
+		return m.Resource.GroupResource()
+	}
+	return schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}
 }
 
 func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
@@ -210,12 +311,11 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	var next client.Object
 	switch {
 	case statusOnly:
-		next = shallowCopy(prev)
-		setStatus(next, deepStatus(obj))
+		next = withStatusOf(prev, obj)
 	default:
 		next = obj.DeepCopyObject().(client.Object)
 		if statusKinds(obj) {
-			setStatus(next, statusOf(prev))
+			shareStatus(next, prev)
 		}
 	}
 	n, _ := strconv.ParseUint(prev.GetResourceVersion(), 10, 64)
@@ -231,15 +331,38 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 			return err
 		}
 	}
-	c.set(k, next)
+	c.put(k, next)
 	// The caller's object ends as the server returned it: its own content, the new
 	// resourceVersion, and for a plain update of a kind with a status subresource,
 	// the status the server kept.
 	obj.SetResourceVersion(rv)
 	if !statusOnly && statusKinds(obj) {
-		setStatus(obj, deepStatus(next))
+		keepStatus(obj, next)
 	}
 	return nil
+}
+
+// withStatusOf is a new object holding prev's fields (maps, slices and
+// pointers shared) and a deep copy of obj's status: typed for the kinds whose
+// status the simulation writes most, by reflection otherwise.
+func withStatusOf(prev, obj client.Object) client.Object {
+	switch p := prev.(type) {
+	case *appsv1.ReplicaSet:
+		next := *p
+		obj.(*appsv1.ReplicaSet).Status.DeepCopyInto(&next.Status)
+		return &next
+	case *corev1.Pod:
+		next := *p
+		obj.(*corev1.Pod).Status.DeepCopyInto(&next.Status)
+		return &next
+	case *v1alpha1.Rollout:
+		next := *p
+		obj.(*v1alpha1.Rollout).Status.DeepCopyInto(&next.Status)
+		return &next
+	}
+	next := shallowCopy(prev)
+	setStatus(next, deepStatus(obj))
+	return next
 }
 
 // shallowCopy is a new object holding obj's fields (maps, slices and pointers
@@ -266,15 +389,52 @@ func deepStatus(obj client.Object) reflect.Value {
 
 func setStatus(obj client.Object, st reflect.Value) { statusOf(obj).Set(st) }
 
-func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
-	if err := c.Client.Delete(ctx, obj, opts...); err != nil {
-		return err
+// shareStatus sets next's status to prev's (shared, not copied).
+func shareStatus(next, prev client.Object) {
+	switch p := prev.(type) {
+	case *appsv1.ReplicaSet:
+		next.(*appsv1.ReplicaSet).Status = p.Status
+	case *v1alpha1.Rollout:
+		next.(*v1alpha1.Rollout).Status = p.Status
+	default:
+		setStatus(next, statusOf(prev))
 	}
+}
+
+// keepStatus sets obj's status to a deep copy of stored's.
+func keepStatus(obj, stored client.Object) {
+	switch s := stored.(type) {
+	case *appsv1.ReplicaSet:
+		o := obj.(*appsv1.ReplicaSet)
+		o.Status = appsv1.ReplicaSetStatus{}
+		s.Status.DeepCopyInto(&o.Status)
+	case *v1alpha1.Rollout:
+		o := obj.(*v1alpha1.Rollout)
+		o.Status = v1alpha1.RolloutStatus{}
+		s.Status.DeepCopyInto(&o.Status)
+	default:
+		setStatus(obj, deepStatus(stored))
+	}
+}
+
+func (c *informerCache) Delete(ctx context.Context, obj client.Object, opts ...client.DeleteOption) error {
 	k, err := c.key(obj)
 	if err != nil {
 		return err
 	}
-	c.del(k)
+	// In memory, an object without finalizers simply goes (what the fake client
+	// does); one with finalizers gets the fake client's treatment.
+	if prev, ok := c.objects[k]; c.skipTracker && len(opts) == 0 && (!ok || len(prev.GetFinalizers()) == 0) {
+		if !ok {
+			return c.notFound(k)
+		}
+		c.remove(k)
+		return nil
+	}
+	if err := c.Client.Delete(ctx, obj, opts...); err != nil {
+		return err
+	}
+	c.remove(k)
 	return nil
 }
 
@@ -314,6 +474,38 @@ func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts 
 	next := prev.DeepCopyObject().(client.Object)
 	reflect.ValueOf(next).Elem().FieldByName("Status").Set(reflect.ValueOf(obj.DeepCopyObject()).Elem().FieldByName("Status"))
 	next.SetResourceVersion(obj.GetResourceVersion())
-	w.c.set(k, next)
+	w.c.put(k, next)
 	return nil
+}
+
+// Peek reads the object named key, of obj's type, for reading only: the
+// in-memory backend returns its cached object itself (no copy), which the
+// caller must not change, neither directly nor through a write (write a copy
+// whose changed parts are its own, e.g. a shallow copy with a new status).
+// Other clients fill obj, as Get does, and return it.
+func Peek(ctx context.Context, c client.Client, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	return engine.GetReadOnly(ctx, c, key, obj)
+}
+
+// GetReadOnly implements engine.ReadOnlyGetter (see Peek).
+func (c *informerCache) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	if c.tracker == nil {
+		// A real API server's client decodes its answers into the objects it
+		// writes: they must be the caller's own.
+		if err := c.Get(ctx, key, obj); err != nil {
+			return nil, err
+		}
+		return obj, nil
+	}
+	obj.SetNamespace(key.Namespace)
+	obj.SetName(key.Name)
+	k, err := c.key(obj)
+	if err != nil {
+		return nil, err
+	}
+	cached, ok := c.objects[k]
+	if !ok {
+		return nil, c.notFound(k)
+	}
+	return cached, nil
 }

@@ -89,3 +89,8 @@ func specEqual(a, b *unstructured.Unstructured) bool {
 	}
 	return true
 }
+
+// GetReadOnly implements engine.ReadOnlyGetter over the wrapped client.
+func (s *stampingClient) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	return engine.GetReadOnly(ctx, s.Client, key, obj)
+}

@@ -3,6 +3,8 @@ package kube
 import (
 	"context"
 
+	"github.com/rollsim/rollsim/engine"
+
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -79,4 +81,9 @@ func (w *watchingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 	}
 	w.notify(obj)
 	return nil
+}
+
+// GetReadOnly implements engine.ReadOnlyGetter over the wrapped client.
+func (w *watchingClient) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
+	return engine.GetReadOnly(ctx, w.Client, key, obj)
 }

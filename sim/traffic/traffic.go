@@ -402,5 +402,5 @@ func (t *Model) binomial(n, p float64) float64 {
 	case p >= 1:
 		return n
 	}
-	return distuv.Binomial{N: n, P: p, Src: t.src}.Rand()
+	return binomialRand(n, p, t.rng)
 }
