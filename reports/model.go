@@ -47,6 +47,9 @@ type Report struct {
 	// ReplicaSets are the final ReplicaSets, oldest first.
 	StatusHistory []StatusInfo     `json:"statusHistory"`
 	ReplicaSets   []ReplicaSetInfo `json:"replicaSets"`
+	// Services are the final selectors of the scenario's Services (the
+	// controller writes the pod-template hash into the ones it manages).
+	Services []ServiceInfo `json:"services"`
 	Expectation   *Expectations    `json:"expectation,omitempty"`
 	Timing        Timing           `json:"timing"`
 }
@@ -72,6 +75,12 @@ type ReplicaSetInfo struct {
 	// ScaleDownDeadline is when a ReplicaSet kept after a promotion or an
 	// abort is scaled down (the scale-down-deadline annotation).
 	ScaleDownDeadline string `json:"scaleDownDeadline,omitempty"`
+}
+
+// ServiceInfo is one Service's final selector.
+type ServiceInfo struct {
+	Name     string            `json:"name"`
+	Selector map[string]string `json:"selector"`
 }
 
 // RolloutInfo is what `kubectl argo rollouts get rollout` shows in its header.
@@ -203,6 +212,14 @@ func Build(res *sim.Result) *Report {
 	}
 	r.Measurements, r.Weights = explain(res)
 	r.StatusHistory, r.ReplicaSets = statusHistory(res), replicaSets(res)
+	r.Services = []ServiceInfo{}
+	for _, svc := range res.Services {
+		sel := svc.Spec.Selector
+		if sel == nil {
+			sel = map[string]string{}
+		}
+		r.Services = append(r.Services, ServiceInfo{Name: svc.Name, Selector: sel})
+	}
 	if exps := res.ExperimentList(); len(exps) > 0 {
 		for i := range exps {
 			r.Experiments = append(r.Experiments, experimentInfo(res, &exps[i]))
