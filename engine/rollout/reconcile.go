@@ -179,10 +179,13 @@ func (s *state) requeueAt(t time.Time) {
 	}
 }
 
-// load reads the ReplicaSets and AnalysisRuns the rollout owns.
+// load reads the ReplicaSets and AnalysisRuns the rollout owns, for reading
+// only (engine.ListReadOnly): their maps, slices and pointers are the cache's,
+// so a write replaces what it changes there (ownAnnotations) rather than
+// changing it in place.
 func (s *state) load(ctx context.Context) error {
 	var rsList appsv1.ReplicaSetList
-	if err := s.r.Client.List(ctx, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
+	if err := engine.ListReadOnly(ctx, s.r.Client, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
 		return err
 	}
 	for i := range rsList.Items {
@@ -209,7 +212,7 @@ func (s *state) load(ctx context.Context) error {
 	}
 
 	var runList v1alpha1.AnalysisRunList
-	if err := s.r.Client.List(ctx, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
+	if err := engine.ListReadOnly(ctx, s.r.Client, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
 		return err
 	}
 	for i := range runList.Items {
@@ -339,9 +342,7 @@ func (s *state) syncReplicaSetRevision(ctx context.Context) error {
 	if revisionOf(s.newRS) > maxOld {
 		return nil
 	}
-	if s.newRS.Annotations == nil {
-		s.newRS.Annotations = map[string]string{}
-	}
+	ownAnnotations(&s.newRS.ObjectMeta)
 	s.newRS.Annotations[RevisionAnnotation] = strconv.FormatInt(maxOld+1, 10)
 	if err := s.r.Client.Update(ctx, s.newRS); err != nil {
 		return fmt.Errorf("updating ReplicaSet %s revision: %w", s.newRS.Name, err)
@@ -391,6 +392,16 @@ func (s *state) isRollbackWithinWindow() bool {
 	return between < s.ro.Spec.RollbackWindow.Revisions
 }
 
+// ownAnnotations gives a loaded object annotations of its own, a copy of the
+// cache's (never nil), before a write sets or deletes one.
+func ownAnnotations(m *metav1.ObjectMeta) {
+	own := make(map[string]string, len(m.Annotations)+1)
+	for k, v := range m.Annotations {
+		own[k] = v
+	}
+	m.Annotations = own
+}
+
 func withLabel(in map[string]string, k, v string) map[string]string {
 	out := make(map[string]string, len(in)+1)
 	for a, b := range in {
@@ -411,7 +422,10 @@ func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool
 	if n == 0 && !(s.ro.Spec.Strategy.Canary != nil && s.abortDelayApplies()) {
 		// A full scale-down ends the wait (upstream scaleReplicaSet drops the
 		// scale-down-deadline annotation with it).
-		delete(rs.Annotations, v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey)
+		if _, ok := rs.Annotations[v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey]; ok {
+			ownAnnotations(&rs.ObjectMeta)
+			delete(rs.Annotations, v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey)
+		}
 	}
 	if err := s.r.Client.Update(ctx, rs); err != nil {
 		return false, fmt.Errorf("scaling ReplicaSet %s: %w", rs.Name, err)
