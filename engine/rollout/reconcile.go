@@ -108,13 +108,17 @@ func (r *Reconciler) AddedToInformer(ro *v1alpha1.Rollout) {
 // Reconcile brings one Rollout a step closer to its desired state and returns
 // when it wants to be looked at again (zero: when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
-	var ro v1alpha1.Rollout
-	if err := r.Client.Get(ctx, key, &ro); err != nil {
+	cached, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.Rollout{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
 		return 0, err
 	}
+	// A shallow copy: its fields are the reconcile's to assign, what they
+	// point to is the cache's (see load).
+	ro := *cached.(*v1alpha1.Rollout)
+	ro.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Rollout")) // as a Get sets it
 	s := &state{r: r, ro: &ro}
 	if err := s.resolveWorkloadRef(ctx); err != nil {
 		return 0, err
@@ -131,7 +135,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	if stepAtStart != nil {
 		stepAtStart = ptr.To(*stepAtStart)
 	}
-	var err error
 	switch {
 	case ro.Spec.Strategy.Canary != nil:
 		err = s.canary(ctx)
@@ -316,9 +319,7 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 func (s *state) syncRolloutRevision(ctx context.Context) error {
 	rev := s.newRS.Annotations[RevisionAnnotation]
 	if s.ro.Annotations[RevisionAnnotation] != rev {
-		if s.ro.Annotations == nil {
-			s.ro.Annotations = map[string]string{}
-		}
+		ownAnnotations(&s.ro.ObjectMeta)
 		s.ro.Annotations[RevisionAnnotation] = rev
 		status := s.ro.Status.DeepCopy()
 		if err := s.updateRollout(ctx); err != nil {
