@@ -27,3 +27,25 @@ func GetReadOnly(ctx context.Context, c client.Client, key client.ObjectKey, obj
 	}
 	return obj, nil
 }
+
+// ReadOnlyLister is a client whose lists can share a cached object's contents
+// rather than copy them.
+type ReadOnlyLister interface {
+	// ListReadOnly fills list as List does, with items that are shallow copies
+	// of the cached objects: each item's own fields are the caller's, but the
+	// maps, slices and pointers they hold are shared and must not be changed in
+	// place (replace them: a new map, a new slice, a new pointer).
+	ListReadOnly(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error
+}
+
+// ListReadOnly lists for reading only: items sharing the cache's maps, slices
+// and pointers where c can (ReadOnlyLister), otherwise a List. An item's
+// top-level fields may be assigned (rs.Spec.Replicas = ptr.To(n)); anything
+// reached through a map, slice or pointer is to be replaced, never changed in
+// place (clone Annotations before setting one).
+func ListReadOnly(ctx context.Context, c client.Client, list client.ObjectList, opts ...client.ListOption) error {
+	if l, ok := c.(ReadOnlyLister); ok {
+		return l.ListReadOnly(ctx, list, opts...)
+	}
+	return c.List(ctx, list, opts...)
+}

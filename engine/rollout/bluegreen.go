@@ -433,6 +433,7 @@ func (s *state) removeScaleDownDeadlines(ctx context.Context) error {
 		if _, ok := rs.Annotations[ScaleDownDeadlineAnnotation]; !ok {
 			continue
 		}
+		ownAnnotations(&rs.ObjectMeta)
 		delete(rs.Annotations, ScaleDownDeadlineAnnotation)
 		if err := s.r.Client.Update(ctx, rs); err != nil {
 			return fmt.Errorf("removing scale-down deadline of %s: %w", rs.Name, err)

@@ -19,7 +19,7 @@ import (
 // loadExperiments finds the experiments the rollout owns and the current one.
 func (s *state) loadExperiments(ctx context.Context) error {
 	var list v1alpha1.ExperimentList
-	if err := s.r.Client.List(ctx, &list, client.InNamespace(s.ro.Namespace)); err != nil {
+	if err := engine.ListReadOnly(ctx, s.r.Client, &list, client.InNamespace(s.ro.Namespace)); err != nil {
 		return err
 	}
 	for i := range list.Items {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -108,13 +107,17 @@ func (r *Reconciler) AddedToInformer(ro *v1alpha1.Rollout) {
 // Reconcile brings one Rollout a step closer to its desired state and returns
 // when it wants to be looked at again (zero: when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
-	var ro v1alpha1.Rollout
-	if err := r.Client.Get(ctx, key, &ro); err != nil {
+	cached, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.Rollout{})
+	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
 		return 0, err
 	}
+	// A shallow copy: its fields are the reconcile's to assign, what they
+	// point to is the cache's (see load).
+	ro := *cached.(*v1alpha1.Rollout)
+	ro.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Rollout")) // as a Get sets it
 	s := &state{r: r, ro: &ro}
 	if err := s.resolveWorkloadRef(ctx); err != nil {
 		return 0, err
@@ -131,7 +134,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	if stepAtStart != nil {
 		stepAtStart = ptr.To(*stepAtStart)
 	}
-	var err error
 	switch {
 	case ro.Spec.Strategy.Canary != nil:
 		err = s.canary(ctx)
@@ -179,10 +181,13 @@ func (s *state) requeueAt(t time.Time) {
 	}
 }
 
-// load reads the ReplicaSets and AnalysisRuns the rollout owns.
+// load reads the ReplicaSets and AnalysisRuns the rollout owns, for reading
+// only (engine.ListReadOnly): their maps, slices and pointers are the cache's,
+// so a write replaces what it changes there (ownAnnotations) rather than
+// changing it in place.
 func (s *state) load(ctx context.Context) error {
 	var rsList appsv1.ReplicaSetList
-	if err := s.r.Client.List(ctx, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
+	if err := engine.ListReadOnly(ctx, s.r.Client, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
 		return err
 	}
 	for i := range rsList.Items {
@@ -209,7 +214,7 @@ func (s *state) load(ctx context.Context) error {
 	}
 
 	var runList v1alpha1.AnalysisRunList
-	if err := s.r.Client.List(ctx, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
+	if err := engine.ListReadOnly(ctx, s.r.Client, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
 		return err
 	}
 	for i := range runList.Items {
@@ -313,9 +318,7 @@ func (s *state) ensureNewRS(ctx context.Context) error {
 func (s *state) syncRolloutRevision(ctx context.Context) error {
 	rev := s.newRS.Annotations[RevisionAnnotation]
 	if s.ro.Annotations[RevisionAnnotation] != rev {
-		if s.ro.Annotations == nil {
-			s.ro.Annotations = map[string]string{}
-		}
+		ownAnnotations(&s.ro.ObjectMeta)
 		s.ro.Annotations[RevisionAnnotation] = rev
 		status := s.ro.Status.DeepCopy()
 		if err := s.updateRollout(ctx); err != nil {
@@ -339,9 +342,7 @@ func (s *state) syncReplicaSetRevision(ctx context.Context) error {
 	if revisionOf(s.newRS) > maxOld {
 		return nil
 	}
-	if s.newRS.Annotations == nil {
-		s.newRS.Annotations = map[string]string{}
-	}
+	ownAnnotations(&s.newRS.ObjectMeta)
 	s.newRS.Annotations[RevisionAnnotation] = strconv.FormatInt(maxOld+1, 10)
 	if err := s.r.Client.Update(ctx, s.newRS); err != nil {
 		return fmt.Errorf("updating ReplicaSet %s revision: %w", s.newRS.Name, err)
@@ -391,6 +392,16 @@ func (s *state) isRollbackWithinWindow() bool {
 	return between < s.ro.Spec.RollbackWindow.Revisions
 }
 
+// ownAnnotations gives a loaded object annotations of its own, a copy of the
+// cache's (never nil), before a write sets or deletes one.
+func ownAnnotations(m *metav1.ObjectMeta) {
+	own := make(map[string]string, len(m.Annotations)+1)
+	for k, v := range m.Annotations {
+		own[k] = v
+	}
+	m.Annotations = own
+}
+
 func withLabel(in map[string]string, k, v string) map[string]string {
 	out := make(map[string]string, len(in)+1)
 	for a, b := range in {
@@ -411,7 +422,10 @@ func (s *state) scale(ctx context.Context, rs *appsv1.ReplicaSet, n int32) (bool
 	if n == 0 && !(s.ro.Spec.Strategy.Canary != nil && s.abortDelayApplies()) {
 		// A full scale-down ends the wait (upstream scaleReplicaSet drops the
 		// scale-down-deadline annotation with it).
-		delete(rs.Annotations, v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey)
+		if _, ok := rs.Annotations[v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey]; ok {
+			ownAnnotations(&rs.ObjectMeta)
+			delete(rs.Annotations, v1alpha1.DefaultReplicaSetScaleDownDeadlineAnnotationKey)
+		}
 	}
 	if err := s.r.Client.Update(ctx, rs); err != nil {
 		return false, fmt.Errorf("scaling ReplicaSet %s: %w", rs.Name, err)
@@ -436,7 +450,10 @@ func (s *state) persist(ctx context.Context) error {
 	s.pause.apply(s, st)
 	s.conditions(st)
 	st.Phase, st.Message = Phase(s.ro.Spec, *st)
-	if equality.Semantic.DeepEqual(s.ro.Status, *st) {
+	if statusCompared != nil {
+		statusCompared(&s.ro.Status, st)
+	}
+	if statusEqual(&s.ro.Status, st) {
 		return nil
 	}
 	prev := s.ro.Status
@@ -454,6 +471,10 @@ func (s *state) persist(ctx context.Context) error {
 	}
 	return nil
 }
+
+// statusCompared, set by tests only, sees every pair of statuses persist
+// compares.
+var statusCompared func(old, new *v1alpha1.RolloutStatus)
 
 func matchesSelector(ro *v1alpha1.Rollout) labels.Selector {
 	sel, err := metav1.LabelSelectorAsSelector(ro.Spec.Selector)

@@ -215,9 +215,7 @@ func ScaleDownDeadline(rs *appsv1.ReplicaSet, now time.Time, delay time.Duration
 		}
 		return time.Time{}, true, false
 	}
-	if rs.Annotations == nil {
-		rs.Annotations = map[string]string{}
-	}
+	ownAnnotations(&rs.ObjectMeta) // rs may share the cache's map (engine.ListReadOnly)
 	deadline = now.Add(delay).Truncate(time.Second)
 	rs.Annotations[ScaleDownDeadlineAnnotation] = deadline.UTC().Format(time.RFC3339)
 	return deadline, false, true

@@ -44,9 +44,7 @@ func (s *state) resolveWorkloadRef(ctx context.Context) error {
 		s.ro.Spec.Selector = dep.Spec.Selector.DeepCopy()
 		s.resolved.selector = true
 	}
-	if s.ro.Annotations == nil {
-		s.ro.Annotations = map[string]string{}
-	}
+	ownAnnotations(&s.ro.ObjectMeta)
 	s.ro.Annotations[WorkloadGenerationAnnotation] = strconv.FormatInt(dep.Generation, 10)
 	return nil
 }

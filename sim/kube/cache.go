@@ -7,10 +7,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -47,6 +49,10 @@ type informerCache struct {
 	// nothing back from the tracker after a create (the cache answers every
 	// read), so keeping it current would only cost copies.
 	skipTracker bool
+	// snapshots, in tests only (checkShared), holds a deep copy of every cached
+	// object, taken when it was stored: the cache checks that nobody changed the
+	// object it handed out for reading before it replaces or forgets it.
+	snapshots map[objectKey]client.Object
 }
 
 type objectKey struct {
@@ -55,8 +61,15 @@ type objectKey struct {
 }
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
-	return &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
+	ic := &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
 		byKind: map[schema.GroupVersionKind][]objectKey{}}
+	if checkShared {
+		ic.snapshots = map[objectKey]client.Object{}
+		sharedMu.Lock()
+		sharedCaches = append(sharedCaches, ic)
+		sharedMu.Unlock()
+	}
+	return ic
 }
 
 func (c *informerCache) get(k objectKey) (client.Object, bool) {
@@ -159,12 +172,47 @@ func (c *informerCache) Get(_ context.Context, key client.ObjectKey, obj client.
 }
 
 func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	gvk, err := apiutil.GVKForObject(list, c.scheme)
+	gvk, objs, err := c.selectList(list, opts)
 	if err != nil {
 		return err
 	}
+	return setItems(list, gvk, objs)
+}
+
+// ListReadOnly implements engine.ReadOnlyLister: the items are shallow copies
+// of the cached objects (see engine.ListReadOnly).
+func (c *informerCache) ListReadOnly(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	if c.tracker == nil {
+		return c.List(ctx, list, opts...)
+	}
+	gvk, objs, err := c.selectList(list, opts)
+	if err != nil {
+		return err
+	}
+	switch l := list.(type) {
+	case *appsv1.ReplicaSetList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { *into = *o.(*appsv1.ReplicaSet) })
+	case *v1alpha1.AnalysisRunList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { *into = *o.(*v1alpha1.AnalysisRun) })
+	case *v1alpha1.ExperimentList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { *into = *o.(*v1alpha1.Experiment) })
+	case *corev1.PodList:
+		l.Items = fill(objs, gvk, func(o client.Object, into *corev1.Pod) { *into = *o.(*corev1.Pod) })
+	default:
+		return setItems(list, gvk, objs)
+	}
+	return nil
+}
+
+// selectList is the kind of list's items and the cached objects a List
+// returns, in order.
+func (c *informerCache) selectList(list client.ObjectList, opts []client.ListOption) (schema.GroupVersionKind, []client.Object, error) {
+	gvk, err := apiutil.GVKForObject(list, c.scheme)
+	if err != nil {
+		return gvk, nil, err
+	}
 	if len(gvk.Kind) <= 4 || gvk.Kind[len(gvk.Kind)-4:] != "List" {
-		return fmt.Errorf("%T is not a list", list)
+		return gvk, nil, fmt.Errorf("%T is not a list", list)
 	}
 	gvk.Kind = gvk.Kind[:len(gvk.Kind)-4]
 	lo := (&client.ListOptions{}).ApplyOptions(opts)
@@ -183,7 +231,7 @@ func (c *informerCache) List(_ context.Context, list client.ObjectList, opts ...
 		}
 		objs = append(objs, o)
 	}
-	return setItems(list, gvk, objs)
+	return gvk, objs, nil
 }
 
 func compareKeys(a, b objectKey) int {
@@ -195,6 +243,10 @@ func compareKeys(a, b objectKey) int {
 
 // put stores obj under k, indexing a new key.
 func (c *informerCache) put(k objectKey, obj client.Object) {
+	if c.snapshots != nil {
+		c.checkUnchanged(k)
+		c.snapshots[k] = obj.DeepCopyObject().(client.Object)
+	}
 	if _, ok := c.objects[k]; !ok {
 		keys := c.byKind[k.gvk]
 		i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
@@ -207,6 +259,10 @@ func (c *informerCache) put(k objectKey, obj client.Object) {
 func (c *informerCache) remove(k objectKey) {
 	if _, ok := c.objects[k]; !ok {
 		return
+	}
+	if c.snapshots != nil {
+		c.checkUnchanged(k)
+		delete(c.snapshots, k)
 	}
 	delete(c.objects, k)
 	keys := c.byKind[k.gvk]
@@ -508,4 +564,34 @@ func (c *informerCache) GetReadOnly(ctx context.Context, key client.ObjectKey, o
 		return nil, c.notFound(k)
 	}
 	return cached, nil
+}
+
+// checkShared, set by tests only, makes new caches keep snapshots of their
+// objects; sharedChanges collects the objects found changed in place.
+var (
+	checkShared   bool
+	sharedMu      sync.Mutex
+	sharedCaches  []*informerCache
+	sharedChanges []string
+)
+
+// checkUnchanged records the object under k if it no longer equals its
+// snapshot: something changed an object the cache handed out read-only.
+func (c *informerCache) checkUnchanged(k objectKey) {
+	cur, ok := c.objects[k]
+	if !ok {
+		return
+	}
+	if snap := c.snapshots[k]; !equality.Semantic.DeepEqual(cur, snap) {
+		sharedMu.Lock()
+		defer sharedMu.Unlock()
+		sharedChanges = append(sharedChanges, fmt.Sprintf("%s %s/%s changed in the cache:\nstored %+v\nnow    %+v", k.gvk.Kind, k.namespace, k.name, snap, cur))
+	}
+}
+
+// checkAll checks every cached object against its snapshot.
+func (c *informerCache) checkAll() {
+	for k := range c.snapshots {
+		c.checkUnchanged(k)
+	}
 }

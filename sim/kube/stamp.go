@@ -94,3 +94,8 @@ func specEqual(a, b *unstructured.Unstructured) bool {
 func (s *stampingClient) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
 	return engine.GetReadOnly(ctx, s.Client, key, obj)
 }
+
+// ListReadOnly implements engine.ReadOnlyLister over the wrapped client.
+func (s *stampingClient) ListReadOnly(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return engine.ListReadOnly(ctx, s.Client, list, opts...)
+}

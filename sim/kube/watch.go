@@ -87,3 +87,8 @@ func (w *watchingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 func (w *watchingClient) GetReadOnly(ctx context.Context, key client.ObjectKey, obj client.Object) (client.Object, error) {
 	return engine.GetReadOnly(ctx, w.Client, key, obj)
 }
+
+// ListReadOnly implements engine.ReadOnlyLister over the wrapped client.
+func (w *watchingClient) ListReadOnly(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return engine.ListReadOnly(ctx, w.Client, list, opts...)
+}
