@@ -19,7 +19,7 @@ import (
 func HTML(w io.Writer, res *sim.Result) error {
 	rep := Build(res)
 	var tree bytes.Buffer
-	if err := GetRollout(&tree, res); err != nil {
+	if err := objectTree(&tree, res); err != nil {
 		return err
 	}
 	page := htmlPage{Report: rep, Tree: tree.String(), Ended: res.Ended.String(), Charts: charts(res, rep), Standalone: failedStandalone(res)}
