@@ -31,17 +31,17 @@ type Report struct {
 	// Experiment's failure; for Incomplete, what the rollout was waiting for.
 	Headline string `json:"headline"`
 	// Waiting is what an Incomplete rollout was waiting for at until.
-	Waiting       string           `json:"waiting,omitempty"`
-	DecidedAt     string           `json:"decidedAt,omitempty"`
-	DecidedAtTime string           `json:"decidedAtTime,omitempty"`
-	Message       string           `json:"message"`
+	Waiting       string `json:"waiting,omitempty"`
+	DecidedAt     string `json:"decidedAt,omitempty"`
+	DecidedAtTime string `json:"decidedAtTime,omitempty"`
+	Message       string `json:"message"`
 	// Rollout is omitted for a scenario of standalone Experiments
 	// (ExperimentsOnly): the verdict and message are the Experiments'.
 	Rollout         *RolloutInfo     `json:"rollout,omitempty"`
 	ExperimentsOnly bool             `json:"experimentsOnly,omitempty"`
-	AnalysisRuns  []RunInfo        `json:"analysisRuns"`
-	Experiments   []ExperimentInfo `json:"experiments"`
-	Events        []EventInfo      `json:"events"`
+	AnalysisRuns    []RunInfo        `json:"analysisRuns"`
+	Experiments     []ExperimentInfo `json:"experiments"`
+	Events          []EventInfo      `json:"events"`
 	// Measurements explains every measurement of the run in order, with the
 	// counters and limits right after it; Weights is the canary's weight over time.
 	Measurements []MeasurementExplained `json:"measurements"`
