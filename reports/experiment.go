@@ -53,10 +53,10 @@ func experimentsState(res *sim.Result) string {
 	return s
 }
 
-// tZero is what t=0 is: the update, or the Experiments being applied.
+// tZero is what t=0 is: the update, or when the Experiments were applied.
 func tZero(res *sim.Result) string {
 	if res.ExperimentsOnly {
-		return "the Experiments were applied"
+		return "when the Experiments were applied"
 	}
 	return "the update"
 }

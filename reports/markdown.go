@@ -85,7 +85,7 @@ func markdown(w io.Writer, res *sim.Result, rep *Report, rows int) error {
 		fmt.Fprintf(w, "### %s `%s`: **%s**", verdictEmoji(rep.Verdict), rep.Scenario, rep.Verdict)
 	}
 	if rep.DecidedAt != "" {
-		fmt.Fprintf(w, " at %s after %s", rep.DecidedAt, tZero(res))
+		fmt.Fprintf(w, " at %s after %s", rep.DecidedAt, strings.TrimPrefix(tZero(res), "when "))
 	}
 	fmt.Fprintf(w, "\n\n")
 	if res.ExperimentsOnly && rep.Waiting == "" {

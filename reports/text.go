@@ -85,7 +85,7 @@ func textHeader(w io.Writer, p painter, res *sim.Result, rep *Report) {
 	}
 	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, verdictLabel), p.paint(ansiBold, p.phase(rep.Verdict)))
 	if rep.DecidedAt != "" {
-		fmt.Fprintf(w, " at %s after %s (%s)", rep.DecidedAt, tZero(res), rep.DecidedAtTime)
+		fmt.Fprintf(w, " at %s after %s (%s)", rep.DecidedAt, strings.TrimPrefix(tZero(res), "when "), rep.DecidedAtTime)
 	}
 	fmt.Fprintln(w)
 	if res.ExperimentsOnly && rep.Waiting == "" {
@@ -137,7 +137,7 @@ func textMeasurements(w io.Writer, p painter, rep *Report) {
 
 // textTimeline is the controller's events from the update on.
 func textTimeline(w io.Writer, res *sim.Result) error {
-	fmt.Fprintf(w, "\nTimeline (t=0 is the update; %s)\n", stamp(res.Start))
+	fmt.Fprintf(w, "\nTimeline (t=0 is %s; %s)\n", tZero(res), stamp(res.Start))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  T\tTIME\tOBJECT\tREASON\tMESSAGE\n")
 	hidden := 0

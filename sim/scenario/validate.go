@@ -262,6 +262,12 @@ func (in *Input) completeExperimentsOnly() error {
 	if err := in.validateExperiments(); err != nil {
 		return err
 	}
+	for _, o := range in.Objects {
+		if ex, ok := o.(*v1alpha1.Experiment); ok && ex.Namespace != sp.Namespace {
+			// The run watches one namespace, as it does a Rollout's.
+			return in.origins[o].Errorf("Experiment "+ex.Name, "metadata.namespace", "%q: the Experiments of a scenario without a Rollout run in spec.namespace (%q)", ex.Namespace, sp.Namespace)
+		}
+	}
 	if err := in.validateLimits(&v1alpha1.Rollout{}); err != nil {
 		return err
 	}
