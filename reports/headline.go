@@ -14,6 +14,9 @@ import (
 // owns: its own manifest in the scenario) that failed or errored. Its failure
 // is what the run is about, whatever the rollout did meanwhile.
 func failedStandalone(res *sim.Result) *v1alpha1.Experiment {
+	if res.ExperimentsOnly {
+		return nil // the verdict is already the Experiments'
+	}
 	for i := range res.Experiments {
 		x := &res.Experiments[i]
 		owned := false
@@ -30,6 +33,9 @@ func failedStandalone(res *sim.Result) *v1alpha1.Experiment {
 // Headline is the report's first words: the verdict, or a standalone
 // Experiment's failure, with what an Incomplete rollout was waiting for.
 func Headline(res *sim.Result) string {
+	if res.ExperimentsOnly {
+		return experimentsHeadline(res)
+	}
 	if x := failedStandalone(res); x != nil {
 		s := fmt.Sprintf("Experiment %s %s", x.Name, x.Status.Phase)
 		if res.Verdict != "" {
@@ -50,6 +56,9 @@ func Headline(res *sim.Result) string {
 // waiting for when the run stopped: "waiting at step 3/5 (pause 1h) at until
 // 3h0m0s", with the controller's status message.
 func Waiting(res *sim.Result) string {
+	if res.ExperimentsOnly {
+		return experimentsState(res)
+	}
 	ro := res.Rollout
 	if ro == nil {
 		return ""
@@ -147,6 +156,9 @@ func shortDuration(d time.Duration) string {
 // CaseSummary is the verdict in a few words for `rollsim test`'s line: the
 // Summary, or a failed standalone Experiment first.
 func CaseSummary(res *sim.Result) string {
+	if res.ExperimentsOnly {
+		return experimentsHeadline(res)
+	}
 	if x := failedStandalone(res); x != nil {
 		return fmt.Sprintf("Experiment %s %s (rollout %s)", x.Name, x.Status.Phase, Summary(res))
 	}

@@ -19,10 +19,14 @@ import (
 func HTML(w io.Writer, res *sim.Result) error {
 	rep := Build(res)
 	var tree bytes.Buffer
-	if err := GetRollout(&tree, res); err != nil {
+	if err := objectTree(&tree, res); err != nil {
 		return err
 	}
-	page := htmlPage{Report: rep, Tree: tree.String(), Ended: res.Ended.String(), Charts: charts(res, rep), Standalone: failedStandalone(res)}
+	page := htmlPage{Report: rep, Tree: tree.String(), Ended: res.Ended.String(), Charts: charts(res, rep), Standalone: failedStandalone(res),
+		After: strings.TrimPrefix(tZero(res), "when ")}
+	if res.ExperimentsOnly {
+		page.Subject = experimentsState(res)
+	}
 	return pageTemplate.Execute(w, page)
 }
 
@@ -33,6 +37,9 @@ type htmlPage struct {
 	Charts []template.HTML
 	// Standalone is a failed standalone Experiment: the headline.
 	Standalone *v1alpha1.Experiment
+	// After is what t=0 is ("the update"); Subject, for a scenario of
+	// Experiments only, the deciding Experiment and its phase.
+	After, Subject string
 }
 
 var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
@@ -84,7 +91,7 @@ pre { background: #fff; border: 1px solid #d0d7de; padding: 10px; overflow-x: au
 </style>
 </head>
 <body>
-<h1>{{.Scenario}} {{with .Standalone}}<span class="verdict failed">Experiment {{.Name}} {{.Status.Phase}}</span> rollout {{end}}<span class="verdict {{phaseClass .Verdict}}">{{.Verdict}}</span>{{if .DecidedAt}} at {{.DecidedAt}} after the update{{end}}</h1>
+<h1>{{.Scenario}} {{with .Standalone}}<span class="verdict failed">Experiment {{.Name}} {{.Status.Phase}}</span> rollout {{end}}<span class="verdict {{phaseClass .Verdict}}">{{.Verdict}}</span>{{if .DecidedAt}} at {{.DecidedAt}} after {{.After}}{{end}}{{with .Subject}}: {{.}}{{end}}</h1>
 {{if .Waiting}}<div class="meta">{{.Waiting}}</div>{{end}}
 <div class="meta">{{.File}} · controller {{.ControllerVersion}} · seed {{.Seed}} · {{.Ended}} of virtual time · {{.Timing.Queries}} PromQL queries{{if .DecidedAtTime}} · decided {{.DecidedAtTime}}{{end}}</div>
 {{if .Message}}<div class="message">{{.Message}}</div>{{end}}

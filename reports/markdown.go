@@ -85,9 +85,12 @@ func markdown(w io.Writer, res *sim.Result, rep *Report, rows int) error {
 		fmt.Fprintf(w, "### %s `%s`: **%s**", verdictEmoji(rep.Verdict), rep.Scenario, rep.Verdict)
 	}
 	if rep.DecidedAt != "" {
-		fmt.Fprintf(w, " at %s after the update", rep.DecidedAt)
+		fmt.Fprintf(w, " at %s after %s", rep.DecidedAt, strings.TrimPrefix(tZero(res), "when "))
 	}
 	fmt.Fprintf(w, "\n\n")
+	if res.ExperimentsOnly && rep.Waiting == "" {
+		fmt.Fprintf(w, "%s (no Rollout: the verdict is the Experiments')\n\n", mdText(experimentsState(res)))
+	}
 	if rep.Waiting != "" {
 		fmt.Fprintf(w, "%s\n\n", mdText(upperFirst(rep.Waiting)))
 	}
@@ -215,14 +218,24 @@ func mdTimeline(w io.Writer, rep *Report, rows int) {
 // mdTree is the collapsed `kubectl argo rollouts get rollout` tree.
 func mdTree(w io.Writer, res *sim.Result, rows int) error {
 	var tree bytes.Buffer
-	if err := GetRollout(&tree, res); err != nil {
+	title := "kubectl argo rollouts get rollout "
+	if err := objectTree(&tree, res); err != nil {
 		return err
+	}
+	if res.Rollout == nil {
+		var names []string
+		for i := range res.Experiments {
+			names = append(names, res.Experiments[i].Name)
+		}
+		title = "kubectl argo rollouts get experiment " + strings.Join(names, ", ")
+	} else {
+		title += res.Rollout.Name
 	}
 	treeText := tree.String()
 	if lines := strings.SplitAfter(treeText, "\n"); rows > 0 && len(lines) > 4*rows {
 		treeText = strings.Join(lines[:4*rows], "") + fmt.Sprintf("... (%d more lines)\n", len(lines)-4*rows)
 	}
-	fmt.Fprintf(w, "<details><summary>kubectl argo rollouts get rollout %s</summary>\n\n```\n%s```\n\n</details>\n", res.Rollout.Name, treeText)
+	fmt.Fprintf(w, "<details><summary>%s</summary>\n\n```\n%s```\n\n</details>\n", title, treeText)
 	return nil
 }
 

@@ -31,14 +31,17 @@ type Report struct {
 	// Experiment's failure; for Incomplete, what the rollout was waiting for.
 	Headline string `json:"headline"`
 	// Waiting is what an Incomplete rollout was waiting for at until.
-	Waiting       string           `json:"waiting,omitempty"`
-	DecidedAt     string           `json:"decidedAt,omitempty"`
-	DecidedAtTime string           `json:"decidedAtTime,omitempty"`
-	Message       string           `json:"message"`
-	Rollout       RolloutInfo      `json:"rollout"`
-	AnalysisRuns  []RunInfo        `json:"analysisRuns"`
-	Experiments   []ExperimentInfo `json:"experiments"`
-	Events        []EventInfo      `json:"events"`
+	Waiting       string `json:"waiting,omitempty"`
+	DecidedAt     string `json:"decidedAt,omitempty"`
+	DecidedAtTime string `json:"decidedAtTime,omitempty"`
+	Message       string `json:"message"`
+	// Rollout is omitted for a scenario of standalone Experiments
+	// (ExperimentsOnly): the verdict and message are the Experiments'.
+	Rollout         *RolloutInfo     `json:"rollout,omitempty"`
+	ExperimentsOnly bool             `json:"experimentsOnly,omitempty"`
+	AnalysisRuns    []RunInfo        `json:"analysisRuns"`
+	Experiments     []ExperimentInfo `json:"experiments"`
+	Events          []EventInfo      `json:"events"`
 	// Measurements explains every measurement of the run in order, with the
 	// counters and limits right after it; Weights is the canary's weight over time.
 	Measurements []MeasurementExplained `json:"measurements"`
@@ -189,6 +192,7 @@ func Build(res *sim.Result) *Report {
 		Headline:          Headline(res),
 		Message:           res.Message,
 		Rollout:           rolloutInfo(res),
+		ExperimentsOnly:   res.ExperimentsOnly,
 		Experiments:       []ExperimentInfo{},
 		Timing:            Timing{VirtualSeconds: (res.Ended + 0).Seconds(), Queries: res.Queries},
 	}
@@ -309,10 +313,13 @@ func runInfo(res *sim.Result, run *v1alpha1.AnalysisRun) RunInfo {
 	return ri
 }
 
-func rolloutInfo(res *sim.Result) RolloutInfo {
+func rolloutInfo(res *sim.Result) *RolloutInfo {
 	ro := res.Rollout
+	if ro == nil {
+		return nil
+	}
 	st := ro.Status
-	info := RolloutInfo{
+	info := &RolloutInfo{
 		Name:      ro.Name,
 		Namespace: ro.Namespace,
 		Revision:  ro.Annotations["rollout.argoproj.io/revision"],
@@ -380,6 +387,9 @@ func actualWeight(res *sim.Result) string {
 // info.getReplicaSetInfo and get's replicaset columns): stable, then canary
 // for a canary; stable, then active or preview for a blue-green rollout.
 func rsTags(ro *v1alpha1.Rollout, rs *appsv1.ReplicaSet) []string {
+	if ro == nil {
+		return nil
+	}
 	hash := rs.Labels[v1alpha1.DefaultRolloutUniqueLabelKey]
 	st := ro.Status
 	var tags []string

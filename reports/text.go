@@ -85,9 +85,12 @@ func textHeader(w io.Writer, p painter, res *sim.Result, rep *Report) {
 	}
 	fmt.Fprintf(w, "%s %s", p.paint(ansiBold, verdictLabel), p.paint(ansiBold, p.phase(rep.Verdict)))
 	if rep.DecidedAt != "" {
-		fmt.Fprintf(w, " at %s after the update (%s)", rep.DecidedAt, rep.DecidedAtTime)
+		fmt.Fprintf(w, " at %s after %s (%s)", rep.DecidedAt, strings.TrimPrefix(tZero(res), "when "), rep.DecidedAtTime)
 	}
 	fmt.Fprintln(w)
+	if res.ExperimentsOnly && rep.Waiting == "" {
+		fmt.Fprintf(w, "Subject:   %s (no Rollout: the verdict is the Experiments')\n", experimentsState(res))
+	}
 	if rep.Waiting != "" {
 		fmt.Fprintf(w, "Waiting:   %s\n", strings.TrimPrefix(rep.Waiting, "waiting "))
 	}
@@ -134,7 +137,7 @@ func textMeasurements(w io.Writer, p painter, rep *Report) {
 
 // textTimeline is the controller's events from the update on.
 func textTimeline(w io.Writer, res *sim.Result) error {
-	fmt.Fprintf(w, "\nTimeline (t=0 is the update; %s)\n", stamp(res.Start))
+	fmt.Fprintf(w, "\nTimeline (t=0 is %s; %s)\n", tZero(res), stamp(res.Start))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  T\tTIME\tOBJECT\tREASON\tMESSAGE\n")
 	hidden := 0
@@ -157,9 +160,15 @@ func textTimeline(w io.Writer, res *sim.Result) error {
 
 // textObjects is the final rollout tree and every AnalysisRun described.
 func textObjects(w io.Writer, res *sim.Result) error {
-	fmt.Fprintf(w, "\n$ kubectl argo rollouts get rollout %s -n %s\n", res.Rollout.Name, res.Rollout.Namespace)
-	if err := GetRollout(w, res); err != nil {
-		return err
+	if res.Rollout == nil {
+		if err := textExperiments(w, res); err != nil {
+			return err
+		}
+	} else {
+		fmt.Fprintf(w, "\n$ kubectl argo rollouts get rollout %s -n %s\n", res.Rollout.Name, res.Rollout.Namespace)
+		if err := GetRollout(w, res); err != nil {
+			return err
+		}
 	}
 	for i := range res.AnalysisRuns {
 		run := &res.AnalysisRuns[i]

@@ -122,48 +122,13 @@ func tree(w io.Writer, res *sim.Result) error {
 		if d := scaleDownDelay(rs, ctx.now); d != "" {
 			info = append(info, "delay:"+d)
 		}
-		rsNode := &node{name: "⧉ " + rs.Name, kind: "ReplicaSet", status: rsStatus(rs), info: strings.Join(info, ","), created: rs.CreationTimestamp.Time}
-		rsNode.status += "\t" + ctx.age(rs.CreationTimestamp)
-		for _, p := range podsOf(res.Pods, rs) {
-			ready, total := 0, len(p.Spec.Containers)
-			for _, cs := range p.Status.ContainerStatuses {
-				if cs.Ready {
-					ready++
-				}
-			}
-			rsNode.children = append(rsNode.children, &node{
-				name: "□ " + p.Name, kind: "Pod", status: podStatus(p) + "\t" + ctx.age(p.CreationTimestamp),
-				info: fmt.Sprintf("ready:%d/%d", ready, total),
-			})
-		}
-		rev.children = append(rev.children, rsNode)
+		rev.children = append(rev.children, ctx.rsNode(rs, info))
 	}
-	runs := append([]v1alpha1.AnalysisRun(nil), res.AnalysisRuns...)
-	sort.SliceStable(runs, func(i, j int) bool {
-		a, b := runs[i], runs[j]
-		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-			return a.CreationTimestamp.Before(&b.CreationTimestamp)
-		}
-		return a.Name > b.Name
-	})
+	runs := sortedRuns(res.AnalysisRuns)
 	for i := range runs {
 		run := &runs[i]
 		rev := revision(run.Annotations)
-		runNode := &node{
-			name: "α " + run.Name, kind: "AnalysisRun",
-			status: runIcon(run.Status.Phase) + " " + string(run.Status.Phase) + "\t" + ctx.age(run.CreationTimestamp),
-			info:   runCounts(run),
-		}
-		for j := range res.Jobs {
-			job := &res.Jobs[j]
-			if ref := metav1.GetControllerOf(job); ref == nil || ref.UID != run.UID {
-				continue
-			}
-			runNode.children = append(runNode.children, &node{
-				name: "⊞ " + job.Name, kind: "Job", status: jobStatus(job) + "\t" + ctx.age(job.CreationTimestamp),
-			})
-		}
-		rev.children = append(rev.children, runNode)
+		rev.children = append(rev.children, ctx.runNode(run))
 	}
 	var revs []int
 	for n := range revisions {
@@ -173,7 +138,62 @@ func tree(w io.Writer, res *sim.Result) error {
 	for _, n := range revs {
 		root.children = append(root.children, revisions[n])
 	}
+	return renderTree(w, root)
+}
 
+// rsNode is a ReplicaSet and its pods.
+func (ctx treeCtx) rsNode(rs *appsv1.ReplicaSet, info []string) *node {
+	rsNode := &node{name: "⧉ " + rs.Name, kind: "ReplicaSet", status: rsStatus(rs), info: strings.Join(info, ","), created: rs.CreationTimestamp.Time}
+	rsNode.status += "\t" + ctx.age(rs.CreationTimestamp)
+	for _, p := range podsOf(ctx.res.Pods, rs) {
+		ready, total := 0, len(p.Spec.Containers)
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.Ready {
+				ready++
+			}
+		}
+		rsNode.children = append(rsNode.children, &node{
+			name: "□ " + p.Name, kind: "Pod", status: podStatus(p) + "\t" + ctx.age(p.CreationTimestamp),
+			info: fmt.Sprintf("ready:%d/%d", ready, total),
+		})
+	}
+	return rsNode
+}
+
+// sortedRuns orders runs as the CLI's tree does: oldest first, then by name.
+func sortedRuns(in []v1alpha1.AnalysisRun) []v1alpha1.AnalysisRun {
+	runs := append([]v1alpha1.AnalysisRun(nil), in...)
+	sort.SliceStable(runs, func(i, j int) bool {
+		a, b := runs[i], runs[j]
+		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+			return a.CreationTimestamp.Before(&b.CreationTimestamp)
+		}
+		return a.Name > b.Name
+	})
+	return runs
+}
+
+// runNode is an AnalysisRun and its Jobs.
+func (ctx treeCtx) runNode(run *v1alpha1.AnalysisRun) *node {
+	runNode := &node{
+		name: "α " + run.Name, kind: "AnalysisRun",
+		status: runIcon(run.Status.Phase) + " " + string(run.Status.Phase) + "\t" + ctx.age(run.CreationTimestamp),
+		info:   runCounts(run),
+	}
+	for j := range ctx.res.Jobs {
+		job := &ctx.res.Jobs[j]
+		if ref := metav1.GetControllerOf(job); ref == nil || ref.UID != run.UID {
+			continue
+		}
+		runNode.children = append(runNode.children, &node{
+			name: "⊞ " + job.Name, kind: "Job", status: jobStatus(job) + "\t" + ctx.age(job.CreationTimestamp),
+		})
+	}
+	return runNode
+}
+
+// renderTree writes a tree as the CLI does: NAME, KIND, STATUS, AGE, INFO.
+func renderTree(w io.Writer, root *node) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "NAME\tKIND\tSTATUS\tAGE\tINFO\n")
 	fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", root.name, root.kind, root.status, root.info)

@@ -31,8 +31,10 @@ func YAML(w io.Writer, res *sim.Result) error {
 		items = append(items, m)
 		return nil
 	}
-	if err := add("argoproj.io/v1alpha1", "Rollout", res.Rollout); err != nil {
-		return err
+	if res.Rollout != nil {
+		if err := add("argoproj.io/v1alpha1", "Rollout", res.Rollout); err != nil {
+			return err
+		}
 	}
 	for i := range res.AnalysisRuns {
 		if err := add("argoproj.io/v1alpha1", "AnalysisRun", &res.AnalysisRuns[i]); err != nil {

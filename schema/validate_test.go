@@ -99,12 +99,14 @@ func TestScenariosMatchSchema(t *testing.T) {
 func TestSchemaRejects(t *testing.T) {
 	s := compile(t)
 	for name, doc := range map[string]string{
-		"unknown field":        "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, trafic: {}}\n",
-		"bad mesh":             "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, traffic: {mesh: linkerd}}\n",
-		"bad duration":         "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, until: 5 minutes}\n",
-		"bad outcome":          "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, expect: {outcome: Done}}\n",
-		"bad version":          "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, controllerVersion: v2.0}\n",
-		"no update":            "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {}\n",
+		"unknown field": "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, trafic: {}}\n",
+		"bad mesh":      "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, traffic: {mesh: linkerd}}\n",
+		"bad duration":  "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, until: 5 minutes}\n",
+		"bad outcome":   "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, expect: {outcome: Done}}\n",
+		"bad version":   "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, controllerVersion: v2.0}\n",
+		// No update is valid: a scenario of standalone Experiments has none
+		// (the loader requires one when there is a Rollout).
+		"update not an object": "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: v2}\n",
 		"job result typo":      "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, providers: {job: [{metric: m, results: [Succeded]}]}}\n",
 		"range object typo":    "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, expect: {abortedAt: {mn: 1m}}}\n",
 		"noise not in the set": "apiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: x}\nspec: {update: {image: a}, traffic: {noise: gaussian}}\n",

@@ -137,7 +137,10 @@ func routerView(t *testing.T, res *sim.Result) string {
 // (names derived from them, such as the job provider's Job names, follow).
 func uidMap(from, to *sim.Result) map[string]string {
 	ids := func(r *sim.Result) map[string]string {
-		m := map[string]string{"Rollout/" + r.Rollout.Name: string(r.Rollout.UID)}
+		m := map[string]string{}
+		if r.Rollout != nil {
+			m["Rollout/"+r.Rollout.Name] = string(r.Rollout.UID)
+		}
 		for _, rs := range r.ReplicaSets {
 			m["ReplicaSet/"+rs.Name] = string(rs.UID)
 		}

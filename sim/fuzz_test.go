@@ -72,6 +72,9 @@ func fuzzSized(in *scenario.Input) bool {
 		sp.Warmup = &scenario.Duration{Duration: 15 * time.Minute}
 	}
 	ro := in.Rollout()
+	if ro == nil {
+		return true // standalone Experiments: their replicas are bounded on load
+	}
 	if ro.Spec.Replicas != nil && *ro.Spec.Replicas > 20 {
 		return false
 	}

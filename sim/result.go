@@ -30,12 +30,16 @@ type Result struct {
 	Ended time.Duration
 	Until time.Duration
 
-	Rollout      *v1alpha1.Rollout
-	ReplicaSets  []appsv1.ReplicaSet
-	Pods         []corev1.Pod
-	AnalysisRuns []v1alpha1.AnalysisRun
-	Jobs         []batchv1.Job
-	Experiments  []v1alpha1.Experiment
+	// Rollout is nil when ExperimentsOnly.
+	Rollout *v1alpha1.Rollout
+	// ExperimentsOnly is a scenario of standalone Experiments and no Rollout:
+	// the verdict and Message are the Experiments' (ExperimentsVerdict).
+	ExperimentsOnly bool
+	ReplicaSets     []appsv1.ReplicaSet
+	Pods            []corev1.Pod
+	AnalysisRuns    []v1alpha1.AnalysisRun
+	Jobs            []batchv1.Job
+	Experiments     []v1alpha1.Experiment
 	// Services, Ingresses and the traffic routers' objects (VirtualServices,
 	// DestinationRules, TrafficSplits, HTTPRoutes, ...) of the namespace, as
 	// the controller left them.

@@ -70,9 +70,12 @@ type runner struct {
 	// measurements counts them all, against scenario.MaxMeasurements.
 	measurements int
 	verdict      string
-	decidedAt    *time.Duration
-	end          time.Time
-	failed       error
+	// experimentsDone: a scenario of standalone Experiments whose Experiments
+	// have all completed and scaled down (experiments.go); the run ends.
+	experimentsDone bool
+	decidedAt       *time.Duration
+	end             time.Time
+	failed          error
 	// reconcileStart is where the current reconcile's events begin in the timeline.
 	reconcileStart int
 	reconciles     int
@@ -163,7 +166,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		r.end = minTime(r.end, rec.To)
 	}
 	r.prom = &promAPI{engine: promfake.Shared(), store: store}
-	if in.SyntheticTraffic() {
+	if in.SyntheticTraffic() && !in.ExperimentsOnly() {
 		r.traffic = traffic.New(in, set, store)
 		r.traffic.CanaryOnly(in.CanaryOnly())
 	}
@@ -235,6 +238,14 @@ func (r *runner) setup(ctx context.Context) error {
 		if err := r.c.Create(ctx, obj); err != nil {
 			return fmt.Errorf("creating %s %s: %w", obj.GetObjectKind().GroupVersionKind().Kind, obj.GetName(), err)
 		}
+	}
+	if ro == nil {
+		// Standalone Experiments only: they are applied at t=0 and the run is
+		// about them (decideExperiments).
+		r.roKey = types.NamespacedName{Namespace: r.set.Namespace}
+		r.clock.At(r.set.Start, workEvent, func() { r.updated = true })
+		r.scheduleTraffic()
+		return nil
 	}
 	ro.SetResourceVersion("")
 	ro.Status = v1alpha1.RolloutStatus{}
@@ -547,6 +558,9 @@ func (r *runner) loop(ctx context.Context) error {
 			return err
 		}
 		idle := !r.clock.pendingWork() && len(r.queue) == 0
+		if r.experimentsDone && len(r.queue) == 0 {
+			return nil
+		}
 		if r.updated && idle {
 			return nil
 		}
@@ -563,6 +577,9 @@ func (r *runner) loop(ctx context.Context) error {
 
 // decide records the first time the rollout is aborted or promoted.
 func (r *runner) decide(ctx context.Context) error {
+	if r.roKey.Name == "" {
+		return r.decideExperiments(ctx)
+	}
 	st := r.roStatus
 	if r.verdict == scenario.Aborted && !st.Abort {
 		// Retried after the abort: undecided again.
@@ -604,11 +621,13 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		Record:            &r.rec,
 	}
 	var ro v1alpha1.Rollout
-	if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
-		return nil, err
+	if r.roKey.Name != "" {
+		if err := r.c.Get(ctx, r.roKey, &ro); err != nil {
+			return nil, err
+		}
+		res.Rollout = &ro
+		res.Message = ro.Status.Message
 	}
-	res.Rollout = &ro
-	res.Message = ro.Status.Message
 	ns := client.InNamespace(r.roKey.Namespace)
 	var rsList appsv1.ReplicaSetList
 	if err := r.c.List(ctx, &rsList, ns); err != nil {
@@ -647,6 +666,17 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 	})
 
 	res.Unsettled = r.unsettled
+	if res.Rollout == nil {
+		res.ExperimentsOnly = true
+		res.Verdict, res.DecidedAt = scenario.Incomplete, nil
+		if r.verdict != "" {
+			res.Verdict, res.DecidedAt = r.verdict, r.decidedAt
+		}
+		if x := DecidingExperiment(res.Experiments); x != nil {
+			res.Message = x.Status.Message
+		}
+		return res, nil
+	}
 	switch {
 	case r.verdict != "":
 		res.Verdict = r.verdict

@@ -65,7 +65,11 @@ func unsettledMessage(writes map[string]int, reconciles int) string {
 func (r *runner) giveUpSettling(reconciles int) {
 	msg := unsettledMessage(r.settle.writes, reconciles)
 	r.unsettled = msg
-	r.timeline = append(r.timeline, Entry{At: r.offset(), Object: "Rollout/" + r.roKey.Name, Type: engine.EventWarning, Reason: ReasonUnsettled, Message: msg})
+	object := "Rollout/" + r.roKey.Name
+	if r.roKey.Name == "" {
+		object = "Experiments" // a scenario of standalone Experiments
+	}
+	r.timeline = append(r.timeline, Entry{At: r.offset(), Object: object, Type: engine.EventWarning, Reason: ReasonUnsettled, Message: msg})
 	r.queue = nil
 	r.queued = map[key]bool{}
 }

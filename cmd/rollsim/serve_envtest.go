@@ -231,6 +231,10 @@ func (s *serveEnvtest) status(ctx context.Context, st *sim.Session) (string, err
 	}
 	ro := res.Rollout
 	var b strings.Builder
+	if ro == nil {
+		fmt.Fprintf(&b, "t=%v: %s", st.Now(), reports.Waiting(res))
+		return b.String(), nil
+	}
 	fmt.Fprintf(&b, "t=%v: Rollout %s %s", st.Now(), ro.Name, orDash(string(ro.Status.Phase)))
 	if c := ro.Spec.Strategy.Canary; c != nil && ro.Status.CurrentStepIndex != nil {
 		fmt.Fprintf(&b, ", step %d/%d", *ro.Status.CurrentStepIndex, len(c.Steps))

@@ -451,7 +451,8 @@ var routers = map[string]bool{
 }
 
 // simulated are the kinds `rollsim run` models.
-var simulated = map[string]bool{"Rollout": true, "AnalysisTemplate": true, "ClusterAnalysisTemplate": true, "Secret": true, "Service": true}
+// Experiment: standalone ones run at t=0, next to a Rollout or without one.
+var simulated = map[string]bool{"Rollout": true, "AnalysisTemplate": true, "ClusterAnalysisTemplate": true, "Experiment": true, "Secret": true, "Service": true}
 
 // notSimulated says once per kind that rollsim accepts and does not simulate
 // it, and once per Rollout that workloadRef is not simulated.
@@ -486,8 +487,6 @@ func (l *linter) notSimulated() {
 		}
 		msg := fmt.Sprintf("%s (%s) is not simulated%s: rollsim accepts it and does not model it", d.kind, d.apiVersion, n)
 		switch {
-		case d.kind == "Experiment" && strings.HasPrefix(d.apiVersion, "argoproj.io/"):
-			msg = fmt.Sprintf("a standalone Experiment is not simulated%s: `rollsim run` runs experiments as canary steps only; its templates are checked", n)
 		case routers[d.kind]:
 			msg = fmt.Sprintf("%s (%s) is not simulated%s: the controller's checks of it against the Rollouts that name it are made; `rollsim run` models the routing itself", d.kind, d.apiVersion, n)
 		}

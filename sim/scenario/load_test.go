@@ -171,8 +171,8 @@ func FuzzLoadData(f *testing.F) {
 			}
 			return
 		}
-		if in.Rollout() == nil {
-			t.Fatal("loaded without a Rollout")
+		if in.Rollout() == nil && !in.ExperimentsOnly() {
+			t.Fatal("loaded without a Rollout or standalone Experiments")
 		}
 	})
 }

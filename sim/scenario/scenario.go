@@ -38,8 +38,8 @@ type ScenarioSpec struct {
 	Rollout string `json:"rollout,omitempty"`
 	// The Argo Rollouts behaviour (and wording) to model: v1.10 (default), v1.9 or v1.8.
 	ControllerVersion string `json:"controllerVersion,omitempty"`
-	// The change under test: the new revision's image.
-	Update Update `json:"update"`
+	// The change under test: the new revision's image. Required with a Rollout; a scenario of standalone Experiments has none.
+	Update Update `json:"update,omitempty"`
 	// How the simulated cluster behaves (pod readiness, failing images).
 	Cluster Cluster `json:"cluster,omitempty"`
 	// The request load and how the stable and canary versions answer it.

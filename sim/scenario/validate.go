@@ -58,6 +58,9 @@ func (in *Input) complete() error {
 	if err != nil {
 		return err
 	}
+	if ro == nil {
+		return in.completeExperimentsOnly()
+	}
 	if err := in.validateRun(); err != nil {
 		return err
 	}
@@ -190,8 +193,11 @@ func (in *Input) selectRollout() (*v1alpha1.Rollout, error) {
 		}
 	}
 	switch {
+	case len(rollouts) == 0 && in.ExperimentsOnly():
+		// Standalone Experiments are what the scenario runs.
+		return nil, nil
 	case len(rollouts) == 0:
-		return nil, in.scenarioError("spec.manifests", "no Rollout found in %s or its manifests", in.File)
+		return nil, in.scenarioError("spec.manifests", "no Rollout found in %s or its manifests (nor a standalone Experiment)", in.File)
 	case sp.Rollout == "" && len(rollouts) > 1:
 		return nil, in.scenarioError("spec.rollout", "%d Rollouts given; name the one under test", len(rollouts))
 	case sp.Rollout == "":
@@ -202,6 +208,73 @@ func (in *Input) selectRollout() (*v1alpha1.Rollout, error) {
 		return nil, in.scenarioError("spec.rollout", "no Rollout named %q", sp.Rollout)
 	}
 	return ro, nil
+}
+
+// ExperimentsOnly reports a scenario of standalone Experiments: no Rollout
+// among the manifests, at least one Experiment. It runs the Experiments from
+// t=0 until every one has completed (or until), and its verdict is theirs.
+func (in *Input) ExperimentsOnly() bool {
+	experiments := false
+	for _, o := range in.Objects {
+		switch o.(type) {
+		case *v1alpha1.Rollout:
+			return false
+		case *v1alpha1.Experiment:
+			experiments = true
+		}
+	}
+	return experiments
+}
+
+// completeExperimentsOnly validates a scenario of standalone Experiments: what
+// is about a Rollout (spec.rollout, spec.update, actions, traffic to the
+// rollout's route, recordings replayed from its update) has nothing to act on
+// and is refused rather than ignored.
+func (in *Input) completeExperimentsOnly() error {
+	sp := &in.Scenario.Spec
+	bad := in.scenarioError
+	const why = "the scenario has no Rollout, only standalone Experiments"
+	switch {
+	case sp.Rollout != "":
+		return bad("spec.rollout", "no Rollout named %q: %s", sp.Rollout, why)
+	case !sp.Update.Empty():
+		return bad("spec.update", "there is nothing to update: %s (they are applied at t=0)", why)
+	case len(sp.Actions) > 0:
+		return bad("spec.actions", "actions act on the Rollout under test: %s", why)
+	case trafficGiven(&sp.Traffic):
+		return bad("spec.traffic", "the traffic model serves a Rollout's route: %s (use spec.series for Prometheus data)", why)
+	case len(sp.Recorded) > 0:
+		return bad("spec.recorded", "recordings are replayed from a Rollout's update: %s (use spec.series for Prometheus data)", why)
+	}
+	if err := in.validateRun(); err != nil {
+		return err
+	}
+	if e := sp.Expect; e != nil {
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"promotedAt", e.PromotedAt != nil}, {"abortedAt", e.AbortedAt != nil}} {
+			if f.set {
+				return bad("spec.expect."+f.name, "is about a Rollout: %s (use outcome and within)", why)
+			}
+		}
+	}
+	if err := in.validateExperiments(); err != nil {
+		return err
+	}
+	for _, o := range in.Objects {
+		if ex, ok := o.(*v1alpha1.Experiment); ok && ex.Namespace != sp.Namespace {
+			// The run watches one namespace, as it does a Rollout's.
+			return in.origins[o].Errorf("Experiment "+ex.Name, "metadata.namespace", "%q: the Experiments of a scenario without a Rollout run in spec.namespace (%q)", ex.Namespace, sp.Namespace)
+		}
+	}
+	if err := in.validateLimits(&v1alpha1.Rollout{}); err != nil {
+		return err
+	}
+	if err := in.validateSeries(bad); err != nil {
+		return err
+	}
+	return in.validateProviders(nil, bad)
 }
 
 // validateUpdate checks spec.update against the rollout's containers.
@@ -526,11 +599,15 @@ func (in *Input) validateProviders(ro *v1alpha1.Rollout, bad func(fieldPath, for
 func (in *Input) templatesUsedBy(ro *v1alpha1.Rollout) []namedSpec {
 	var out []namedSpec
 	seen := map[string]bool{}
+	ns := in.Scenario.Spec.Namespace
+	if ro != nil {
+		ns = ro.Namespace
+	}
 	var walk func(refs []v1alpha1.AnalysisTemplateRef, depth int)
 	walk = func(refs []v1alpha1.AnalysisTemplateRef, depth int) {
 		for _, ref := range refs {
 			id := fmt.Sprintf("%v/%s", ref.IsClusterScope(), ref.TemplateName)
-			spec, ok := in.template(ref, ro.Namespace)
+			spec, ok := in.template(ref, ns)
 			if !ok || seen[id] || depth > 32 {
 				continue
 			}
@@ -538,6 +615,9 @@ func (in *Input) templatesUsedBy(ro *v1alpha1.Rollout) []namedSpec {
 			out = append(out, namedSpec{ref.TemplateName, spec})
 			walk(spec.Templates, depth+1)
 		}
+	}
+	if ro == nil {
+		ro = &v1alpha1.Rollout{}
 	}
 	if c := ro.Spec.Strategy.Canary; c != nil {
 		if c.Analysis != nil {
