@@ -52,9 +52,9 @@ type Report struct {
 	ReplicaSets   []ReplicaSetInfo `json:"replicaSets"`
 	// Services are the final selectors of the scenario's Services (the
 	// controller writes the pod-template hash into the ones it manages).
-	Services []ServiceInfo `json:"services"`
-	Expectation   *Expectations    `json:"expectation,omitempty"`
-	Timing        Timing           `json:"timing"`
+	Services    []ServiceInfo `json:"services"`
+	Expectation *Expectations `json:"expectation,omitempty"`
+	Timing      Timing        `json:"timing"`
 }
 
 // StatusInfo is the rollout's phase and message from At on.
