@@ -46,19 +46,7 @@ func (s *state) blueGreen(ctx context.Context) error {
 		return err // restart.go
 	}
 	if s.stableRS == nil {
-		// Initial deploy: the first ReplicaSet is made stable at once and the
-		// active service then selects it (upstream shouldFullPromote's "Initial
-		// deploy" before reconcileActiveService's switch from no selector).
-		if _, err := s.scale(ctx, s.newRS, specReplicas(s.ro)); err != nil {
-			return err
-		}
-		s.promote("Initial deploy")
-		if s.newStatus.BlueGreen.ActiveSelector != hash {
-			s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", bg.ActiveService, s.newStatus.BlueGreen.ActiveSelector, hash))
-		}
-		s.newStatus.BlueGreen.ActiveSelector = hash
-		s.newStatus.BlueGreen.PreviewSelector = hash
-		return s.persist(ctx)
+		return s.blueGreenInitialDeploy(ctx)
 	}
 	if err := s.removeScaleDownDeadlines(ctx); err != nil {
 		return err
@@ -77,23 +65,8 @@ func (s *state) blueGreen(ctx context.Context) error {
 		s.newStatus.BlueGreen.ScaleUpPreviewCheckPoint = false
 	}
 
-	// Scale the new ReplicaSet (upstream reconcileNewReplicaSet with NewRSNewReplicas);
-	// after an abort it goes away abortScaleDownDelaySeconds after the active
-	// service is back on the stable.
-	if !s.halted() {
-		want := BlueGreenNewReplicas(s.ro, s.newRS.Labels[PodTemplateHashLabel], s.activeRS() != nil)
-		if aborted && s.stableRS != nil && s.stableRS.Name != s.newRS.Name {
-			if delay, ok := delaySeconds(bg.AbortScaleDownDelaySeconds); ok {
-				if scaled, err := s.delayedScaleDown(ctx, s.newRS, delay); scaled || err != nil {
-					return s.afterWrite(ctx, err)
-				}
-			}
-		} else if rsReplicas(s.newRS) != want {
-			if _, err := s.scale(ctx, s.newRS, want); err != nil {
-				return err
-			}
-			return s.persist(ctx)
-		}
+	if done, err := s.scaleNewBlueGreen(ctx, aborted); done || err != nil {
+		return err
 	}
 	if err := s.scaleDownOldBlueGreen(ctx); err != nil {
 		return err
@@ -130,6 +103,49 @@ func (s *state) blueGreen(ctx context.Context) error {
 		s.promote(reason)
 	}
 	return s.persist(ctx)
+}
+
+// blueGreenInitialDeploy: the first ReplicaSet is made stable at once and the
+// active service then selects it (upstream shouldFullPromote's "Initial
+// deploy" before reconcileActiveService's switch from no selector).
+func (s *state) blueGreenInitialDeploy(ctx context.Context) error {
+	hash := s.newStatus.CurrentPodHash
+	if _, err := s.scale(ctx, s.newRS, specReplicas(s.ro)); err != nil {
+		return err
+	}
+	s.promote("Initial deploy")
+	if s.newStatus.BlueGreen.ActiveSelector != hash {
+		s.event(engine.EventNormal, "SwitchService", fmt.Sprintf("Switched selector for service '%s' from '%s' to '%s'", s.ro.Spec.Strategy.BlueGreen.ActiveService, s.newStatus.BlueGreen.ActiveSelector, hash))
+	}
+	s.newStatus.BlueGreen.ActiveSelector = hash
+	s.newStatus.BlueGreen.PreviewSelector = hash
+	return s.persist(ctx)
+}
+
+// scaleNewBlueGreen scales the new ReplicaSet (upstream reconcileNewReplicaSet
+// with NewRSNewReplicas); after an abort it goes away abortScaleDownDelaySeconds
+// after the active service is back on the stable. done: this reconcile ends
+// here (the status was written, or a write failed).
+func (s *state) scaleNewBlueGreen(ctx context.Context, aborted bool) (done bool, err error) {
+	if s.halted() {
+		return false, nil
+	}
+	want := BlueGreenNewReplicas(s.ro, s.newRS.Labels[PodTemplateHashLabel], s.activeRS() != nil)
+	if aborted && s.stableRS != nil && s.stableRS.Name != s.newRS.Name {
+		if delay, ok := delaySeconds(s.ro.Spec.Strategy.BlueGreen.AbortScaleDownDelaySeconds); ok {
+			if scaled, err := s.delayedScaleDown(ctx, s.newRS, delay); scaled || err != nil {
+				return true, s.afterWrite(ctx, err)
+			}
+		}
+		return false, nil
+	}
+	if rsReplicas(s.newRS) != want {
+		if _, err := s.scale(ctx, s.newRS, want); err != nil {
+			return true, err
+		}
+		return true, s.persist(ctx)
+	}
+	return false, nil
 }
 
 func (s *state) afterWrite(ctx context.Context, err error) error {
