@@ -150,63 +150,17 @@ func (d *document) line(path string) int {
 	return d.node.Line + d.offset
 }
 
-// piece is one YAML document of a stream.
-type piece struct {
-	data []byte
-	line int // first line
-}
-
-// split cuts a YAML stream at `---` lines, keeping each piece's first line and
-// dropping pieces that hold only comments.
-func split(data []byte) []piece {
-	var out []piece
-	var cur bytes.Buffer
-	start := 1
-	flush := func() {
-		if !blank(cur.Bytes()) {
-			out = append(out, piece{append([]byte(nil), cur.Bytes()...), start})
-		}
-		cur.Reset()
-	}
-	lines := strings.SplitAfter(string(data), "\n")
-	for i, l := range lines {
-		t := strings.TrimRight(l, "\r\n")
-		if t == "---" || strings.HasPrefix(t, "--- ") || t == "..." {
-			flush()
-			start = i + 2
-			continue
-		}
-		if cur.Len() == 0 && strings.TrimSpace(t) == "" {
-			start = i + 2
-			continue
-		}
-		cur.WriteString(l)
-	}
-	flush()
-	return out
-}
-
-func blank(b []byte) bool {
-	for _, l := range strings.Split(string(b), "\n") {
-		l = strings.TrimSpace(l)
-		if l != "" && !strings.HasPrefix(l, "#") {
-			return false
-		}
-	}
-	return true
-}
-
 var yamlLine = regexp.MustCompile(`line (\d+)`)
 
 // read parses one source into documents; what does not parse or decode
 // becomes a finding and reading goes on.
 func (l *linter) read(src Source, namespace string) {
-	for _, p := range split(src.Data) {
+	for _, p := range scenario.SplitDocuments(src.Data) {
 		var root yaml.Node
-		err := yaml.Unmarshal(p.data, &root)
+		err := yaml.Unmarshal(p.Data, &root)
 		if err != nil {
 			// JSON that YAML does not take (tabs): decode as JSON, without lines.
-			if t := bytes.TrimSpace(p.data); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
+			if t := bytes.TrimSpace(p.Data); len(t) > 0 && (t[0] == '{' || t[0] == '[') && json.Valid(t) {
 				if y, cerr := sigsyaml.JSONToYAML(t); cerr == nil && yaml.Unmarshal(y, &root) == nil {
 					clearLines(&root)
 					err = nil
@@ -214,10 +168,10 @@ func (l *linter) read(src Source, namespace string) {
 			}
 		}
 		if err != nil {
-			line := p.line
+			line := p.Line
 			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
 				n, _ := strconv.Atoi(m[1])
-				line = p.line + n - 1
+				line = p.Line + n - 1
 			}
 			l.findings = append(l.findings, Finding{File: src.Name, Line: line, Severity: Error, Rule: "yaml", Object: "",
 				Message: fmt.Sprintf("malformed YAML: %s", strings.TrimPrefix(err.Error(), "yaml: ")), Hint: Rules["yaml"].Help})
@@ -233,11 +187,11 @@ func (l *linter) read(src Source, namespace string) {
 		case n.Kind == yaml.SequenceNode && allMappings(n.Content):
 			// A JSON array of objects.
 			for _, item := range n.Content {
-				l.object(src.Name, p.line-1, item, namespace)
+				l.object(src.Name, p.Line-1, item, namespace)
 			}
 			continue
 		}
-		l.object(src.Name, p.line-1, n, namespace)
+		l.object(src.Name, p.Line-1, n, namespace)
 	}
 }
 

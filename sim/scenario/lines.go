@@ -140,8 +140,8 @@ func (in *Input) locate(ie *InputError) {
 		path = m[1]
 	}
 	if path != "" {
-		if l := FieldLine(d.data, path); l > 0 {
-			ie.At = d.line + l - 1
+		if l := FieldLine(d.Data, path); l > 0 {
+			ie.At = d.Line + l - 1
 			return
 		}
 	}
@@ -149,7 +149,7 @@ func (in *Input) locate(ie *InputError) {
 		// An error from a value's own parser (a duration, a range) names the
 		// value but not where it is: find the value in the document.
 		var root yaml.Node
-		if yaml.Unmarshal(d.data, &root) != nil {
+		if yaml.Unmarshal(d.Data, &root) != nil {
 			return
 		}
 		field, line := "", 0
@@ -161,7 +161,7 @@ func (in *Input) locate(ie *InputError) {
 		if line == 0 {
 			return
 		}
-		ie.At = d.line + line - 1
+		ie.At = d.Line + line - 1
 		if ie.Field == "" && path == "" && field != "" {
 			ie.Field = field
 		}

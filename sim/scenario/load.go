@@ -73,7 +73,7 @@ type Input struct {
 	ScenarioDoc Origin
 	Objects     []client.Object
 	origins     map[client.Object]Origin
-	raw         map[string][]document // documents read, by file, for error lines
+	raw         map[string][]Document // documents read, by file, for error lines
 	// recorded is spec.recorded, loaded (shared by clones); trafficGiven
 	// whether the file gave spec.traffic (before defaults fill it in).
 	recorded     *Recorded
@@ -108,7 +108,7 @@ func (in *Input) Document(obj client.Object) ([]byte, bool) {
 	if o.Doc < 1 || o.Doc > len(docs) {
 		return nil, false
 	}
-	return docs[o.Doc-1].data, true
+	return docs[o.Doc-1].Data, true
 }
 
 // document is one YAML document of a stream.
@@ -117,22 +117,29 @@ type document struct {
 	line int
 }
 
-// splitStream cuts a YAML stream at `---` lines, keeping each document's first line
-// and dropping documents that hold only comments.
-func splitStream(data []byte) []document {
-	var docs []document
+// Document is one YAML document of a stream and the line it starts on.
+type Document struct {
+	Data []byte
+	Line int
+}
+
+// SplitDocuments cuts a YAML stream at its `---` lines (and `...` document
+// ends), keeping each document's first line and dropping documents that hold
+// only comments. The loader and lint read streams with it.
+func SplitDocuments(data []byte) []Document {
+	var docs []Document
 	var cur bytes.Buffer
 	start := 1
 	flush := func() {
 		if !blankDoc(cur.Bytes()) {
-			docs = append(docs, document{data: append([]byte(nil), cur.Bytes()...), line: start})
+			docs = append(docs, Document{Data: append([]byte(nil), cur.Bytes()...), Line: start})
 		}
 		cur.Reset()
 	}
 	lines := strings.SplitAfter(string(data), "\n")
 	for i, l := range lines {
 		t := strings.TrimRight(l, "\r\n")
-		if t == "---" || strings.HasPrefix(t, "--- ") {
+		if t == "---" || strings.HasPrefix(t, "--- ") || t == "..." {
 			flush()
 			start = i + 2
 			continue
@@ -186,7 +193,7 @@ func LoadData(path string, data []byte) (in *Input, err error) {
 			in, err = nil, &InternalError{File: path, Panic: r, Stack: string(debug.Stack())}
 		}
 	}()
-	in = &Input{File: path, origins: map[client.Object]Origin{}, raw: map[string][]document{}}
+	in = &Input{File: path, origins: map[client.Object]Origin{}, raw: map[string][]Document{}}
 	read := in
 	defer func() {
 		var ie *InputError
@@ -239,7 +246,7 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 	if in.bytes += len(data); in.bytes > MaxTotalBytes {
 		return false, &InputError{File: path, Err: fmt.Errorf("the scenario and its manifests hold more than %s, the limit for one scenario", byteSize(MaxTotalBytes))}
 	}
-	docs := splitStream(data)
+	docs := SplitDocuments(data)
 	if in.docs += len(docs); in.docs > MaxDocuments {
 		return false, &InputError{File: path, Err: fmt.Errorf("the scenario and its manifests hold more than %d YAML documents, the limit for one scenario", MaxDocuments)}
 	}
@@ -247,14 +254,14 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 		in.raw[path] = docs
 	}
 	for i, d := range docs {
-		o := Origin{File: path, Doc: i + 1, Line: d.line}
-		j, err := yaml.YAMLToJSONStrict(d.data)
+		o := Origin{File: path, Doc: i + 1, Line: d.Line}
+		j, err := yaml.YAMLToJSONStrict(d.Data)
 		if err != nil {
 			msg := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
 			ie := o.Errorf("", "", "malformed YAML: %s", msg)
 			if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 				n, _ := strconv.Atoi(m[1])
-				ie.At = d.line + n - 1
+				ie.At = d.Line + n - 1
 			}
 			return false, ie
 		}
@@ -283,7 +290,7 @@ func (in *Input) readData(path string, data []byte, allowScenario bool) (bool, e
 			found = true
 			continue
 		}
-		obj, err := decode.Object(d.data)
+		obj, err := decode.Object(d.Data)
 		if err != nil {
 			return false, o.Errorf(what, "", "%v", err)
 		}

@@ -132,9 +132,14 @@ func TestLoadGood(t *testing.T) {
 }
 
 func TestSplitStreamLines(t *testing.T) {
-	docs := splitStream([]byte("# header\n---\na: 1\n---\n\n\nb: 2\n---\n# only a comment\n"))
-	if len(docs) != 2 || docs[0].line != 3 || docs[1].line != 7 {
+	docs := SplitDocuments([]byte("# header\n---\na: 1\n---\n\n\nb: 2\n---\n# only a comment\n"))
+	if len(docs) != 2 || docs[0].Line != 3 || docs[1].Line != 7 {
 		t.Fatalf("got %+v", docs)
+	}
+	// `...` ends a document, as in YAML.
+	docs = SplitDocuments([]byte("a: 1\n...\nb: 2\n"))
+	if len(docs) != 2 || string(docs[0].Data) != "a: 1\n" || docs[1].Line != 3 {
+		t.Fatalf("document end marker: got %+v", docs)
 	}
 }
 
