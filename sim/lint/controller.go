@@ -7,8 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine/analysis"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -42,31 +41,13 @@ func (l *linter) run() {
 // objects are the manifests a Rollout in namespace ns may refer to, as the
 // controller's reference validation takes them.
 func (l *linter) objects() validation.Objects {
-	var objs validation.Objects
+	var objs []client.Object
 	for _, d := range l.docs {
-		switch x := d.obj.(type) {
-		case *v1alpha1.AnalysisTemplate:
-			objs.AnalysisTemplates = append(objs.AnalysisTemplates, x)
-		case *v1alpha1.ClusterAnalysisTemplate:
-			objs.ClusterAnalysisTemplates = append(objs.ClusterAnalysisTemplates, x)
-		case *corev1.Service:
-			objs.Services = append(objs.Services, x)
-		case *networkingv1.Ingress:
-			objs.Ingresses = append(objs.Ingresses, x)
-		case *unstructured.Unstructured:
-			switch {
-			case d.kind == "Mapping":
-				objs.AmbassadorMappings = append(objs.AmbassadorMappings, x)
-			case strings.HasPrefix(d.apiVersion, "appmesh.k8s.aws/") && d.kind == "VirtualService":
-				objs.AppMeshVirtualServices = append(objs.AppMeshVirtualServices, x)
-			case strings.HasPrefix(d.apiVersion, "appmesh.k8s.aws/"):
-				objs.AppMeshVirtualRouters = append(objs.AppMeshVirtualRouters, x)
-			default:
-				objs.VirtualServices = append(objs.VirtualServices, x)
-			}
+		if o, ok := d.obj.(client.Object); ok {
+			objs = append(objs, o)
 		}
 	}
-	return objs
+	return validation.ObjectsOf(objs)
 }
 
 // has reports whether the input holds an object of the given kind (and

@@ -7,10 +7,8 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -107,32 +105,7 @@ func (in *Input) rolloutError(ro *v1alpha1.Rollout, fieldPath, format string, ar
 // ValidationObjects are the manifests a Rollout may refer to, as the
 // controller's reference validation takes them.
 func (in *Input) ValidationObjects() validation.Objects {
-	var objs validation.Objects
-	for _, o := range in.Objects {
-		switch x := o.(type) {
-		case *v1alpha1.AnalysisTemplate:
-			objs.AnalysisTemplates = append(objs.AnalysisTemplates, x)
-		case *v1alpha1.ClusterAnalysisTemplate:
-			objs.ClusterAnalysisTemplates = append(objs.ClusterAnalysisTemplates, x)
-		case *corev1.Service:
-			objs.Services = append(objs.Services, x)
-		case *networkingv1.Ingress:
-			objs.Ingresses = append(objs.Ingresses, x)
-		case *unstructured.Unstructured:
-			gvk := x.GroupVersionKind()
-			switch {
-			case gvk.Group == "networking.istio.io" && gvk.Kind == "VirtualService":
-				objs.VirtualServices = append(objs.VirtualServices, x)
-			case gvk.Group == "getambassador.io" && gvk.Kind == "Mapping":
-				objs.AmbassadorMappings = append(objs.AmbassadorMappings, x)
-			case gvk.Group == "appmesh.k8s.aws" && gvk.Kind == "VirtualService":
-				objs.AppMeshVirtualServices = append(objs.AppMeshVirtualServices, x)
-			case gvk.Group == "appmesh.k8s.aws" && gvk.Kind == "VirtualRouter":
-				objs.AppMeshVirtualRouters = append(objs.AppMeshVirtualRouters, x)
-			}
-		}
-	}
-	return objs
+	return validation.ObjectsOf(in.Objects)
 }
 
 // validateController is the controller's own validation of the rollout (its
