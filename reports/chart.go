@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/rollsim/rollsim/sim"
+	"github.com/rollsim/rollsim/sim/scenario"
 )
 
 // The HTML report's charts: one SVG per metric, its values over virtual time
@@ -377,7 +378,7 @@ func tickLabel(d time.Duration) string {
 	if d == 0 {
 		return "0"
 	}
-	return shortDuration(d)
+	return scenario.ShortDuration(d)
 }
 
 // niceStep is a round tick spacing giving at most about ten ticks.

@@ -48,7 +48,7 @@ func experimentsState(res *sim.Result) string {
 		if at == 0 {
 			at = res.Ended
 		}
-		s += " at until " + shortDuration(at)
+		s += " at until " + scenario.ShortDuration(at)
 	}
 	return s
 }

@@ -94,7 +94,7 @@ func Waiting(res *sim.Result) string {
 	if at == 0 {
 		at = res.Ended
 	}
-	s := strings.Join(parts, "; ") + " at until " + shortDuration(at)
+	s := strings.Join(parts, "; ") + " at until " + scenario.ShortDuration(at)
 	paused := false
 	for _, c := range st.PauseConditions {
 		paused = paused || string(c.Reason) == st.Message
@@ -120,7 +120,7 @@ func stepText(s v1alpha1.CanaryStep) string {
 	case s.Pause != nil && s.Pause.Duration == nil:
 		return "pause until promoted"
 	case s.Pause != nil:
-		return "pause " + shortDuration(time.Duration(s.Pause.DurationSeconds())*time.Second)
+		return "pause " + scenario.ShortDuration(time.Duration(s.Pause.DurationSeconds())*time.Second)
 	case s.Analysis != nil:
 		var names []string
 		for _, t := range s.Analysis.Templates {
@@ -139,18 +139,6 @@ func stepText(s v1alpha1.CanaryStep) string {
 		return "plugin"
 	}
 	return "step"
-}
-
-// shortDuration writes 1h, 90s, 1h30m rather than 1h0m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 // CaseSummary is the verdict in a few words for `rollsim test`'s line: the

@@ -195,23 +195,12 @@ func (in *Input) checkRecordedCoverage(ro *v1alpha1.Rollout, bad func(fieldPath,
 		hint := fmt.Sprintf("record until %s or later", recAt(set.Start.Add(end)))
 		if what == "spec.until" {
 			field = "spec.until"
-			hint = fmt.Sprintf("set spec.until to at most %s, or %s", shortDur(rec.To.Sub(set.Start)), hint)
+			hint = fmt.Sprintf("set spec.until to at most %s, or %s", ShortDuration(rec.To.Sub(set.Start)), hint)
 		}
 		return bad(field, "the recordings end at t=%s (%s), before the rollout's end at t=%s (%s %s): the analyses would read nothing; %s",
-			shortDur(rec.To.Sub(set.Start)), recAt(rec.To), shortDur(end), what, shortDur(end), hint)
+			ShortDuration(rec.To.Sub(set.Start)), recAt(rec.To), ShortDuration(end), what, ShortDuration(end), hint)
 	}
 	return nil
-}
-
-func shortDur(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
 }
 
 var argRef = regexp.MustCompile(`\{\{\s*args\.([A-Za-z0-9_.-]+)\s*\}\}`)
@@ -532,5 +521,5 @@ func (in *Input) recordedRate(route string) (float64, error) {
 	if v, ok := res.Value.(promql.Vector); ok && len(v) == 1 && v[0].F > 0 {
 		return v[0].F, nil
 	}
-	return 0, fmt.Errorf("the recordings hold no envoy_cluster_upstream_rq_total of route %s in the %s before t=0", route, shortDur(w))
+	return 0, fmt.Errorf("the recordings hold no envoy_cluster_upstream_rq_total of route %s in the %s before t=0", route, ShortDuration(w))
 }

@@ -128,6 +128,19 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// ShortDuration writes d as people write durations: 1h, 90s, 1h30m rather
+// than 1h0m0s.
+func ShortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
 // MarshalJSON writes the duration string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(d.Duration.String()) }
 

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 )
 
 // Objective orders policies: those whose false-abort rate (point estimate) is at
@@ -379,10 +381,10 @@ func recommend(rep *Report) string {
 			fmt.Fprintf(&b, "in under half the runs (missed %s)", percent(d.Miss.Rate))
 			continue
 		}
-		fmt.Fprintf(&b, "in %s (p90 %s), missed %s", shortDuration(d.Detect.Median.Duration), timeText(d.Detect.P90), percent(d.Miss.Rate))
+		fmt.Fprintf(&b, "in %s (p90 %s), missed %s", scenario.ShortDuration(d.Detect.Median.Duration), timeText(d.Detect.P90), percent(d.Miss.Rate))
 	}
 	if m := r.Healthy.RolloutTime.Median; m != nil {
-		fmt.Fprintf(&b, "; a healthy rollout takes %s", shortDuration(m.Duration))
+		fmt.Fprintf(&b, "; a healthy rollout takes %s", scenario.ShortDuration(m.Duration))
 	}
 	b.WriteString(".")
 	return b.String()
@@ -402,7 +404,7 @@ func timeText(t *Time) string {
 	if t == nil {
 		return "never"
 	}
-	return shortDuration(t.Duration)
+	return scenario.ShortDuration(t.Duration)
 }
 
 // Percent formats a rate for tables: "1.5%".

@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rollsim/rollsim/sim/scenario"
 )
 
 // Spec is what to sweep. It is written into partial results, so that shards of
@@ -152,7 +154,7 @@ type Degradation struct {
 func (d Degradation) Name() string {
 	s := "errorRate=" + strconv.FormatFloat(d.ErrorRate, 'g', -1, 64)
 	if d.At > 0 {
-		s += "@" + shortDuration(d.At)
+		s += "@" + scenario.ShortDuration(d.At)
 	}
 	return s
 }
@@ -212,15 +214,3 @@ func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.K, s.N) }
 // owns reports whether task t belongs to the shard: tasks are dealt round-robin,
 // so every shard gets a similar mix of cheap and costly combinations.
 func (s Shard) owns(t int) bool { return s.N <= 1 || t%s.N == s.K }
-
-// shortDuration prints 10m rather than 10m0s.
-func shortDuration(d time.Duration) string {
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
-	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
-}

@@ -62,7 +62,7 @@ func BacktestWindows(in *scenario.Input, n int, every time.Duration) ([]time.Dur
 	}
 	if span.Latest < span.Earliest {
 		return nil, span, &FlagError{flag, fmt.Errorf("the recordings (%s) are too short for one window: each needs %s before t=0 (the queries' windows) and %s after it (the rollout)",
-			shortDuration(rec.To.Sub(rec.From)), shortDuration(before), shortDuration(length))}
+			scenario.ShortDuration(rec.To.Sub(rec.From)), scenario.ShortDuration(before), scenario.ShortDuration(length))}
 	}
 	var out []time.Duration
 	switch {
@@ -79,7 +79,7 @@ func BacktestWindows(in *scenario.Input, n int, every time.Duration) ([]time.Dur
 	default:
 		step := (span.Latest - span.Earliest) / time.Duration(n-1)
 		if step < time.Second {
-			return nil, span, &FlagError{flag, fmt.Errorf("%d windows do not fit in %s of recording: at most %d", n, shortDuration(span.Latest-span.Earliest), int((span.Latest-span.Earliest)/time.Second)+1)}
+			return nil, span, &FlagError{flag, fmt.Errorf("%d windows do not fit in %s of recording: at most %d", n, scenario.ShortDuration(span.Latest-span.Earliest), int((span.Latest-span.Earliest)/time.Second)+1)}
 		}
 		step = step.Truncate(time.Second)
 		for i := range n {
