@@ -10,4 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-bin/rollsim}"
-CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X main.version=${ROLLSIM_VERSION:-}" -o "$out" ./cmd/rollsim
+# -buildvcs=auto: stamp the revision even where GOFLAGS turns it off (it is
+# skipped without error where there is no repository, e.g. in the image build).
+CGO_ENABLED=0 go build -buildvcs=auto -trimpath -ldflags "-s -w -X main.version=${ROLLSIM_VERSION:-}" -o "$out" ./cmd/rollsim

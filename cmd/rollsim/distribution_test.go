@@ -132,9 +132,9 @@ func TestDockerfileBuildsLikeCI(t *testing.T) {
 		t.Errorf("final stage does not COPY --from=%s the binary", build.name)
 	}
 
-	// The single build: static, trimmed, versioned through main.version.
+	// The single build: static, VCS-stamped, trimmed, versioned through main.version.
 	script := readRepoFile(t, "hack/build.sh")
-	re := regexp.MustCompile(`(?m)^CGO_ENABLED=0 go build -trimpath -ldflags "[^"]*-X main\.version=\$\{ROLLSIM_VERSION:-\}[^"]*" -o "\$out" \./cmd/rollsim$`)
+	re := regexp.MustCompile(`(?m)^CGO_ENABLED=0 go build -buildvcs=auto -trimpath -ldflags "[^"]*-X main\.version=\$\{ROLLSIM_VERSION:-\}[^"]*" -o "\$out" \./cmd/rollsim$`)
 	if !re.MatchString(script) {
 		t.Errorf("hack/build.sh does not run the static, versioned go build of ./cmd/rollsim:\n%s", script)
 	}
