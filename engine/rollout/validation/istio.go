@@ -230,39 +230,42 @@ func l4Match(routes []istioL4Route, port int64, sni []string, tls bool) []int {
 }
 
 func validateTLSRoutes(ro *v1alpha1.Rollout, want []v1alpha1.TLSRoute, routes []istioL4Route) error {
-	idx := []int{0}
-	if len(want) > 0 {
-		idx = nil
-		for _, w := range want {
-			m := l4Match(routes, w.Port, w.SNIHosts, true)
-			if len(m) == 0 {
-				return fmt.Errorf("No matching TLS routes found in the defined Virtual Service.")
-			}
-			idx = append(idx, m...)
-		}
+	wants := make([]l4Want, len(want))
+	for i, w := range want {
+		wants[i] = l4Want{w.Port, w.SNIHosts}
 	}
-	for _, i := range idx {
-		if i >= len(routes) {
-			continue
-		}
-		if err := validateDestinations(ro, routes[i].Route); err != nil {
-			return err
-		}
-	}
-	if len(want) == 0 && len(routes) > 1 {
-		return fmt.Errorf("spec.tls[] should be set in VirtualService and it must have exactly one route when omitting spec.strategy.canary.trafficRouting.istio.virtualService.tlsRoutes")
-	}
-	return nil
+	return validateL4Routes(ro, wants, routes, true)
 }
 
 func validateTCPRoutes(ro *v1alpha1.Rollout, want []v1alpha1.TCPRoute, routes []istioL4Route) error {
+	wants := make([]l4Want, len(want))
+	for i, w := range want {
+		wants[i] = l4Want{port: w.Port}
+	}
+	return validateL4Routes(ro, wants, routes, false)
+}
+
+// l4Want is a TLS or TCP route the rollout names: its port (and SNI hosts).
+type l4Want struct {
+	port int64
+	sni  []string
+}
+
+// validateL4Routes checks the TLS (tls) or TCP routes the rollout names: each
+// matches a route of the VirtualService, and every matched route sends to both
+// the canary and the stable; without names, the one route there must be.
+func validateL4Routes(ro *v1alpha1.Rollout, wants []l4Want, routes []istioL4Route, tls bool) error {
+	kind, field := "TCP", "tcp"
+	if tls {
+		kind, field = "TLS", "tls"
+	}
 	idx := []int{0}
-	if len(want) > 0 {
+	if len(wants) > 0 {
 		idx = nil
-		for _, w := range want {
-			m := l4Match(routes, w.Port, nil, false)
+		for _, w := range wants {
+			m := l4Match(routes, w.port, w.sni, tls)
 			if len(m) == 0 {
-				return fmt.Errorf("No matching TCP routes found in the defined Virtual Service.")
+				return fmt.Errorf("No matching %s routes found in the defined Virtual Service.", kind)
 			}
 			idx = append(idx, m...)
 		}
@@ -275,8 +278,8 @@ func validateTCPRoutes(ro *v1alpha1.Rollout, want []v1alpha1.TCPRoute, routes []
 			return err
 		}
 	}
-	if len(want) == 0 && len(routes) > 1 {
-		return fmt.Errorf("spec.tcp[] should be set in VirtualService and it must have exactly one route when omitting spec.strategy.canary.trafficRouting.istio.virtualService.tcpRoutes")
+	if len(wants) == 0 && len(routes) > 1 {
+		return fmt.Errorf("spec.%s[] should be set in VirtualService and it must have exactly one route when omitting spec.strategy.canary.trafficRouting.istio.virtualService.%sRoutes", field, field)
 	}
 	return nil
 }
