@@ -20,6 +20,7 @@ func (s *Store) Clone() *Store {
 		byHash:  make(map[uint64][]SeriesRef, len(s.byHash)),
 		byName:  make(map[string][]SeriesRef, len(s.byName)),
 		samples: s.samples,
+		tent:    tentative{series: slices.Clone(s.tent.series), samples: s.tent.samples},
 	}
 	for i, ms := range s.series {
 		blocks := slices.Clone(ms.blocks)
@@ -27,7 +28,7 @@ func (s *Store) Clone() *Store {
 			last := *blocks[len(blocks)-1]
 			blocks[len(blocks)-1] = &last
 		}
-		c.series[i] = &memSeries{lset: ms.lset, blocks: blocks, n: ms.n}
+		c.series[i] = &memSeries{lset: ms.lset, blocks: blocks, n: ms.n, tent: ms.tent}
 	}
 	// Clipped, so that an append to either store's lists reallocates rather
 	// than writing into the shared backing array.

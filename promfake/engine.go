@@ -153,6 +153,18 @@ func (e *Engine) Range(ctx context.Context, q storage.Queryable, query string, s
 	return run(ctx, qry, query)
 }
 
+// Stepwise reports whether a range query of query answers, at each of its
+// steps, what an instant query at that time would (annotations aside: a
+// caller compares those), and whether that answer is a scalar. A query that
+// does not parse is not stepwise.
+func (e *Engine) Stepwise(query string) (ok, scalar bool) {
+	p := e.parser.parse(query)
+	if p.err != nil || !p.stepwise {
+		return false, false
+	}
+	return true, p.expr.Type() == parser.ValueTypeScalar
+}
+
 // check parses query (through the cache, so the engine's own parse is a
 // hit) and bounds its subqueries' steps, before the engine allocates
 // anything.

@@ -211,3 +211,33 @@ func (c *EnvoyCluster) each(f func(*counter)) {
 		}
 	}
 }
+
+// EnvoyState is what an EnvoyCluster has counted: what Restore goes back to.
+type EnvoyState struct {
+	scraped, stale bool
+	last           int64
+	total          counter
+	time           classicHistogram
+	classes, codes []keyedCounter
+}
+
+// SaveState copies what the cluster has counted so far into st, reusing
+// its memory.
+func (c *EnvoyCluster) SaveState(st *EnvoyState) {
+	st.scraped, st.stale, st.last, st.total = c.scraped, c.stale, c.last, c.total
+	st.time.buckets = append(st.time.buckets[:0], c.time.buckets...)
+	st.time.sum, st.time.count = c.time.sum, c.time.count
+	st.classes = append(st.classes[:0], c.classes...)
+	st.codes = append(st.codes[:0], c.codes...)
+}
+
+// Restore sets the counters back to st, taken from this cluster by State:
+// scrapes after it are forgotten (their samples are the store's business,
+// see Store.Discard).
+func (c *EnvoyCluster) Restore(st *EnvoyState) {
+	c.scraped, c.stale, c.last, c.total = st.scraped, st.stale, st.last, st.total
+	copy(c.time.buckets, st.time.buckets)
+	c.time.sum, c.time.count = st.time.sum, st.time.count
+	c.classes = append(c.classes[:0], st.classes...)
+	c.codes = append(c.codes[:0], st.codes...)
+}

@@ -90,6 +90,7 @@ type parsed struct {
 	expr     parser.Expr
 	err      error
 	subquery bool
+	stepwise bool
 }
 
 func newParseCache() *parseCache {
@@ -128,6 +129,7 @@ func (c *parseCache) parse(q string) *parsed {
 		p.expr = nil // a partial tree must not be evaluated
 	} else {
 		p.subquery = hasSubquery(p.expr)
+		p.stepwise = stepwise(p.expr)
 	}
 	if len(q) > parseCacheMaxQuery {
 		return p
@@ -155,4 +157,29 @@ func hasSubquery(e parser.Expr) bool {
 		return nil
 	})
 	return found
+}
+
+// stepwise reports whether every step of a range evaluation of e is what an
+// instant query at that step's time returns: a vector or scalar that reads
+// no sample after its evaluation time and does not depend on the range's
+// start or end. Subqueries are left out (their steps are aligned to the
+// subquery's step, which this does not try to prove equal), and so are @,
+// negative offsets and duration expressions.
+func stepwise(e parser.Expr) bool {
+	if t := e.Type(); t != parser.ValueTypeVector && t != parser.ValueTypeScalar {
+		return false
+	}
+	ok := true
+	parser.Inspect(e, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.SubqueryExpr, *parser.DurationExpr:
+			ok = false
+		case *parser.MatrixSelector:
+			ok = ok && n.RangeExpr == nil
+		case *parser.VectorSelector:
+			ok = ok && n.Timestamp == nil && n.StartOrEnd == 0 && n.OriginalOffset >= 0 && n.OriginalOffsetExpr == nil
+		}
+		return nil
+	})
+	return ok
 }

@@ -16,14 +16,15 @@ import (
 // series. Series are written sorted by labels, each series' samples in time
 // order.
 
-// sortedSeries returns the store's series with samples, sorted by labels.
+// sortedSeries returns the store's series with samples, sorted by labels
+// (tentative samples left out).
 func (s *Store) sortedSeries() []listSeries {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]listSeries, 0, len(s.series))
 	for _, ms := range s.series {
-		if ms.n > 0 {
-			out = append(out, listSeries{lset: ms.lset, samples: ms.view()})
+		if v := ms.confirmed(); v.n > 0 {
+			out = append(out, listSeries{lset: ms.lset, samples: v})
 		}
 	}
 	slices.SortFunc(out, func(a, b listSeries) int { return labels.Compare(a.lset, b.lset) })

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/prometheus/model/histogram"
@@ -52,7 +53,8 @@ type Store struct {
 	series  []*memSeries           // indexed by SeriesRef
 	byHash  map[uint64][]SeriesRef // labels hash -> refs (collisions chained)
 	byName  map[string][]SeriesRef // __name__ -> refs, ascending
-	samples int
+	samples int                    // not counting tentative ones
+	tent    tentative
 }
 
 var _ storage.Queryable = (*Store)(nil)
@@ -68,6 +70,8 @@ type memSeries struct {
 	lset   labels.Labels
 	blocks []*[blockLen]sample
 	n      int
+	// tent is how many of the last samples are tentative (tentative.go).
+	tent int
 }
 
 const (
@@ -86,6 +90,13 @@ func (m *memSeries) append(smp sample) {
 
 func (m *memSeries) view() sampleView {
 	return sampleView{blocks: m.blocks[:len(m.blocks):len(m.blocks)], n: m.n}
+}
+
+// confirmed is the view without the tentative samples.
+func (m *memSeries) confirmed() sampleView {
+	v := m.view()
+	v.n -= m.tent
+	return v
 }
 
 // NewStore returns an empty store.
@@ -176,6 +187,9 @@ func (s *Store) Append(ref SeriesRef, t time.Time, v float64) error {
 		return fmt.Errorf("promfake: unknown series ref %d", ref)
 	}
 	ms := s.series[ref]
+	if ms.tent > 0 && !s.tent.on {
+		return fmt.Errorf("promfake: series %s: sample at %d after tentative samples: confirm or discard them first", ms.lset, ts)
+	}
 	if ms.n > 0 {
 		last := ms.blocks[(ms.n-1)>>blockBits][(ms.n-1)&blockMask]
 		switch {
@@ -187,7 +201,11 @@ func (s *Store) Append(ref SeriesRef, t time.Time, v float64) error {
 		}
 	}
 	ms.append(sample{t: ts, f: v})
-	s.samples++
+	if s.tent.on {
+		s.tent.add(ref, ms)
+	} else {
+		s.samples++
+	}
 	return nil
 }
 
@@ -200,7 +218,7 @@ func (s *Store) AppendStale(ref SeriesRef, t time.Time) error {
 }
 
 // NumSamples returns the number of samples stored, staleness markers
-// included.
+// included, tentative ones not.
 func (s *Store) NumSamples() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -208,7 +226,7 @@ func (s *Store) NumSamples() int {
 }
 
 // Querier returns a querier over the samples with mint <= t <= maxt
-// (milliseconds, inclusive).
+// (milliseconds, inclusive), tentative ones left out.
 func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) {
 	return &querier{s: s, mint: mint, maxt: maxt}, nil
 }
@@ -216,6 +234,8 @@ func (s *Store) Querier(mint, maxt int64) (storage.Querier, error) {
 type querier struct {
 	s          *Store
 	mint, maxt int64
+	tentative  bool         // sees tentative samples too
+	readTent   *atomic.Bool // set when it does (TentativeView)
 }
 
 // candidates returns the refs of the series worth checking against ms. The
@@ -241,7 +261,14 @@ func (q *querier) forEachMatching(ms []*labels.Matcher, f func(lset labels.Label
 				return
 			}
 		}
-		if w := ser.view().window(q.mint, q.maxt); w.n > 0 {
+		v := ser.confirmed()
+		if q.tentative {
+			v = ser.view()
+		}
+		if w := v.window(q.mint, q.maxt); w.n > 0 {
+			if q.tentative && w.off+w.n > ser.n-ser.tent {
+				q.readTent.Store(true)
+			}
 			f(ser.lset, w)
 		}
 	}

@@ -28,7 +28,10 @@ type event struct {
 	at     time.Time
 	serial uint64
 	kind   eventKind
-	fire   func()
+	// quiet: the event by itself changes nothing the traffic depends on (a
+	// scrape, a measurement's wake-up), so data may be written ahead past it.
+	quiet bool
+	fire  func()
 }
 
 // eventKind tells controller work from background ticks, so that the run can tell
@@ -41,12 +44,28 @@ const (
 )
 
 // At schedules fire at t (never in the past).
-func (c *virtualClock) At(t time.Time, kind eventKind, fire func()) {
+func (c *virtualClock) At(t time.Time, kind eventKind, fire func()) { c.at(t, kind, false, fire) }
+
+// AtQuiet is At for an event that changes nothing traffic depends on.
+func (c *virtualClock) AtQuiet(t time.Time, kind eventKind, fire func()) { c.at(t, kind, true, fire) }
+
+func (c *virtualClock) at(t time.Time, kind eventKind, quiet bool, fire func()) {
 	if t.Before(c.now) {
 		t = c.now
 	}
 	c.serial++
-	heap.Push(&c.queue, &event{at: t, serial: c.serial, kind: kind, fire: fire})
+	heap.Push(&c.queue, &event{at: t, serial: c.serial, kind: kind, quiet: quiet, fire: fire})
+}
+
+// nextLoud returns the time of the earliest event that is not quiet; ok is
+// false when there is none.
+func (c *virtualClock) nextLoud() (at time.Time, ok bool) {
+	for _, e := range c.queue {
+		if !e.quiet && (!ok || e.at.Before(at)) {
+			at, ok = e.at, true
+		}
+	}
+	return at, ok
 }
 
 // next pops the earliest event, moving time forward to it.

@@ -170,6 +170,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		r.traffic = traffic.New(in, set, store)
 		r.traffic.CanaryOnly(in.CanaryOnly())
 	}
+	r.prom.batch = r.newBatcher()
 
 	wording := conditions.WordingOf(set.Version)
 	rec := &recorder{r: r}
@@ -505,7 +506,9 @@ func (r *runner) requeueAfter(k key, after time.Duration) {
 		return
 	}
 	r.timers[k] = at
-	r.clock.At(at, workEvent, func() {
+	// A measurement's wake-up is quiet: what it measures may change the
+	// world, but the batches of queries (batch.go) check for that.
+	r.clock.at(at, workEvent, k.kind == kindAnalysisRun, func() {
 		if t, ok := r.timers[k]; ok && t.Equal(at) {
 			delete(r.timers, k)
 		}
@@ -605,6 +608,9 @@ func (r *runner) setVerdict(v string) {
 
 // result gathers the final objects and the verdict.
 func (r *runner) result(ctx context.Context) (*Result, error) {
+	if r.traffic != nil {
+		r.traffic.DropAhead()
+	}
 	res := &Result{
 		Scenario:          r.in.Scenario.Metadata.Name,
 		File:              r.in.File,

@@ -38,10 +38,10 @@ func (r *runner) scheduleTraffic() {
 			return
 		}
 		if next := r.clock.Now().Add(r.set.Scrape); !next.After(r.end) {
-			r.clock.At(next, tickEvent, tick)
+			r.clock.AtQuiet(next, tickEvent, tick)
 		}
 	}
-	r.clock.At(r.clock.Now(), tickEvent, tick)
+	r.clock.AtQuiet(r.clock.Now(), tickEvent, tick)
 	for _, ev := range r.in.Scenario.Spec.Traffic.Events {
 		ev := ev
 		r.clock.At(r.set.Start.Add(ev.At.Duration), tickEvent, func() {

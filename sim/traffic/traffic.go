@@ -24,16 +24,30 @@ type Pod struct {
 
 // SetStableHash names the stable revision's pod-template hash: its pods answer
 // with the stable behaviour, every other pod with the canary's.
-func (t *Model) SetStableHash(hash string) { t.stableHash = hash }
+func (t *Model) SetStableHash(hash string) {
+	if hash != t.stableHash {
+		t.discard()
+		t.stableHash = hash
+	}
+}
 
 // SetCanaryWeight sets the traffic router's canary weight in percent; a
 // negative weight means no router: requests follow Ready pods.
 func (t *Model) SetCanaryWeight(w int32) {
-	t.canaryShare = -1
+	share := -1.0
 	if w >= 0 {
-		t.canaryShare = float64(w) / 100
+		share = float64(w) / 100
 	}
-	t.mirror = 0
+	t.setShares(share, 0)
+}
+
+// setShares is where the router's split changes: scrapes written ahead
+// with the old one are dropped.
+func (t *Model) setShares(canary, mirror float64) {
+	if canary != t.canaryShare || mirror != t.mirror {
+		t.discard()
+		t.canaryShare, t.mirror = canary, mirror
+	}
 }
 
 // SetRouting applies what the router's objects say (RoutingOf): the canary's
@@ -44,18 +58,27 @@ func (t *Model) SetRouting(r Routing) {
 	if r.Header && t.headerShare > 0 {
 		share = t.headerShare + (1-t.headerShare)*share
 	}
-	t.canaryShare = share
-	t.mirror = r.Mirror
+	t.setShares(share, r.Mirror)
 }
 
 // CanaryOnly makes the model write only the requests the canary answers:
 // with a recording, which stands for what the stable served, the canary's
 // share of the rate is added on top of it (the recorded requests are not
 // thinned by the canary's weight).
-func (t *Model) CanaryOnly(on bool) { t.canaryOnly = on }
+func (t *Model) CanaryOnly(on bool) {
+	if on != t.canaryOnly {
+		t.discard()
+		t.canaryOnly = on
+	}
+}
 
 // SetPreviewHash says which pods the blue-green preview service selects.
-func (t *Model) SetPreviewHash(hash string) { t.previewHash = hash }
+func (t *Model) SetPreviewHash(hash string) {
+	if hash != t.previewHash {
+		t.discard()
+		t.previewHash = hash
+	}
+}
 
 // Versions of the service, as indices into per-version arrays.
 const (
@@ -72,7 +95,8 @@ var versionNames = [2]string{"stable", "canary"}
 // added to the cumulative counters and histograms that Prometheus scrapes.
 type Model struct {
 	mesh     string
-	src      rand.Source
+	store    *promfake.Store
+	src      *rand.PCG
 	rng      *rand.Rand // over src, for normal draws
 	noise    bool
 	rate     *rateSchedule
@@ -101,6 +125,7 @@ type Model struct {
 	previewHash string
 
 	batches []promfake.Batch // scratch
+	ahead   ahead            // scrapes written ahead (ahead.go)
 }
 
 // New builds the traffic model of a scenario, writing into store. It
@@ -110,6 +135,7 @@ func New(in *scenario.Input, set scenario.Settings, store *promfake.Store) *Mode
 	src := rand.NewPCG(uint64(set.Seed), 0x74726166666963) // "traffic"
 	t := &Model{
 		mesh:        tr.Mesh,
+		store:       store,
 		src:         src,
 		rng:         rand.New(src),
 		noise:       tr.Noise != "none",
@@ -169,6 +195,7 @@ func LoadSeries(in *scenario.Input, set scenario.Settings, store *promfake.Store
 // Apply changes the versions' behaviour (the rate follows its schedule) and
 // describes the event for the timeline.
 func (t *Model) Apply(ev *scenario.TrafficEvent) string {
+	t.discard()
 	var what []string
 	if ev.RPS != nil {
 		if ev.Over != nil {
@@ -266,8 +293,17 @@ func (t *Model) split(pods []Pod) (share [2]float64, ready [2]int) {
 }
 
 // Scrape records one scrape at now: the requests since the previous scrape,
-// split over pods (every pod of the world, Ready or not, sorted by name).
+// split over pods (every pod of the world, Ready or not, sorted by name). A
+// scrape written ahead for now with the same pods is confirmed instead.
 func (t *Model) Scrape(now time.Time, pods []Pod) error {
+	if t.confirm(now, pods) {
+		return nil
+	}
+	t.discard()
+	return t.scrape(now, pods)
+}
+
+func (t *Model) scrape(now time.Time, pods []Pod) error {
 	from := t.last
 	if from.IsZero() {
 		from = now.Add(-t.interval)

@@ -1,0 +1,60 @@
+package sim_test
+
+import (
+	"bytes"
+	"path/filepath"
+	"testing"
+
+	"github.com/rollsim/rollsim/reports"
+	"github.com/rollsim/rollsim/sim"
+	"github.com/rollsim/rollsim/sim/scenario"
+)
+
+// Batches of queries change nothing: every scenario's reports are the same
+// byte for byte with and without them.
+func TestBatchesChangeNothing(t *testing.T) {
+	for _, f := range scenarioFiles(t) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			report := func(on bool) []byte {
+				defer sim.SetBatches(on)()
+				res := runFile(t, f)
+				var b bytes.Buffer
+				if err := reports.JSON(&b, reports.Build(res)); err != nil {
+					t.Fatal(err)
+				}
+				if err := reports.Text(&b, res); err != nil {
+					t.Fatal(err)
+				}
+				return b.Bytes()
+			}
+			if with, without := report(true), report(false); !bytes.Equal(with, without) {
+				t.Errorf("reports differ with batches:\n%s\nwithout:\n%s", with, without)
+			}
+		})
+	}
+}
+
+// Batches answer most measurements of a background analysis: one instant
+// query where the traffic changes (each setWeight) and the rest from range
+// queries.
+func TestBatchesAnswerMeasurements(t *testing.T) {
+	for _, tc := range []struct {
+		file        string
+		queries     int
+		leastServed int
+	}{
+		{"background-recovers.yaml", 31, 25},
+	} {
+		in, err := scenario.Load(filepath.Join("../scenarios", tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		queries, served, err := sim.BatchedRun(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if queries != tc.queries || served < tc.leastServed {
+			t.Errorf("%s: %d queries, %d answered from batches; want %d, at least %d", tc.file, queries, served, tc.queries, tc.leastServed)
+		}
+	}
+}

@@ -1,0 +1,145 @@
+package traffic
+
+import (
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/rollsim/rollsim/promfake"
+)
+
+// Scrapes written ahead. While nothing changes, the scrapes of the next
+// stretch of time depend only on the model's state and its random stream, so
+// the model can write them at once (Ahead), as tentative samples a range
+// query can read. When virtual time reaches one with the same pods and no
+// setter has changed anything, Scrape confirms it; anything else drops them
+// all and puts the counters and the random stream back as they were after
+// the last real scrape, so a run draws exactly what it would have drawn
+// scraping one at a time.
+
+// ahead is the scrapes written ahead, oldest first.
+type ahead struct {
+	base    modelState // after the last real scrape
+	pending []aheadScrape
+	spare   []modelState // memory of confirmed entries, reused
+	pods    []Pod        // the pods they were written with
+	epoch   uint64       // counts the times they were dropped
+}
+
+type aheadScrape struct {
+	at    time.Time
+	after modelState
+}
+
+// modelState is what a scrape advances: the random stream, the time of the
+// previous scrape and the counters.
+type modelState struct {
+	src     rand.PCG
+	last    time.Time
+	envoy   promfake.EnvoyState
+	preview promfake.EnvoyState
+}
+
+func (t *Model) save(st *modelState) {
+	st.src, st.last = *t.src, t.last
+	t.envoy.SaveState(&st.envoy)
+	if t.preview != nil {
+		t.preview.SaveState(&st.preview)
+	}
+}
+
+func (t *Model) restore(st *modelState) {
+	*t.src, t.last = st.src, st.last
+	t.envoy.Restore(&st.envoy)
+	if t.preview != nil {
+		t.preview.Restore(&st.preview)
+	}
+}
+
+// Ahead writes, as tentative samples, the scrapes due after the last one up
+// to until, with pods and the model's present settings, stopping before the
+// store holds more than budget tentative samples. It returns false when the
+// model cannot write ahead (Istio's per-pod proxies are not saved), before
+// the first scrape, or when a scrape fails (the real one will report it).
+func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
+	if t.istio != nil || t.last.IsZero() {
+		return false
+	}
+	if len(t.ahead.pending) > 0 && !slices.Equal(pods, t.ahead.pods) {
+		t.discard()
+	}
+	if len(t.ahead.pending) == 0 {
+		t.save(&t.ahead.base)
+		t.ahead.pods = append(t.ahead.pods[:0], pods...)
+	}
+	err := t.store.Tentatively(func() error {
+		for next := t.last.Add(t.interval); !next.After(until) && t.store.TentativeSamples() < budget; next = t.last.Add(t.interval) {
+			if err := t.scrape(next, pods); err != nil {
+				return err
+			}
+			var st modelState
+			if n := len(t.ahead.spare); n > 0 {
+				st, t.ahead.spare = t.ahead.spare[n-1], t.ahead.spare[:n-1]
+			}
+			t.save(&st)
+			t.ahead.pending = append(t.ahead.pending, aheadScrape{at: next, after: st})
+		}
+		return nil
+	})
+	if err != nil {
+		t.discard()
+		return false
+	}
+	return true
+}
+
+// confirm makes the scrape written ahead for now real, if pods are those it
+// was written with.
+func (t *Model) confirm(now time.Time, pods []Pod) bool {
+	a := &t.ahead
+	if len(a.pending) == 0 || !a.pending[0].at.Equal(now) || !slices.Equal(pods, a.pods) {
+		return false
+	}
+	t.store.Confirm(now)
+	a.spare = append(a.spare, a.base)
+	a.base = a.pending[0].after
+	a.pending = a.pending[1:]
+	if len(a.pending) == 0 {
+		a.pending = nil
+	}
+	return true
+}
+
+// discard drops the scrapes written ahead, if any, and goes back to the
+// state after the last real scrape.
+func (t *Model) discard() {
+	a := &t.ahead
+	if len(a.pending) == 0 {
+		return
+	}
+	t.store.Discard()
+	t.restore(&a.base)
+	for _, p := range a.pending {
+		a.spare = append(a.spare, p.after)
+	}
+	a.pending = nil
+	a.epoch++
+}
+
+// Written is how far the model has scraped for real, and how many times
+// scrapes written ahead were dropped: a result computed from tentative
+// samples holds while the epoch is the same and the real scrapes have
+// reached the ones it read.
+func (t *Model) Written() (last time.Time, epoch uint64) {
+	if len(t.ahead.pending) > 0 {
+		return t.ahead.base.last, t.ahead.epoch
+	}
+	return t.last, t.ahead.epoch
+}
+
+// Interval is the time between scrapes.
+func (t *Model) Interval() time.Duration { return t.interval }
+
+// DropAhead drops the scrapes written ahead: at the end of a run, the store
+// holds what was scraped.
+func (t *Model) DropAhead() { t.discard() }
