@@ -1,6 +1,7 @@
 package promfake
 
 import (
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -74,7 +75,8 @@ func (s *Store) Discard() {
 		ms.n -= ms.tent
 		ms.tent = 0
 		nb := (ms.n + blockMask) >> blockBits
-		ms.blocks = ms.blocks[:nb:nb]
+		// A new list of blocks: views share the old one.
+		ms.blocks = slices.Clone(ms.blocks[:nb])
 		if ms.n&blockMask != 0 {
 			last := *ms.blocks[nb-1]
 			ms.blocks[nb-1] = &last

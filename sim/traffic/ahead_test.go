@@ -1,0 +1,153 @@
+package traffic
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/rollsim/rollsim/promfake"
+	"github.com/rollsim/rollsim/sim/scenario"
+)
+
+// aheadStep is something that happens at a scrape, before it: a setter, a
+// traffic event, a pod change, or writing ahead.
+type aheadStep struct {
+	at    int // scrape index
+	ahead int // write this many scrapes ahead
+	apply func(m *Model)
+	pods  []Pod
+}
+
+// Writing scrapes ahead never changes what is scraped: every sequence of
+// writes ahead, confirmations and changes that drop them gives the store
+// (every sample, as promtool would dump it) of scraping one at a time.
+func TestAheadScrapesAsIfOneAtATime(t *testing.T) {
+	pods := []Pod{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}, {"app-s-2", "stable1", true}}
+	fewer := []Pod{{"app-s-1", "stable1", true}, {"app-s-2", "stable1", true}}
+	weight := func(w int32) func(m *Model) { return func(m *Model) { m.SetCanaryWeight(w) } }
+	rps := 80.0
+	restart := &scenario.TrafficEvent{Restart: "gateway"}
+	faster := &scenario.TrafficEvent{RPS: &rps}
+	for _, tc := range []struct {
+		name      string
+		traffic   string
+		blueGreen bool
+		steps     []aheadStep
+	}{
+		{"preview traffic", "    rps: 50\n    preview: {rps: 5}\n", true, []aheadStep{{at: 0, apply: func(m *Model) { m.SetPreviewHash("canary1") }}, {at: 1, ahead: 12}, {at: 4, apply: func(m *Model) { m.SetPreviewHash("") }}, {at: 6, ahead: 3}}},
+		{"confirmed to the end", "    rps: 50\n", false, []aheadStep{{at: 2, ahead: 30}}},
+		{"weight changes mid-way", "    rps: 50\n", false, []aheadStep{{at: 1, ahead: 20}, {at: 7, apply: weight(60)}, {at: 9, ahead: 5}}},
+		{"same weight again keeps them", "    rps: 50\n", false, []aheadStep{{at: 1, ahead: 20}, {at: 4, apply: weight(20)}}},
+		{"a pod goes", "    rps: 50\n", false, []aheadStep{{at: 3, ahead: 10}, {at: 6, pods: fewer}, {at: 8, ahead: 10}}},
+		{"gateway restart", "    rps: 50\n", false, []aheadStep{{at: 1, ahead: 20}, {at: 5, apply: func(m *Model) { m.Apply(restart) }}, {at: 6, ahead: 4}}},
+		{"rps changes", "    rps: 50\n", false, []aheadStep{{at: 1, ahead: 20}, {at: 5, apply: func(m *Model) { m.Apply(faster) }}}},
+		{"errors and latency", "    rps: 50\n    canary: {errorRate: 0.3, latency: {p50: 40ms, p99: 400ms}}\n", false, []aheadStep{{at: 1, ahead: 12}, {at: 5, apply: weight(0)}, {at: 6, ahead: 12}}},
+		{"no noise", "    rps: 50\n    noise: none\n", false, []aheadStep{{at: 1, ahead: 12}, {at: 4, apply: weight(50)}, {at: 5, ahead: 12}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var in *scenario.Input
+			if tc.blueGreen {
+				in = blueGreenInput(t, tc.traffic)
+			} else {
+				in = trafficInput(t, tc.traffic)
+			}
+			plain := runAhead(t, in, pods, tc.steps, false)
+			ahead := runAhead(t, in, pods, tc.steps, true)
+			if !bytes.Equal(plain, ahead) {
+				t.Errorf("store differs with scrapes written ahead:\n%s\none at a time:\n%s", ahead, plain)
+			}
+		})
+	}
+}
+
+// runAhead scrapes 40 times, doing steps before the scrapes they name
+// (writing ahead only if ahead), and dumps the store.
+func runAhead(t *testing.T, in *scenario.Input, pods []Pod, steps []aheadStep, ahead bool) []byte {
+	t.Helper()
+	set := in.Settings()
+	store := promfake.NewStore()
+	m := New(in, set, store)
+	m.SetStableHash("stable1")
+	m.SetCanaryWeight(20)
+	for i := range 40 {
+		at := set.Start.Add(time.Duration(i) * set.Scrape)
+		for _, s := range steps {
+			if s.at != i {
+				continue
+			}
+			if s.apply != nil {
+				s.apply(m)
+			}
+			if s.pods != nil {
+				pods = s.pods
+			}
+			if s.ahead > 0 && ahead && !m.Ahead(at.Add(time.Duration(s.ahead)*set.Scrape), pods, 1<<20) {
+				if i > 0 {
+					t.Fatalf("scrape %d: cannot write ahead", i)
+				}
+			}
+		}
+		if err := m.Scrape(at, pods); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m.DropAhead()
+	if n := store.TentativeSamples(); n != 0 {
+		t.Fatalf("%d tentative samples left", n)
+	}
+	var b bytes.Buffer
+	if err := promfake.WriteDump(&b, store); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// Istio's per-pod proxies are not saved: the model does not write ahead.
+func TestAheadNotForIstio(t *testing.T) {
+	in := trafficInput(t, "    mesh: istio\n    route: app.ns.svc.cluster.local\n    rps: 50\n")
+	set := in.Settings()
+	m := New(in, set, promfake.NewStore())
+	pods := []Pod{{"app-s-1", "stable1", true}}
+	if err := m.Scrape(set.Start, pods); err != nil {
+		t.Fatal(err)
+	}
+	if m.Ahead(set.Start.Add(time.Minute), pods, 1<<20) {
+		t.Error("Ahead wrote Istio scrapes ahead")
+	}
+}
+
+// blueGreenInput is a blue-green rollout with a preview service.
+func blueGreenInput(t *testing.T, traffic string) *scenario.Input {
+	t.Helper()
+	doc := `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: app
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: app}
+  strategy:
+    blueGreen: {activeService: app, previewService: app-preview}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: app:v1
+---
+apiVersion: rollsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  namespace: ns
+  update: {image: app:v2}
+  traffic:
+` + traffic
+	in, err := scenario.LoadData("t.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
