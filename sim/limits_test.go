@@ -78,7 +78,7 @@ func TestManyReplicasUniquePodNames(t *testing.T) {
 // A run that goes past the sample limit (here: it waits at an indefinite
 // pause, scraping, until until) stops with invalid input naming the field.
 func TestRunSampleLimit(t *testing.T) {
-	defer sim.SetRunLimits(20000, 100000)()
+	defer sim.SetRunLimits(5000, 100000)()
 	tmpl := `---
 apiVersion: argoproj.io/v1alpha1
 kind: AnalysisTemplate
@@ -92,7 +92,7 @@ spec:
 `
 	steps := "      analysis: {templates: [{templateName: t}]}\n      steps: [{setWeight: 50}, {pause: {}}]"
 	_, err := runData(t, limitRollout(1, steps)+tmpl+limitScenario+"  until: 24h\n")
-	if !scenario.IsInputError(err) || !strings.Contains(err.Error(), "spec.until: the series hold 200") || !strings.Contains(err.Error(), "more than 20000, the limit for one scenario") {
+	if !scenario.IsInputError(err) || !strings.Contains(err.Error(), "spec.until: the series hold 500") || !strings.Contains(err.Error(), "more than 5000, the limit for one scenario") {
 		t.Fatalf("got %v", err)
 	}
 }

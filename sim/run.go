@@ -106,6 +106,9 @@ func Run(ctx context.Context, in *scenario.Input, opts Options) (*Result, error)
 	if err != nil {
 		return nil, err
 	}
+	if r.traffic != nil && !readsLatency(in) {
+		r.traffic.LeaveOutLatency()
+	}
 	if err := r.setup(ctx); err != nil {
 		return nil, err
 	}

@@ -60,6 +60,9 @@ func Series(ctx context.Context, in *scenario.Input, opts Options, horizon time.
 			return nil, r.failed
 		}
 	}
+	if r.traffic != nil {
+		r.traffic.DropAhead()
+	}
 	from := r.set.Start.Add(-r.set.Warmup)
 	if rec := in.Recorded(); rec != nil {
 		from = minTime(from, rec.From)

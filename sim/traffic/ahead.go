@@ -35,13 +35,14 @@ type aheadScrape struct {
 // previous scrape and the counters.
 type modelState struct {
 	src     rand.PCG
+	lat     rand.PCG
 	last    time.Time
 	envoy   promfake.EnvoyState
 	preview promfake.EnvoyState
 }
 
 func (t *Model) save(st *modelState) {
-	st.src, st.last = *t.src, t.last
+	st.src, st.lat, st.last = *t.src, *t.lat, t.last
 	t.envoy.SaveState(&st.envoy)
 	if t.preview != nil {
 		t.preview.SaveState(&st.preview)
@@ -49,7 +50,7 @@ func (t *Model) save(st *modelState) {
 }
 
 func (t *Model) restore(st *modelState) {
-	*t.src, t.last = st.src, st.last
+	*t.src, *t.lat, t.last = st.src, st.lat, st.last
 	t.envoy.Restore(&st.envoy)
 	if t.preview != nil {
 		t.preview.Restore(&st.preview)

@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 	"time"
 
@@ -150,4 +151,45 @@ spec:
 		t.Fatal(err)
 	}
 	return in
+}
+
+// Leaving latencies out writes no histogram and changes no count: the
+// other series are the same sample for sample.
+func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
+	in := trafficInput(t, "    rps: 50\n    canary: {errorRate: 0.2, latency: {p50: 40ms, p99: 400ms}}\n")
+	pods := []Pod{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}}
+	dump := func(latency bool) (counts, all string) {
+		set := in.Settings()
+		store := promfake.NewStore()
+		m := New(in, set, store)
+		if !latency {
+			m.LeaveOutLatency()
+		}
+		m.SetStableHash("stable1")
+		m.SetCanaryWeight(30)
+		for i := range 40 {
+			if err := m.Scrape(set.Start.Add(time.Duration(i)*set.Scrape), pods); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var b bytes.Buffer
+		if err := promfake.WriteDump(&b, store); err != nil {
+			t.Fatal(err)
+		}
+		var c strings.Builder
+		for _, line := range strings.SplitAfter(b.String(), "\n") {
+			if !strings.Contains(line, "upstream_rq_time") {
+				c.WriteString(line)
+			}
+		}
+		return c.String(), b.String()
+	}
+	with, withAll := dump(true)
+	without, withoutAll := dump(false)
+	if with != without {
+		t.Error("counts differ when latencies are left out")
+	}
+	if !strings.Contains(withAll, "upstream_rq_time_bucket") || strings.Contains(withoutAll, "upstream_rq_time") {
+		t.Error("histograms: written with latency, or left in without")
+	}
 }

@@ -42,6 +42,16 @@ type istioSeries struct {
 	// reported by the preview pods' sidecars under that destination_service.
 	previewHost string
 	previewPods map[string]*podProxy // by pod name
+	noLatency   bool                 // Model.LeaveOutLatency
+}
+
+// proxy is a new proxy's writer.
+func (s *istioSeries) proxy(base labels.Labels) *promfake.IstioProxy {
+	p := promfake.NewIstioProxy(s.store, base)
+	if s.noLatency {
+		p.WithoutLatency()
+	}
+	return p
 }
 
 // withService is l for requests addressed to host (name.namespace.svc...).
@@ -197,7 +207,7 @@ func (s *istioSeries) sourceLabelsFor(l promfake.IstioLabels, flags string) labe
 func (s *istioSeries) addSource(key labels.Labels, batches []promfake.Batch) {
 	k := key.String()
 	if _, ok := s.sources[k]; !ok {
-		s.sources[k] = promfake.NewIstioProxy(s.store, key)
+		s.sources[k] = s.proxy(key)
 	}
 	s.sourceBat[k] = append(s.sourceBat[k], batches...)
 }
@@ -217,7 +227,7 @@ func (s *istioSeries) scrape(t *Model, now time.Time, mean float64, share [2]flo
 		v := t.versionOf(p.Hash)
 		pp := s.pods[p.Name]
 		if pp == nil {
-			pp = &podProxy{proxy: promfake.NewIstioProxy(s.store, s.dest[v].Labels(s.target(p))), version: v}
+			pp = &podProxy{proxy: s.proxy(s.dest[v].Labels(s.target(p))), version: v}
 			s.pods[p.Name] = pp
 		}
 		pp.seen = true
@@ -302,7 +312,7 @@ func (s *istioSeries) scrapePreview(t *Model, now time.Time, pods []Pod) error {
 		}
 		pp := s.previewPods[p.Name]
 		if pp == nil {
-			pp = &podProxy{proxy: promfake.NewIstioProxy(s.store, withService(s.dest[v], s.previewHost).Labels(s.target(p))), version: v}
+			pp = &podProxy{proxy: s.proxy(withService(s.dest[v], s.previewHost).Labels(s.target(p))), version: v}
 			s.previewPods[p.Name] = pp
 		}
 		pp.seen = true

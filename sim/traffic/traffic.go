@@ -94,10 +94,15 @@ var versionNames = [2]string{"stable", "canary"}
 // spreads them), answered with each version's status codes and latencies,
 // added to the cumulative counters and histograms that Prometheus scrapes.
 type Model struct {
-	mesh     string
-	store    *promfake.Store
-	src      *rand.PCG
-	rng      *rand.Rand // over src, for normal draws
+	mesh  string
+	store *promfake.Store
+	src   *rand.PCG
+	rng   *rand.Rand // over src
+	// lat and latRng draw latencies; latency is false when no query reads
+	// them (LeaveOutLatency).
+	lat      *rand.PCG
+	latRng   *rand.Rand
+	latency  bool
 	noise    bool
 	rate     *rateSchedule
 	interval time.Duration
@@ -133,11 +138,15 @@ type Model struct {
 func New(in *scenario.Input, set scenario.Settings, store *promfake.Store) *Model {
 	tr := in.Scenario.Spec.Traffic
 	src := rand.NewPCG(uint64(set.Seed), 0x74726166666963) // "traffic"
+	lat := rand.NewPCG(uint64(set.Seed), 0x6c6174656e6379) // "latency"
 	t := &Model{
 		mesh:        tr.Mesh,
 		store:       store,
 		src:         src,
 		rng:         rand.New(src),
+		lat:         lat,
+		latRng:      rand.New(lat),
+		latency:     true,
 		noise:       tr.Noise != "none",
 		rate:        newRateSchedule(&tr, set.Start),
 		interval:    set.Scrape,
@@ -172,6 +181,22 @@ func New(in *scenario.Input, set scenario.Settings, store *promfake.Store) *Mode
 		}
 	}
 	return t
+}
+
+// LeaveOutLatency makes the model write no latency histograms, for a run
+// whose queries never read them: counts are drawn as they would be with them.
+// Call it before the first scrape.
+func (t *Model) LeaveOutLatency() {
+	t.latency = false
+	if t.envoy != nil {
+		t.envoy.WithoutLatency()
+	}
+	if t.preview != nil {
+		t.preview.WithoutLatency()
+	}
+	if t.istio != nil {
+		t.istio.noLatency = true
+	}
 }
 
 // LoadSeries writes spec.series into the store (validated on load).
@@ -365,22 +390,27 @@ func (t *Model) scrapePreview(now time.Time, d time.Duration, pods []Pod) error 
 }
 
 // draw appends the requests of one interval with mean expected requests
-// answered by b: with noise, a Poisson count split over status codes and
-// latency buckets by multinomial draws (chains of binomials) and a latency
-// sum drawn from its normal approximation; without, the expected values.
+// answered by b: with noise, a Poisson count split over status codes by a
+// multinomial draw (a chain of binomials), then over latency buckets the same
+// way with a latency sum drawn from its normal approximation; without, the
+// expected values. Latencies come from a stream of their own, so that
+// leaving them out (LeaveOutLatency) changes no count.
 func (t *Model) draw(mean float64, b *behaviour, out []promfake.Batch) []promfake.Batch {
 	if mean <= 0 {
 		return out
 	}
-	nb := len(b.bucket)
 	if !t.noise {
 		for _, c := range b.codes {
 			n := mean * c.share
-			bk := make([]float64, nb)
-			for i, p := range b.bucket {
-				bk[i] = n * p
+			bt := promfake.Batch{Code: c.code, Count: n}
+			if t.latency {
+				bt.Buckets = make([]float64, len(b.bucket))
+				for i, p := range b.bucket {
+					bt.Buckets[i] = n * p
+				}
+				bt.LatencySum = n * b.mean
 			}
-			out = append(out, promfake.Batch{Code: c.code, Count: n, Buckets: bk, LatencySum: n * b.mean})
+			out = append(out, bt)
 		}
 		return out
 	}
@@ -389,30 +419,41 @@ func (t *Model) draw(mean float64, b *behaviour, out []promfake.Batch) []promfak
 	for i, c := range b.codes {
 		k := rem
 		if i < len(b.codes)-1 {
-			k = t.binomial(rem, c.share/restShare)
+			k = binomial(rem, c.share/restShare, t.rng)
 		}
 		rem -= k
 		restShare -= c.share
 		if k <= 0 {
 			continue
 		}
-		bk := make([]float64, nb)
-		left := k
-		for j := range bk {
-			if left <= 0 {
-				break
-			}
-			x := left
-			if j < nb-1 {
-				x = t.binomial(left, b.cond[j])
-			}
-			bk[j] = x
-			left -= x
+		bt := promfake.Batch{Code: c.code, Count: k}
+		if t.latency {
+			bt.Buckets, bt.LatencySum = t.latencies(k, b)
 		}
-		sum := k*b.mean + math.Sqrt(k)*b.sd*t.rng.NormFloat64()
-		out = append(out, promfake.Batch{Code: c.code, Count: k, Buckets: bk, LatencySum: max(0, sum)})
+		out = append(out, bt)
 	}
 	return out
+}
+
+// latencies splits k requests answered by b over the latency buckets and
+// draws their total time.
+func (t *Model) latencies(k float64, b *behaviour) ([]float64, float64) {
+	nb := len(b.bucket)
+	bk := make([]float64, nb)
+	left := k
+	for j := range bk {
+		if left <= 0 {
+			break
+		}
+		x := left
+		if j < nb-1 {
+			x = binomial(left, b.cond[j], t.latRng)
+		}
+		bk[j] = x
+		left -= x
+	}
+	sum := k*b.mean + math.Sqrt(k)*b.sd*t.latRng.NormFloat64()
+	return bk, max(0, sum)
 }
 
 // unavailable appends requests answered 503 by the proxy itself, in well
@@ -425,18 +466,22 @@ func (t *Model) unavailable(mean float64, out []promfake.Batch) []promfake.Batch
 	if n <= 0 {
 		return out
 	}
-	bk := make([]float64, len(promfake.LatencyBounds)+1)
-	bk[0] = n
-	return append(out, promfake.Batch{Code: 503, Count: n, Buckets: bk, LatencySum: 0.1 * n})
+	bt := promfake.Batch{Code: 503, Count: n}
+	if t.latency {
+		bt.Buckets = make([]float64, len(promfake.LatencyBounds)+1)
+		bt.Buckets[0] = n
+		bt.LatencySum = 0.1 * n
+	}
+	return append(out, bt)
 }
 
-// binomial draws Binomial(n, p) from the run's source.
-func (t *Model) binomial(n, p float64) float64 {
+// binomial draws Binomial(n, p) from rng.
+func binomial(n, p float64, rng *rand.Rand) float64 {
 	switch {
 	case n <= 0 || p <= 0:
 		return 0
 	case p >= 1:
 		return n
 	}
-	return binomialRand(n, p, t.rng)
+	return binomialRand(n, p, rng)
 }
