@@ -2,6 +2,7 @@ package sim
 
 import (
 	"regexp"
+	"sync"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -29,11 +30,38 @@ var placeholder = regexp.MustCompile(`\{\{[^}]*\}\}`)
 // parse, or whose metric names depend on its arguments, may.
 func readsLatency(in *scenario.Input) bool {
 	for _, q := range promQueries(in) {
-		if mayReadLatency(q) {
+		if latencyReaders.mayRead(q) {
 			return true
 		}
 	}
 	return false
+}
+
+// latencyReaders remembers mayReadLatency's answers: a sweep runs the same
+// queries thousands of times.
+var latencyReaders = &latencyCache{answers: map[string]bool{}}
+
+// latencyCache is a bounded memo of mayReadLatency.
+type latencyCache struct {
+	mu      sync.Mutex
+	answers map[string]bool
+}
+
+func (c *latencyCache) mayRead(q string) bool {
+	c.mu.Lock()
+	v, ok := c.answers[q]
+	c.mu.Unlock()
+	if ok {
+		return v
+	}
+	v = mayReadLatency(q)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.answers) >= 1024 {
+		clear(c.answers)
+	}
+	c.answers[q] = v
+	return v
 }
 
 // mayReadLatency parses q with its placeholders filled two ways: if either

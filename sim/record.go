@@ -6,6 +6,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/rollsim/rollsim/engine"
+
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -259,7 +261,7 @@ func (r *runner) recordWeight(ro *v1alpha1.Rollout) {
 // kube-proxy splits a basic canary's traffic.
 func (r *runner) podShare(ro *v1alpha1.Rollout) int32 {
 	var list appsv1.ReplicaSetList
-	if err := r.c.List(context.Background(), &list, client.InNamespace(ro.Namespace)); err != nil {
+	if err := engine.ListReadOnly(context.Background(), r.c, &list, client.InNamespace(ro.Namespace)); err != nil {
 		return 0
 	}
 	canaryHash := ro.Status.CurrentPodHash
