@@ -252,3 +252,35 @@ func (p *IstioProxy) Stale(t time.Time) error {
 	p.stale, p.last = true, t.UnixMilli()
 	return nil
 }
+
+// IstioState is what an IstioProxy has counted: what Restore goes back to.
+type IstioState struct {
+	scraped, stale bool
+	last           int64
+	codes          []istioCode
+	durations      []classicHistogram // a copy of each code's histogram
+}
+
+// SaveState copies what the proxy has counted so far into st, reusing its
+// memory.
+func (p *IstioProxy) SaveState(st *IstioState) {
+	st.scraped, st.stale, st.last = p.scraped, p.stale, p.last
+	st.codes = append(st.codes[:0], p.codes...)
+	st.durations = slices.Grow(st.durations[:0], len(p.codes))[:len(p.codes)]
+	for i, c := range p.codes {
+		d := &st.durations[i]
+		d.buckets = append(d.buckets[:0], c.duration.buckets...)
+		d.sum, d.count = c.duration.sum, c.duration.count
+	}
+}
+
+// Restore sets the counters back to st, saved from this proxy by SaveState.
+func (p *IstioProxy) Restore(st *IstioState) {
+	p.scraped, p.stale, p.last = st.scraped, st.stale, st.last
+	p.codes = append(p.codes[:0], st.codes...)
+	for i := range p.codes {
+		h, d := p.codes[i].duration, &st.durations[i]
+		copy(h.buckets, d.buckets)
+		h.sum, h.count = d.sum, d.count
+	}
+}

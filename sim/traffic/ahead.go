@@ -39,10 +39,81 @@ type modelState struct {
 	last    time.Time
 	envoy   promfake.EnvoyState
 	preview promfake.EnvoyState
+	istio   istioState
+}
+
+// istioState is what the Istio proxies have counted, and which exist.
+type istioState struct {
+	pods, preview, sources []proxySnap
+}
+
+type proxySnap struct {
+	name  string
+	pod   *podProxy // pods and preview
+	proxy *promfake.IstioProxy
+	st    promfake.IstioState
+}
+
+func (s *istioSeries) save(st *istioState) {
+	st.pods = savePods(st.pods, s.pods)
+	st.preview = savePods(st.preview, s.previewPods)
+	st.sources = st.sources[:0]
+	for name, p := range s.sources {
+		st.sources = growSnap(st.sources)
+		sn := &st.sources[len(st.sources)-1]
+		sn.name, sn.pod, sn.proxy = name, nil, p
+		p.SaveState(&sn.st)
+	}
+}
+
+// savePods saves a map of pod proxies (their seen flags are false between
+// scrapes) into snaps, reusing its memory.
+func savePods(snaps []proxySnap, pods map[string]*podProxy) []proxySnap {
+	snaps = snaps[:0]
+	for name, pp := range pods {
+		snaps = growSnap(snaps)
+		sn := &snaps[len(snaps)-1]
+		sn.name, sn.pod, sn.proxy = name, pp, pp.proxy
+		pp.proxy.SaveState(&sn.st)
+	}
+	return snaps
+}
+
+// growSnap extends snaps by one, keeping the memory of an entry used before.
+func growSnap(snaps []proxySnap) []proxySnap {
+	if len(snaps) < cap(snaps) {
+		return snaps[:len(snaps)+1]
+	}
+	return append(snaps, proxySnap{})
+}
+
+func (s *istioSeries) restore(st *istioState) {
+	restorePods(s.pods, st.pods)
+	restorePods(s.previewPods, st.preview)
+	clear(s.sources)
+	for i := range st.sources {
+		sn := &st.sources[i]
+		sn.proxy.Restore(&sn.st)
+		s.sources[sn.name] = sn.proxy
+	}
+}
+
+func restorePods(pods map[string]*podProxy, snaps []proxySnap) {
+	clear(pods)
+	for i := range snaps {
+		sn := &snaps[i]
+		sn.proxy.Restore(&sn.st)
+		sn.pod.seen = false
+		pods[sn.name] = sn.pod
+	}
 }
 
 func (t *Model) save(st *modelState) {
 	st.src, st.lat, st.last = *t.src, *t.lat, t.last
+	if t.istio != nil {
+		t.istio.save(&st.istio)
+		return
+	}
 	t.envoy.SaveState(&st.envoy)
 	if t.preview != nil {
 		t.preview.SaveState(&st.preview)
@@ -51,6 +122,10 @@ func (t *Model) save(st *modelState) {
 
 func (t *Model) restore(st *modelState) {
 	*t.src, *t.lat, t.last = st.src, st.lat, st.last
+	if t.istio != nil {
+		t.istio.restore(&st.istio)
+		return
+	}
 	t.envoy.Restore(&st.envoy)
 	if t.preview != nil {
 		t.preview.Restore(&st.preview)
@@ -60,10 +135,10 @@ func (t *Model) restore(st *modelState) {
 // Ahead writes, as tentative samples, the scrapes due after the last one up
 // to until, with pods and the model's present settings, stopping before the
 // store holds more than budget tentative samples. It returns false when the
-// model cannot write ahead (Istio's per-pod proxies are not saved), before
-// the first scrape, or when a scrape fails (the real one will report it).
+// model cannot write ahead: before the first scrape, or when a scrape fails
+// (the real one will report it).
 func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
-	if t.istio != nil || t.last.IsZero() {
+	if t.last.IsZero() {
 		return false
 	}
 	if len(t.ahead.pending) > 0 && !slices.Equal(pods, t.ahead.pods) {

@@ -29,6 +29,7 @@ func TestAheadScrapesAsIfOneAtATime(t *testing.T) {
 	rps := 80.0
 	restart := &scenario.TrafficEvent{Restart: "gateway"}
 	faster := &scenario.TrafficEvent{RPS: &rps}
+	istio := "    mesh: istio\n    route: app.ns.svc.cluster.local\n    rps: 50\n"
 	for _, tc := range []struct {
 		name      string
 		traffic   string
@@ -43,6 +44,10 @@ func TestAheadScrapesAsIfOneAtATime(t *testing.T) {
 		{"gateway restart", "    rps: 50\n", false, []aheadStep{{at: 1, ahead: 20}, {at: 5, apply: func(m *Model) { m.Apply(restart) }}, {at: 6, ahead: 4}}},
 		{"rps changes", "    rps: 50\n", false, []aheadStep{{at: 1, ahead: 20}, {at: 5, apply: func(m *Model) { m.Apply(faster) }}}},
 		{"errors and latency", "    rps: 50\n    canary: {errorRate: 0.3, latency: {p50: 40ms, p99: 400ms}}\n", false, []aheadStep{{at: 1, ahead: 12}, {at: 5, apply: weight(0)}, {at: 6, ahead: 12}}},
+		{"istio", istio, false, []aheadStep{{at: 1, ahead: 20}, {at: 6, apply: weight(50)}, {at: 8, ahead: 20}}},
+		{"istio pod goes and comes back", istio, false, []aheadStep{{at: 1, ahead: 20}, {at: 5, pods: fewer}, {at: 6, ahead: 5}, {at: 9, pods: pods}, {at: 10, ahead: 10}}},
+		{"istio restarts", istio, false, []aheadStep{{at: 1, ahead: 20}, {at: 5, apply: func(m *Model) { m.Apply(&scenario.TrafficEvent{Restart: "canary"}) }}, {at: 6, ahead: 10}, {at: 9, apply: func(m *Model) { m.Apply(restart) }}, {at: 10, ahead: 10}}},
+		{"istio errors, no endpoints", istio + "    canary: {errorRate: 0.3}\n", false, []aheadStep{{at: 1, ahead: 10}, {at: 3, pods: fewer}, {at: 4, ahead: 10}}},
 		{"no noise", "    rps: 50\n    noise: none\n", false, []aheadStep{{at: 1, ahead: 12}, {at: 4, apply: weight(50)}, {at: 5, ahead: 12}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -103,56 +108,6 @@ func runAhead(t *testing.T, in *scenario.Input, pods []Pod, steps []aheadStep, a
 	return b.Bytes()
 }
 
-// Istio's per-pod proxies are not saved: the model does not write ahead.
-func TestAheadNotForIstio(t *testing.T) {
-	in := trafficInput(t, "    mesh: istio\n    route: app.ns.svc.cluster.local\n    rps: 50\n")
-	set := in.Settings()
-	m := New(in, set, promfake.NewStore())
-	pods := []Pod{{"app-s-1", "stable1", true}}
-	if err := m.Scrape(set.Start, pods); err != nil {
-		t.Fatal(err)
-	}
-	if m.Ahead(set.Start.Add(time.Minute), pods, 1<<20) {
-		t.Error("Ahead wrote Istio scrapes ahead")
-	}
-}
-
-// blueGreenInput is a blue-green rollout with a preview service.
-func blueGreenInput(t *testing.T, traffic string) *scenario.Input {
-	t.Helper()
-	doc := `apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: app
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: app}
-  strategy:
-    blueGreen: {activeService: app, previewService: app-preview}
-  template:
-    metadata:
-      labels: {app: app}
-    spec:
-      containers:
-      - name: app
-        image: app:v1
----
-apiVersion: rollsim.dev/v1alpha1
-kind: Scenario
-metadata: {name: t}
-spec:
-  namespace: ns
-  update: {image: app:v2}
-  traffic:
-` + traffic
-	in, err := scenario.LoadData("t.yaml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return in
-}
-
 // Leaving latencies out writes no histogram and changes no count: the
 // other series are the same sample for sample.
 func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
@@ -192,4 +147,40 @@ func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
 	if !strings.Contains(withAll, "upstream_rq_time_bucket") || strings.Contains(withoutAll, "upstream_rq_time") {
 		t.Error("histograms: written with latency, or left in without")
 	}
+}
+
+// blueGreenInput is a blue-green rollout with a preview service.
+func blueGreenInput(t *testing.T, traffic string) *scenario.Input {
+	t.Helper()
+	doc := `apiVersion: argoproj.io/v1alpha1
+kind: Rollout
+metadata:
+  name: app
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: app}
+  strategy:
+    blueGreen: {activeService: app, previewService: app-preview}
+  template:
+    metadata:
+      labels: {app: app}
+    spec:
+      containers:
+      - name: app
+        image: app:v1
+---
+apiVersion: rollsim.dev/v1alpha1
+kind: Scenario
+metadata: {name: t}
+spec:
+  namespace: ns
+  update: {image: app:v2}
+  traffic:
+` + traffic
+	in, err := scenario.LoadData("t.yaml", []byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
 }
