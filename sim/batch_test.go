@@ -44,6 +44,12 @@ func TestBatchesAnswerMeasurements(t *testing.T) {
 		leastServed int
 	}{
 		{"background-recovers.yaml", 31, 25},
+		// Measurements at scrape times: the query sees the scrape at t.
+		{"latency-p99.yaml", 11, 9},
+		// Only spec.series, fixed in advance.
+		{"series-queue-depth.yaml", 8, 6},
+		// An Experiment's analysis.
+		{"reference-experiment-fails.yaml", 5, 3},
 	} {
 		in, err := scenario.Load(filepath.Join("../scenarios", tc.file))
 		if err != nil {

@@ -7,8 +7,9 @@ import (
 
 // virtualClock is the simulation's virtual time and its queue of future events. It
 // satisfies k8s.io/utils/clock.PassiveClock, so controllers read time from it the
-// way they would read a real clock. Events fire in deadline order, ties in the order
-// they were scheduled; nothing here reads the wall clock.
+// way they would read a real clock. Events fire in deadline order; ties by class
+// (traffic changes, scrapes, controller work), then in the order they were
+// scheduled. Nothing here reads the wall clock.
 type virtualClock struct {
 	now    time.Time
 	queue  eventQueue
@@ -104,7 +105,24 @@ func (q eventQueue) Less(i, j int) bool {
 	if !q[i].at.Equal(q[j].at) {
 		return q[i].at.Before(q[j].at)
 	}
+	if a, b := q[i].class(), q[j].class(); a != b {
+		return a < b
+	}
 	return q[i].serial < q[j].serial
+}
+
+// class orders the events of one instant: the scenario's traffic changes,
+// then the scrape, then the controllers. A query at t thus sees the scrape
+// at t whatever was scheduled first (and batches of queries, batch.go, can
+// read the same samples an instant query would).
+func (e *event) class() int {
+	switch {
+	case e.kind == workEvent:
+		return 2
+	case e.quiet:
+		return 1 // a scrape
+	}
+	return 0
 }
 func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
 func (q *eventQueue) Push(x any)   { *q = append(*q, x.(*event)) }
