@@ -236,8 +236,10 @@ type EnvoyState struct {
 // its memory.
 func (c *EnvoyCluster) SaveState(st *EnvoyState) {
 	st.scraped, st.stale, st.last, st.total = c.scraped, c.stale, c.last, c.total
-	st.time.buckets = append(st.time.buckets[:0], c.time.buckets...)
-	st.time.sum, st.time.count = c.time.sum, c.time.count
+	if !c.noLatency {
+		st.time.buckets = append(st.time.buckets[:0], c.time.buckets...)
+		st.time.sum, st.time.count = c.time.sum, c.time.count
+	}
 	st.classes = append(st.classes[:0], c.classes...)
 	st.codes = append(st.codes[:0], c.codes...)
 }
@@ -247,8 +249,10 @@ func (c *EnvoyCluster) SaveState(st *EnvoyState) {
 // see Store.Discard).
 func (c *EnvoyCluster) Restore(st *EnvoyState) {
 	c.scraped, c.stale, c.last, c.total = st.scraped, st.stale, st.last, st.total
-	copy(c.time.buckets, st.time.buckets)
-	c.time.sum, c.time.count = st.time.sum, st.time.count
+	if !c.noLatency {
+		copy(c.time.buckets, st.time.buckets)
+		c.time.sum, c.time.count = st.time.sum, st.time.count
+	}
 	c.classes = append(c.classes[:0], st.classes...)
 	c.codes = append(c.codes[:0], st.codes...)
 }
