@@ -2,10 +2,11 @@ package analysis
 
 import (
 	"context"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
