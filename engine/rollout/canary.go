@@ -120,7 +120,7 @@ func (s *state) countReplicas() {
 		st.UpdatedReplicas = s.newRS.Status.Replicas
 	}
 	if s.ro.Spec.Selector != nil {
-		st.Selector = matchesSelector(s.ro).String()
+		st.Selector = s.r.selectorString(s.ro)
 	}
 }
 
