@@ -98,9 +98,9 @@ func (s *state) baseStatus() {
 		CollisionCount:   old.CollisionCount,
 		Conditions:       old.Conditions,
 		RestartedAt:      old.RestartedAt,
-		Canary:           *old.Canary.DeepCopy(),
-		BlueGreen:        *old.BlueGreen.DeepCopy(),
 	}
+	old.Canary.DeepCopyInto(&st.Canary)
+	old.BlueGreen.DeepCopyInto(&st.BlueGreen)
 	st.PromoteFull = old.PromoteFull && st.CurrentPodHash != st.StableRS
 	s.newStatus = st
 	s.countReplicas()

@@ -267,7 +267,8 @@ func (s *state) load(ctx context.Context) error {
 			s.postRun = run
 		}
 	}
-	s.newStatus = *s.ro.Status.DeepCopy()
+	// s.newStatus is left for baseStatus, which both strategies call
+	// before anything reads it.
 	if s.newRS != nil {
 		if _, passed, _ := scaleDownDeadlineOf(s.newRS, s.r.Clock.Now()); !passed {
 			s.newRSWithinDelay = true
