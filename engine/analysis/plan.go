@@ -73,6 +73,9 @@ func argEqual(a, b v1alpha1.Argument) bool {
 	if a.Name != b.Name || (a.Value == nil) != (b.Value == nil) || a.Value != nil && *a.Value != *b.Value {
 		return false
 	}
+	if a.ValueFrom == nil || b.ValueFrom == nil {
+		return a.ValueFrom == b.ValueFrom
+	}
 	return equalJSON(a.ValueFrom, b.ValueFrom)
 }
 

@@ -80,7 +80,8 @@ func (r *Reconciler) substituteCached(run *v1alpha1.AnalysisRun, i int, args []v
 // attention (zero: only when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
 	// Read-only: reconcile works on a copy.
-	obj, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.AnalysisRun{})
+	work := &v1alpha1.AnalysisRun{}
+	obj, err := engine.GetReadOnly(ctx, r.Client, key, work)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
@@ -91,7 +92,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	if run.Status.Phase.Completed() {
 		return 0, nil
 	}
-	updated, next := r.reconcile(ctx, run)
+	if run == work {
+		// Filled by a plain Get: the original stays for the comparison.
+		work = &v1alpha1.AnalysisRun{}
+	}
+	updated, next := r.reconcile(ctx, run, work)
 	if !statusEqual(&run.Status, &updated.Status) {
 		// The AnalysisRun CRD has no status subresource: the controller writes the
 		// whole object, and every write bumps its generation.
@@ -112,11 +117,12 @@ func (r *Reconciler) now() metav1.Time {
 }
 
 // reconcile works on a copy of the run and returns it with the next wake-up time.
-func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
+// run, an object of its own, is where the copy is made.
+func (r *Reconciler) reconcile(ctx context.Context, orig, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
 	// Only the status changes: metadata and spec are orig's, shared and only
 	// read (orig may be the cache's own object; runScript checks it is left as
 	// it was).
-	run := &v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec, Status: workingStatus(&orig.Status)}
+	*run = v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec, Status: workingStatus(&orig.Status)}
 	if run.Status.MetricResults == nil {
 		run.Status.MetricResults = []v1alpha1.MetricResult{}
 	}
