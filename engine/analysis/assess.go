@@ -164,8 +164,10 @@ func (r *Reconciler) assessRun(run *v1alpha1.AnalysisRun, metrics []v1alpha1.Met
 	message = strings.TrimSpace(message)
 	run.Status.RunSummary = summary
 	if prev := run.Status.DryRunSummary; prev == nil || *prev != drySummary {
-		// Replaced, never written through: an unchanged one stays shared.
-		run.Status.DryRunSummary = &drySummary
+		// Replaced, never written through: an unchanged one stays shared
+		// (and the summary is only allocated when it changed).
+		changed := drySummary
+		run.Status.DryRunSummary = &changed
 	}
 	if stopping {
 		if worst == "" {

@@ -117,6 +117,15 @@ type state struct {
 	// deadline when the reconcile began (upstream newRolloutContext).
 	newRSWithinDelay bool
 	resolved         resolved // workloadref.go
+
+	// Storage for what a reconcile reads, allocated with the state: the
+	// Rollout ro points to, the
+	// lists load fills and the namespace option they share.
+	own     v1alpha1.Rollout
+	rsList  appsv1.ReplicaSetList
+	runList v1alpha1.AnalysisRunList
+	exList  v1alpha1.ExperimentList
+	inNS    []client.ListOption
 }
 
 // AddedToInformer is what the controller does when a Rollout first appears in
@@ -133,7 +142,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	// s.ro is the reconcile's own shallow copy: its fields are the
 	// reconcile's to assign, what they point to is the cache's (see load). A
 	// client without a read-only Get fills it directly.
-	s := &state{r: r, ro: &v1alpha1.Rollout{}}
+	s := &state{r: r}
+	s.ro = &s.own
 	cached, err := engine.GetReadOnly(ctx, r.Client, key, s.ro)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
@@ -214,10 +224,12 @@ func (s *state) requeueAt(t time.Time) {
 // so a write replaces what it changes there (ownAnnotations) rather than
 // changing it in place.
 func (s *state) load(ctx context.Context) error {
-	var rsList appsv1.ReplicaSetList
-	if err := engine.ListReadOnly(ctx, s.r.Client, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
+	s.inNS = []client.ListOption{client.InNamespace(s.ro.Namespace)}
+	rsList := &s.rsList
+	if err := engine.ListReadOnly(ctx, s.r.Client, rsList, s.inNS...); err != nil {
 		return err
 	}
+	s.allRSs = make([]*appsv1.ReplicaSet, 0, len(rsList.Items))
 	for i := range rsList.Items {
 		rs := &rsList.Items[i]
 		if owned(rs, s.ro) {
@@ -242,10 +254,11 @@ func (s *state) load(ctx context.Context) error {
 		}
 	}
 
-	var runList v1alpha1.AnalysisRunList
-	if err := engine.ListReadOnly(ctx, s.r.Client, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
+	runList := &s.runList
+	if err := engine.ListReadOnly(ctx, s.r.Client, runList, s.inNS...); err != nil {
 		return err
 	}
+	s.runs = make([]*v1alpha1.AnalysisRun, 0, len(runList.Items))
 	for i := range runList.Items {
 		run := &runList.Items[i]
 		if !owned(run, s.ro) {
