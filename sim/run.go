@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -391,7 +392,8 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 				continue
 			}
 			r.recordMeasurement(run, &mr, &m)
-			msg := fmt.Sprintf("metric %q measured %s: %s", mr.Name, displayValue(m.Value), m.Phase)
+			// fmt's %q of a string is strconv.Quote; one line per measurement.
+			msg := "metric " + strconv.Quote(mr.Name) + " measured " + displayValue(m.Value) + ": " + string(m.Phase)
 			if m.Message != "" {
 				msg += ": " + m.Message
 			}
