@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -394,7 +396,8 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 				continue
 			}
 			r.recordMeasurement(run, &mr, &m)
-			msg := fmt.Sprintf("metric %q measured %s: %s", mr.Name, displayValue(m.Value), m.Phase)
+			// fmt's %q of a string is strconv.Quote; one line per measurement.
+			msg := "metric " + strconv.Quote(mr.Name) + " measured " + displayValue(m.Value) + ": " + string(m.Phase)
 			if m.Message != "" {
 				msg += ": " + m.Message
 			}
@@ -405,7 +408,7 @@ func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 			// Before the events the same reconcile emitted about the outcome.
 			e := Entry{At: r.offset(), Object: "AnalysisRun/" + run.Name, Type: typ, Reason: "Measurement", Message: msg}
 			at := min(r.reconcileStart, len(r.timeline))
-			r.timeline = append(r.timeline[:at], append([]Entry{e}, r.timeline[at:]...)...)
+			r.timeline = slices.Insert(r.timeline, at, e)
 			r.reconcileStart++
 		}
 	}
@@ -426,8 +429,10 @@ func (r *runner) drain(ctx context.Context) error {
 			r.giveUpSettling(n)
 			return nil
 		}
+		// Shifted rather than resliced: the queue keeps its array, and
+		// enqueue does not allocate one per instant.
 		k := r.queue[0]
-		r.queue = r.queue[1:]
+		r.queue = r.queue[:copy(r.queue, r.queue[1:])]
 		delete(r.queued, k)
 		if err := r.reconcile(ctx, k); err != nil {
 			return err

@@ -2,10 +2,11 @@ package analysis
 
 import (
 	"context"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -378,12 +379,12 @@ func BenchmarkReconcileLogic(b *testing.B) {
 	ctx := context.Background()
 	// A run that has already taken 9 measurements, as mid-way through a rollout.
 	for i := 0; i < 9; i++ {
-		run, _ = r.reconcile(ctx, run)
+		run, _ = r.reconcile(ctx, run, &v1alpha1.AnalysisRun{})
 		clk.SetTime(clk.Now().Add(time.Minute))
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		r.reconcile(ctx, run)
+		r.reconcile(ctx, run, &v1alpha1.AnalysisRun{})
 	}
 }
 

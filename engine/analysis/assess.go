@@ -163,7 +163,12 @@ func (r *Reconciler) assessRun(run *v1alpha1.AnalysisRun, metrics []v1alpha1.Met
 	}
 	message = strings.TrimSpace(message)
 	run.Status.RunSummary = summary
-	run.Status.DryRunSummary = &drySummary
+	if prev := run.Status.DryRunSummary; prev == nil || *prev != drySummary {
+		// Replaced, never written through: an unchanged one stays shared
+		// (and the summary is only allocated when it changed).
+		changed := drySummary
+		run.Status.DryRunSummary = &changed
+	}
 	if stopping {
 		if worst == "" {
 			return v1alpha1.AnalysisPhaseSuccessful, message

@@ -8,7 +8,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -39,9 +38,11 @@ type Reconciler struct {
 	Recorder  engine.Recorder
 	Version   engine.Version
 
-	// resolved memoizes argument substitution: a run's metrics and args do not
-	// change during its life, and substitution (a JSON round trip, as upstream
-	// does it) is most of a reconcile's cost.
+	// plans are the runs' metrics resolved and checked (plan.go); resolved
+	// memoizes substitution with the real (secret) argument values: a run's
+	// metrics and args do not change during its life, and substitution (a JSON
+	// round trip, as upstream does it) was most of a reconcile's cost.
+	plans    planCache
 	mu       sync.Mutex
 	resolved map[resolveKey]resolvedMetric
 }
@@ -58,49 +59,29 @@ type resolvedMetric struct {
 	err    error
 }
 
-// substituteCached is substitute for metric i of run, memoized per run and args.
+// substituteCached is substitute for metric i of run, memoized per run and
+// args. The metric returned is shared: read only.
 func (r *Reconciler) substituteCached(run *v1alpha1.AnalysisRun, i int, args []v1alpha1.Argument) (v1alpha1.Metric, error) {
-	var b strings.Builder
-	for _, a := range args {
-		b.WriteString(a.Name)
-		if a.Value != nil {
-			b.WriteString("=")
-			b.WriteString(*a.Value)
-		}
-		b.WriteString("\x00")
-	}
-	k := resolveKey{uid: run.UID, run: types.NamespacedName{Namespace: run.Namespace, Name: run.Name}, index: i, args: b.String()}
+	k := resolveKey{uid: run.UID, run: types.NamespacedName{Namespace: run.Namespace, Name: run.Name}, index: i, args: argsKey(args)}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if got, ok := r.resolved[k]; ok {
-		return *got.metric.DeepCopy(), got.err
+		return got.metric, got.err
 	}
 	m, err := substitute(run.Spec.Metrics[i], args)
-	if r.resolved == nil || len(r.resolved) > 4096 {
+	if r.resolved == nil || len(r.resolved) >= maxPlans {
 		r.resolved = map[resolveKey]resolvedMetric{}
 	}
-	r.resolved[k] = resolvedMetric{*m.DeepCopy(), err}
+	r.resolved[k] = resolvedMetric{m, err}
 	return m, err
-}
-
-// resolveMetrics substitutes args into every metric of the run.
-func (r *Reconciler) resolveMetrics(run *v1alpha1.AnalysisRun, args []v1alpha1.Argument) ([]v1alpha1.Metric, error) {
-	out := make([]v1alpha1.Metric, 0, len(run.Spec.Metrics))
-	for i := range run.Spec.Metrics {
-		m, err := r.substituteCached(run, i, args)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, nil
 }
 
 // Reconcile brings one AnalysisRun up to date. It returns when the run next wants
 // attention (zero: only when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
 	// Read-only: reconcile works on a copy.
-	obj, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.AnalysisRun{})
+	work := &v1alpha1.AnalysisRun{}
+	obj, err := engine.GetReadOnly(ctx, r.Client, key, work)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
@@ -111,7 +92,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	if run.Status.Phase.Completed() {
 		return 0, nil
 	}
-	updated, next := r.reconcile(ctx, run)
+	if run == work {
+		// Filled by a plain Get: the original stays for the comparison.
+		work = &v1alpha1.AnalysisRun{}
+	}
+	updated, next := r.reconcile(ctx, run, work)
 	if !statusEqual(&run.Status, &updated.Status) {
 		// The AnalysisRun CRD has no status subresource: the controller writes the
 		// whole object, and every write bumps its generation.
@@ -132,11 +117,12 @@ func (r *Reconciler) now() metav1.Time {
 }
 
 // reconcile works on a copy of the run and returns it with the next wake-up time.
-func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
+// run, an object of its own, is where the copy is made.
+func (r *Reconciler) reconcile(ctx context.Context, orig, run *v1alpha1.AnalysisRun) (*v1alpha1.AnalysisRun, *time.Time) {
 	// Only the status changes: metadata and spec are orig's, shared and only
 	// read (orig may be the cache's own object; runScript checks it is left as
 	// it was).
-	run := &v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec, Status: workingStatus(&orig.Status)}
+	*run = v1alpha1.AnalysisRun{TypeMeta: orig.TypeMeta, ObjectMeta: orig.ObjectMeta, Spec: orig.Spec, Status: workingStatus(&orig.Status)}
 	if run.Status.MetricResults == nil {
 		run.Status.MetricResults = []v1alpha1.MetricResult{}
 	}
@@ -146,24 +132,14 @@ func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) 
 		r.completionEvent(run)
 		return run, nil
 	}
-	metrics, err := r.resolveMetrics(run, withoutSecrets(run.Spec.Args))
-	if err != nil {
-		return fail(fmt.Sprintf("Unable to resolve metric arguments: %v", err))
+	p := r.planOf(run)
+	if p.failure != "" {
+		return fail(p.failure)
 	}
-	if err := validateMetrics(metrics); err != nil {
-		return fail(fmt.Sprintf("Analysis spec invalid: %v", err))
-	}
-	dryRun, err := dryRunMetrics(run.Spec.DryRun, metrics)
-	if err != nil {
-		return fail(fmt.Sprintf("Analysis spec invalid: %v", err))
-	}
-	retention, err := retentionLimits(run.Spec.MeasurementRetention, metrics)
-	if err != nil {
-		return fail(fmt.Sprintf("Analysis spec invalid: %v", err))
-	}
+	metrics, dryRun := p.metrics, p.dryRun
 
 	tasks := r.dueTasks(run, metrics)
-	if err := r.measure(ctx, run, tasks, dryRun); err != nil {
+	if err := r.measure(ctx, run, p, tasks); err != nil {
 		return fail(fmt.Sprintf("Unable to resolve metric arguments: %v", err))
 	}
 
@@ -179,24 +155,18 @@ func (r *Reconciler) reconcile(ctx context.Context, orig *v1alpha1.AnalysisRun) 
 			}
 		}
 	}
-	trimHistory(run, retention)
+	trimHistory(run, p.retention)
 	return run, nextReconcile(run, metrics, r.Clock.Now())
 }
 
-// workingStatus is a copy of st that reconcile may change: the status, its
-// metric results and their measurement slices are its own. What the controller
-// only ever replaces and never writes through is shared: timestamps, the
-// dry-run summary, metadata maps and the fields of recorded measurements (a
-// measurement is appended, or replaced whole when it finishes).
+// workingStatus is a copy of st that reconcile may change: the status and its
+// metric results are its own. What the controller only ever replaces and never
+// writes through is shared: timestamps, the dry-run summary, metadata maps and
+// the measurement slices (measure gives a result a new slice when it records a
+// measurement, most reconciles record none).
 func workingStatus(st *v1alpha1.AnalysisRunStatus) v1alpha1.AnalysisRunStatus {
 	out := *st
-	if st.MetricResults != nil {
-		out.MetricResults = make([]v1alpha1.MetricResult, len(st.MetricResults))
-		for i, mr := range st.MetricResults {
-			mr.Measurements = slices.Clone(mr.Measurements)
-			out.MetricResults[i] = mr
-		}
-	}
+	out.MetricResults = slices.Clone(st.MetricResults)
 	return out
 }
 
@@ -319,17 +289,22 @@ func (r *Reconciler) dueTasks(run *v1alpha1.AnalysisRun, metrics []v1alpha1.Metr
 
 // measure runs, resumes or terminates the measurements of the due tasks. Metrics are
 // resolved with the real argument values here (secrets included).
-func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tasks []task, dryRun map[string]bool) error {
+func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, p *plan, tasks []task) error {
 	if len(tasks) == 0 {
 		return nil
 	}
 	stopping := terminating(run)
-	args, secrets, err := r.resolveSecrets(ctx, run)
-	if err != nil {
-		return err
+	// Without secrets the metrics are the plan's and need no args.
+	var args []v1alpha1.Argument
+	var secrets []string
+	if !p.secretFree {
+		var err error
+		if args, secrets, err = r.resolveSecrets(ctx, run); err != nil {
+			return err
+		}
 	}
 	for _, t := range tasks {
-		metric, err := r.substituteCached(run, t.index, args)
+		metric, err := r.measured(run, p, t.index, args)
 		if err != nil {
 			return err
 		}
@@ -361,7 +336,7 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 			run.Status.MetricResults = append(run.Status.MetricResults, v1alpha1.MetricResult{
 				Name:   metric.Name,
 				Phase:  v1alpha1.AnalysisPhaseRunning,
-				DryRun: dryRun[metric.Name],
+				DryRun: p.dryRun[metric.Name],
 			})
 			res = &run.Status.MetricResults[len(run.Status.MetricResults)-1]
 			if provider != nil {
@@ -383,11 +358,8 @@ func (r *Reconciler) measure(ctx context.Context, run *v1alpha1.AnalysisRun, tas
 		}
 		m.Message = redact(m.Message, secrets)
 		m.Value = redact(m.Value, secrets)
-		if t.inFlight == nil {
-			res.Measurements = append(res.Measurements, m)
-		} else {
-			res.Measurements[len(res.Measurements)-1] = m
-		}
+		res.Measurements = recorded(res.Measurements, m, t.inFlight != nil, historyLimit(p.retention, res.Name))
+
 	}
 	return nil
 }
@@ -452,13 +424,31 @@ func (r *Reconciler) resolveSecrets(ctx context.Context, run *v1alpha1.AnalysisR
 	return args, secrets, nil
 }
 
+// recorded is a new slice of the measurements: ms with m appended, or in place
+// of the last one (replace), keeping at most limit. ms may be the cache's.
+func recorded(ms []v1alpha1.Measurement, m v1alpha1.Measurement, replace bool, limit int) []v1alpha1.Measurement {
+	if replace {
+		ms = ms[:len(ms)-1]
+	}
+	keep := min(len(ms)+1, limit)
+	out := make([]v1alpha1.Measurement, keep)
+	copy(out, ms[len(ms)+1-keep:])
+	out[keep-1] = m
+	return out
+}
+
+// historyLimit is how many measurements a metric keeps.
+func historyLimit(retention map[string]int32, metric string) int {
+	if l, ok := retention[metric]; ok && l > 0 {
+		return int(l)
+	}
+	return defaultHistory
+}
+
 func trimHistory(run *v1alpha1.AnalysisRun, retention map[string]int32) {
 	for i := range run.Status.MetricResults {
 		res := &run.Status.MetricResults[i]
-		limit := defaultHistory
-		if l, ok := retention[res.Name]; ok && l > 0 {
-			limit = int(l)
-		}
+		limit := historyLimit(retention, res.Name)
 		if n := len(res.Measurements); n > limit {
 			res.Measurements = append([]v1alpha1.Measurement(nil), res.Measurements[n-limit:]...)
 		}

@@ -98,9 +98,9 @@ func (s *state) baseStatus() {
 		CollisionCount:   old.CollisionCount,
 		Conditions:       old.Conditions,
 		RestartedAt:      old.RestartedAt,
-		Canary:           *old.Canary.DeepCopy(),
-		BlueGreen:        *old.BlueGreen.DeepCopy(),
 	}
+	old.Canary.DeepCopyInto(&st.Canary)
+	old.BlueGreen.DeepCopyInto(&st.BlueGreen)
 	st.PromoteFull = old.PromoteFull && st.CurrentPodHash != st.StableRS
 	s.newStatus = st
 	s.countReplicas()
@@ -120,7 +120,7 @@ func (s *state) countReplicas() {
 		st.UpdatedReplicas = s.newRS.Status.Replicas
 	}
 	if s.ro.Spec.Selector != nil {
-		st.Selector = matchesSelector(s.ro).String()
+		st.Selector = s.r.selectorString(s.ro)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/rollsim/rollsim/engine"
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -18,8 +17,8 @@ import (
 
 // loadExperiments finds the experiments the rollout owns and the current one.
 func (s *state) loadExperiments(ctx context.Context) error {
-	var list v1alpha1.ExperimentList
-	if err := engine.ListReadOnly(ctx, s.r.Client, &list, client.InNamespace(s.ro.Namespace)); err != nil {
+	list := &s.exList
+	if err := engine.ListReadOnly(ctx, s.r.Client, list, s.inNS...); err != nil {
 		return err
 	}
 	for i := range list.Items {

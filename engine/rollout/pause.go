@@ -1,6 +1,8 @@
 package rollout
 
 import (
+	"slices"
+
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
 )
 
@@ -28,12 +30,12 @@ func (p *pauseChanges) abort(message string) {
 }
 
 func (p *pauseChanges) apply(s *state, st *v1alpha1.RolloutStatus) {
-	now := s.now()
 	if p.addAbort || (!p.removeAbort && s.ro.Status.Abort) {
 		st.Abort = true
 		if s.ro.Status.AbortedAt != nil {
 			st.AbortedAt = s.ro.Status.AbortedAt
 		} else {
+			now := s.now()
 			st.AbortedAt = &now
 		}
 		// An abort clears pause conditions and the controller pause.
@@ -48,23 +50,18 @@ func (p *pauseChanges) apply(s *state, st *v1alpha1.RolloutStatus) {
 		st.ControllerPause = false
 		return
 	}
-	removed := map[v1alpha1.PauseReason]bool{}
-	for _, r := range p.remove {
-		removed[r] = true
-	}
-	exists := map[v1alpha1.PauseReason]bool{}
+	// A handful of reasons at most: slices rather than sets.
 	var conds []v1alpha1.PauseCondition
 	for _, c := range s.ro.Status.PauseConditions {
-		if !removed[c.Reason] {
+		if !slices.Contains(p.remove, c.Reason) {
 			conds = append(conds, c)
 		}
-		exists[c.Reason] = true
 	}
 	controllerPause := s.ro.Status.ControllerPause
 	for _, r := range p.add {
-		if !exists[r] {
-			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: now})
-			exists[r] = true
+		// Not already a condition, kept or removed, nor added just now.
+		if pauseCondition(s.ro, r) == nil && !slices.ContainsFunc(conds, func(c v1alpha1.PauseCondition) bool { return c.Reason == r }) {
+			conds = append(conds, v1alpha1.PauseCondition{Reason: r, StartTime: s.now()})
 			controllerPause = true
 		}
 	}

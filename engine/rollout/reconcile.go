@@ -7,8 +7,9 @@ package rollout
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -44,6 +45,9 @@ type Reconciler struct {
 	// encoding of the whole template, needed on every reconcile.
 	mu     sync.Mutex
 	hashes map[hashKey]string
+	// selectors memoizes the status' selector string the same way: parsing
+	// the label selector was a third of a no-op reconcile's allocations.
+	selectors map[hashKey]string
 }
 
 type hashKey struct {
@@ -71,6 +75,25 @@ func (r *Reconciler) templateHash(ro *v1alpha1.Rollout) string {
 	return h
 }
 
+// selectorString is matchesSelector(ro).String(), once per rollout generation.
+func (r *Reconciler) selectorString(ro *v1alpha1.Rollout) string {
+	if ro.UID == "" {
+		return matchesSelector(ro).String()
+	}
+	k := hashKey{uid: ro.UID, generation: ro.Generation, workload: ro.Annotations[WorkloadGenerationAnnotation]}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if sel, ok := r.selectors[k]; ok {
+		return sel
+	}
+	sel := matchesSelector(ro).String()
+	if r.selectors == nil || len(r.selectors) > 1024 {
+		r.selectors = map[hashKey]string{}
+	}
+	r.selectors[k] = sel
+	return sel
+}
+
 // state is what one reconcile works with (upstream rolloutContext).
 type state struct {
 	r         *Reconciler
@@ -94,6 +117,15 @@ type state struct {
 	// deadline when the reconcile began (upstream newRolloutContext).
 	newRSWithinDelay bool
 	resolved         resolved // workloadref.go
+
+	// Storage for what a reconcile reads, allocated with the state: the
+	// Rollout ro points to, the
+	// lists load fills and the namespace option they share.
+	own     v1alpha1.Rollout
+	rsList  appsv1.ReplicaSetList
+	runList v1alpha1.AnalysisRunList
+	exList  v1alpha1.ExperimentList
+	inNS    []client.ListOption
 }
 
 // AddedToInformer is what the controller does when a Rollout first appears in
@@ -107,18 +139,24 @@ func (r *Reconciler) AddedToInformer(ro *v1alpha1.Rollout) {
 // Reconcile brings one Rollout a step closer to its desired state and returns
 // when it wants to be looked at again (zero: when something changes).
 func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (time.Duration, error) {
-	cached, err := engine.GetReadOnly(ctx, r.Client, key, &v1alpha1.Rollout{})
+	// s.ro is the reconcile's own shallow copy: its fields are the
+	// reconcile's to assign, what they point to is the cache's (see load). A
+	// client without a read-only Get fills it directly.
+	s := &state{r: r}
+	s.ro = &s.own
+	cached, err := engine.GetReadOnly(ctx, r.Client, key, s.ro)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return 0, nil
 		}
 		return 0, err
 	}
-	// A shallow copy: its fields are the reconcile's to assign, what they
-	// point to is the cache's (see load).
-	ro := *cached.(*v1alpha1.Rollout)
-	ro.SetGroupVersionKind(v1alpha1.GroupVersion.WithKind("Rollout")) // as a Get sets it
-	s := &state{r: r, ro: &ro}
+	if c := cached.(*v1alpha1.Rollout); c != s.ro {
+		*s.ro = *c
+	}
+	ro := s.ro
+	// As a Get sets it (constants: SetGroupVersionKind formats the apiVersion).
+	ro.APIVersion, ro.Kind = rolloutAPIVersion, "Rollout"
 	if err := s.resolveWorkloadRef(ctx); err != nil {
 		return 0, err
 	}
@@ -186,17 +224,20 @@ func (s *state) requeueAt(t time.Time) {
 // so a write replaces what it changes there (ownAnnotations) rather than
 // changing it in place.
 func (s *state) load(ctx context.Context) error {
-	var rsList appsv1.ReplicaSetList
-	if err := engine.ListReadOnly(ctx, s.r.Client, &rsList, client.InNamespace(s.ro.Namespace)); err != nil {
+	s.inNS = []client.ListOption{client.InNamespace(s.ro.Namespace)}
+	rsList := &s.rsList
+	if err := engine.ListReadOnly(ctx, s.r.Client, rsList, s.inNS...); err != nil {
 		return err
 	}
+	s.allRSs = make([]*appsv1.ReplicaSet, 0, len(rsList.Items))
 	for i := range rsList.Items {
 		rs := &rsList.Items[i]
 		if owned(rs, s.ro) {
 			s.allRSs = append(s.allRSs, rs)
 		}
 	}
-	sort.Slice(s.allRSs, func(i, j int) bool { return s.allRSs[i].Name < s.allRSs[j].Name })
+	// Names are unique: any sort gives this order.
+	slices.SortFunc(s.allRSs, func(a, b *appsv1.ReplicaSet) int { return strings.Compare(a.Name, b.Name) })
 	hash := s.r.templateHash(s.ro)
 	for _, rs := range s.allRSs {
 		switch rs.Labels[PodTemplateHashLabel] {
@@ -213,10 +254,11 @@ func (s *state) load(ctx context.Context) error {
 		}
 	}
 
-	var runList v1alpha1.AnalysisRunList
-	if err := engine.ListReadOnly(ctx, s.r.Client, &runList, client.InNamespace(s.ro.Namespace)); err != nil {
+	runList := &s.runList
+	if err := engine.ListReadOnly(ctx, s.r.Client, runList, s.inNS...); err != nil {
 		return err
 	}
+	s.runs = make([]*v1alpha1.AnalysisRun, 0, len(runList.Items))
 	for i := range runList.Items {
 		run := &runList.Items[i]
 		if !owned(run, s.ro) {
@@ -238,7 +280,8 @@ func (s *state) load(ctx context.Context) error {
 			s.postRun = run
 		}
 	}
-	s.newStatus = *s.ro.Status.DeepCopy()
+	// s.newStatus is left for baseStatus, which both strategies call
+	// before anything reads it.
 	if s.newRS != nil {
 		if _, passed, _ := scaleDownDeadlineOf(s.newRS, s.r.Clock.Now()); !passed {
 			s.newRSWithinDelay = true
@@ -247,9 +290,19 @@ func (s *state) load(ctx context.Context) error {
 	return s.loadExperiments(ctx)
 }
 
+// rolloutAPIVersion is the apiVersion of a Rollout read with Get.
+var rolloutAPIVersion = v1alpha1.GroupVersion.String()
+
+// owned: ro is obj's controller (metav1.GetControllerOf's first controller
+// reference, without its copy).
 func owned(obj metav1.Object, ro *v1alpha1.Rollout) bool {
-	ref := metav1.GetControllerOf(obj)
-	return ref != nil && ref.UID == ro.UID
+	refs := obj.GetOwnerReferences()
+	for i := range refs {
+		if c := refs[i].Controller; c != nil && *c {
+			return refs[i].UID == ro.UID
+		}
+	}
+	return false
 }
 
 func (s *state) controllerRef() metav1.OwnerReference {
