@@ -55,6 +55,18 @@ type world struct {
 	deleting bool
 }
 
+// podDeleted is podGone for a pod just written, if the write deleted it. The
+// check reads the cache without copying the pod.
+func (w *world) podDeleted(ctx context.Context, k types.NamespacedName) (string, bool) {
+	if w.deleting {
+		return "", false
+	}
+	if _, err := kube.Peek(ctx, w.c, k, &corev1.Pod{}); !apierrors.IsNotFound(err) {
+		return "", false
+	}
+	return w.podGone(k.Name)
+}
+
 // podGone forgets a pod someone else deleted (the rollout's pod restarter
 // evicting it) and names its ReplicaSet, whose controller then replaces it.
 func (w *world) podGone(name string) (string, bool) {
