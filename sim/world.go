@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rollsim/rollsim/engine"
@@ -39,10 +40,14 @@ type world struct {
 	enqueue func(key)
 	// note reports a change in the number of available pods.
 	note func(rs string, available, desired int32)
-	// views is what podViews last returned, valid until a pod is created,
-	// deleted or becomes Ready (viewsStale).
-	views      []traffic.Pod
-	viewsStale bool
+	// views lists every pod by name, kept sorted as pods come, go and
+	// become Ready (podViews).
+	views []traffic.Pod
+	// gone are pods someone else deleted (podGone) that views still lists
+	// until the world's own pods next change (changed), as when views were
+	// rebuilt only then.
+	gone    []string
+	changed bool
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 	// overLimit is invalid input: the scenario asks for more than a limit.
@@ -78,6 +83,7 @@ func (w *world) podGone(name string) (string, bool) {
 			if p.name == name {
 				w.pods[rs] = append(pods[:i:i], pods[i+1:]...)
 				w.live--
+				w.gone = append(w.gone, name)
 				return rs, true
 			}
 		}
@@ -161,17 +167,21 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	// event for all of them, so the ReplicaSet controller sees them at once (as
 	// its informer would) rather than one status update per pod.
 	var starting []*podState
+	var tmpl *podTemplate
 	for int32(len(pods)) < want {
 		if w.live >= maxLivePods {
 			return w.overLimit("spec.cluster", "the rollout runs more than %d pods at once, the limit (replicas, surge and experiments together)", maxLivePods)
 		}
 		w.live++
-		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, rs), created: now}
-		if err := w.createPod(ctx, rs, p); err != nil {
+		if tmpl == nil {
+			tmpl = w.podTemplate(ctx, rs)
+		}
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: tmpl.hash, created: now}
+		if err := w.createPod(ctx, tmpl, p); err != nil {
 			return err
 		}
 		pods = append(pods, p)
-		w.viewsStale = true
+		w.addView(p)
 		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
 			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
 				return err
@@ -185,9 +195,10 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		w.clock.At(now.Add(w.podReadyAfter), workEvent, func() {
 			for _, p := range starting {
 				p.ready = true
+				w.setViewReady(p.name)
 				w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: ns, Name: p.name}})
 			}
-			w.viewsStale = true
+			w.changed = true
 		})
 	}
 	for int32(len(pods)) > want {
@@ -202,7 +213,7 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		p := pods[victim]
 		pods = append(pods[:victim], pods[victim+1:]...)
 		w.live--
-		w.viewsStale = true
+		w.removeView(p.name)
 		w.deleting = true
 		err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}})
 		w.deleting = false
@@ -237,24 +248,41 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	return nil
 }
 
-func (w *world) createPod(ctx context.Context, rs *appsv1.ReplicaSet, p *podState) error {
-	labels := map[string]string{}
-	for k, v := range rs.Spec.Template.Labels {
-		labels[k] = v
+// podTemplate is what the pods a ReplicaSet sync creates have in common.
+type podTemplate struct {
+	rs   *appsv1.ReplicaSet
+	hash string
+	// labels and owners are shared by the pods (kube.HandOver).
+	labels map[string]string
+	owners []metav1.OwnerReference
+}
+
+func (w *world) podTemplate(ctx context.Context, rs *appsv1.ReplicaSet) *podTemplate {
+	labels := rs.Spec.Template.Labels
+	if labels == nil {
+		labels = map[string]string{}
 	}
+	return &podTemplate{rs: rs, hash: w.versionHash(ctx, rs), labels: labels,
+		owners: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}}
+}
+
+// createPod creates a pod of the template. Its maps, slices and pointers are
+// the ReplicaSet's and the template's: the pod is handed over, and nobody
+// changes a cached object in place.
+func (w *world) createPod(ctx context.Context, t *podTemplate, p *podState) error {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:              p.name,
-			Namespace:         rs.Namespace,
-			Labels:            labels,
-			Annotations:       rs.Spec.Template.Annotations,
+			Namespace:         t.rs.Namespace,
+			Labels:            t.labels,
+			Annotations:       t.rs.Spec.Template.Annotations,
 			CreationTimestamp: engine.Time(p.created),
-			OwnerReferences:   []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))},
+			OwnerReferences:   t.owners,
 		},
-		Spec: *rs.Spec.Template.Spec.DeepCopy(),
+		Spec: t.rs.Spec.Template.Spec,
 	}
 	pod.Status.Phase = corev1.PodPending
-	return w.c.Create(ctx, pod)
+	return w.c.Create(ctx, pod, kube.HandOver)
 }
 
 // versionHash is the pod-template hash of the rollout revision a ReplicaSet's pods
@@ -312,28 +340,35 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 		}
 		return "", err
 	}
-	// The cached metadata and spec are shared (the write only reads them); the
-	// status is the write's own.
+	// The cached object is shared, status included (the write hands over a
+	// status whose changed fields are new, and nobody changes it in place).
 	pod := *obj.(*corev1.Pod)
-	pod.Status = *pod.Status.DeepCopy()
 	now := engine.Now(w.clock)
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.StartTime = &now
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
+	statuses := slices.Clip(pod.Status.ContainerStatuses) // appending copies
 	for _, c := range pod.Spec.Containers {
-		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+		statuses = append(statuses, corev1.ContainerStatus{
 			Name: c.Name, Image: c.Image, Ready: true,
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
 		})
 	}
-	if err := w.c.Status().Update(ctx, &pod); err != nil {
+	pod.Status.ContainerStatuses = statuses
+	if err := w.c.Status().Update(ctx, &pod, kube.HandOver); err != nil {
 		return "", err
 	}
-	ref := metav1.GetControllerOf(&pod)
-	if ref == nil {
-		return "", nil
+	return controllerName(pod.OwnerReferences), nil
+}
+
+// controllerName is metav1.GetControllerOf's name, without its copy.
+func controllerName(refs []metav1.OwnerReference) string {
+	for i := range refs {
+		if c := refs[i].Controller; c != nil && *c {
+			return refs[i].Name
+		}
 	}
-	return ref.Name, nil
+	return ""
 }
 
 // readyPods counts Ready pods per pod-template hash, in a stable order.
@@ -360,30 +395,37 @@ type hashCount struct {
 }
 
 // podViews lists every pod of the world (Ready or not) by name. The slice is
-// the world's: read it before the next call.
+// the world's: read it before the world next changes.
 func (w *world) podViews() []traffic.Pod {
-	if w.views != nil && !w.viewsStale {
-		return w.views
+	if w.changed {
+		for _, name := range w.gone {
+			w.removeView(name)
+		}
+		w.gone, w.changed = w.gone[:0], false
 	}
-	w.views, w.viewsStale = w.sortedPodViews(w.views), false
 	return w.views
 }
 
-func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
-	buf = buf[:0]
-	for _, pods := range w.pods {
-		for _, p := range pods {
-			buf = append(buf, traffic.Pod{Name: p.name, Hash: p.hash, Ready: p.ready})
-		}
+func (w *world) viewIndex(name string) (int, bool) {
+	return slices.BinarySearchFunc(w.views, name, func(v traffic.Pod, name string) int { return strings.Compare(v.Name, name) })
+}
+
+func (w *world) addView(p *podState) {
+	i, _ := w.viewIndex(p.name)
+	w.views = slices.Insert(w.views, i, traffic.Pod{Name: p.name, Hash: p.hash, Ready: p.ready})
+	w.changed = true
+}
+
+func (w *world) removeView(name string) {
+	if i, ok := w.viewIndex(name); ok {
+		w.views = slices.Delete(w.views, i, i+1)
 	}
-	slices.SortFunc(buf, func(a, b traffic.Pod) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
-	return buf
+	w.changed = true
+}
+
+// setViewReady marks a pod Ready, if it still exists.
+func (w *world) setViewReady(name string) {
+	if i, ok := w.viewIndex(name); ok {
+		w.views[i].Ready = true
+	}
 }

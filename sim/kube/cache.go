@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -53,6 +54,10 @@ type informerCache struct {
 	// object, taken when it was stored: the cache checks that nobody changed the
 	// object it handed out for reading before it replaces or forgets it.
 	snapshots map[objectKey]client.Object
+	status    *cacheStatusWriter
+	// gvks memoizes the kind of each typed object type (key's lookup in the
+	// scheme showed in profiles).
+	gvks map[reflect.Type]schema.GroupVersionKind
 }
 
 type objectKey struct {
@@ -78,11 +83,35 @@ func (c *informerCache) get(k objectKey) (client.Object, bool) {
 }
 
 func (c *informerCache) key(obj client.Object) (objectKey, error) {
-	gvk, err := apiutil.GVKForObject(obj, c.scheme)
+	gvk, err := c.gvkOf(obj)
 	if err != nil {
 		return objectKey{}, err
 	}
 	return objectKey{gvk, obj.GetNamespace(), obj.GetName()}, nil
+}
+
+// gvkOf is apiutil.GVKForObject, remembered for the types the scheme maps
+// to one kind (not unstructured or partial objects: they carry their kind).
+func (c *informerCache) gvkOf(obj runtime.Object) (schema.GroupVersionKind, error) {
+	t := reflect.TypeOf(obj)
+	if gvk, ok := c.gvks[t]; ok {
+		return gvk, nil
+	}
+	gvk, err := apiutil.GVKForObject(obj, c.scheme)
+	if err != nil {
+		return gvk, err
+	}
+	switch obj.(type) {
+	case runtime.Unstructured, *metav1.PartialObjectMetadata, *metav1.PartialObjectMetadataList:
+		return gvk, nil
+	}
+	if gvks, unversioned, err := c.scheme.ObjectKinds(obj); err == nil && !unversioned && len(gvks) == 1 {
+		if c.gvks == nil {
+			c.gvks = map[reflect.Type]schema.GroupVersionKind{}
+		}
+		c.gvks[t] = gvk
+	}
+	return gvk, nil
 }
 
 // builtinStatus: kinds whose status subresource the fake client emulates itself.
@@ -207,7 +236,7 @@ func (c *informerCache) ListReadOnly(ctx context.Context, list client.ObjectList
 // selectList is the kind of list's items and the cached objects a List
 // returns, in order.
 func (c *informerCache) selectList(list client.ObjectList, opts []client.ListOption) (schema.GroupVersionKind, []client.Object, error) {
-	gvk, err := apiutil.GVKForObject(list, c.scheme)
+	gvk, err := c.gvkOf(list)
 	if err != nil {
 		return gvk, nil, err
 	}
@@ -281,22 +310,37 @@ func (c *informerCache) store(obj client.Object) error {
 }
 
 func (c *informerCache) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	opts, owned := withoutHandOver(opts)
 	// Objects with finalizers go to the tracker as well: deleting them is the
 	// fake client's business (see Delete).
 	if c.skipTracker && len(opts) == 0 && obj.GetName() != "" && len(obj.GetFinalizers()) == 0 {
-		return c.createInMemory(obj)
+		return c.createInMemory(obj, owned)
 	}
-	if err := c.Client.Create(ctx, obj, opts...); err != nil {
+	if !owned {
+		if err := c.Client.Create(ctx, obj, opts...); err != nil {
+			return err
+		}
+		return c.store(obj)
+	}
+	// The answer is decoded into a copy: what obj shares stays as it was.
+	cp := obj.DeepCopyObject().(client.Object)
+	if err := c.Client.Create(ctx, cp, opts...); err != nil {
 		return err
 	}
-	return c.store(obj)
+	copyInto(obj, cp)
+	k, err := c.key(cp)
+	if err != nil {
+		return err
+	}
+	c.put(k, cp)
+	return nil
 }
 
 // createInMemory is the fake client's Create when the cache is the only store
 // (skipTracker): the same checks, errors and result (resourceVersion "1", no
 // deletionTimestamp, managed fields, apiVersion or kind), without the
 // tracker's copies and conversions, which dominated runs with many pods.
-func (c *informerCache) createInMemory(obj client.Object) error {
+func (c *informerCache) createInMemory(obj client.Object, owned bool) error {
 	k, err := c.key(obj)
 	if err != nil {
 		return err
@@ -315,6 +359,10 @@ func (c *informerCache) createInMemory(obj client.Object) error {
 	if _, ok := obj.(*unstructured.Unstructured); !ok {
 		obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	}
+	if owned {
+		c.put(k, obj)
+		return nil
+	}
 	return c.store(obj)
 }
 
@@ -327,7 +375,7 @@ func (c *informerCache) groupResource(k objectKey) schema.GroupResource {
 
 func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	if c.tracker != nil {
-		return c.writeThrough(obj, false)
+		return c.writeThrough(obj, false, false)
 	}
 	if err := c.Client.Update(ctx, obj, opts...); err != nil {
 		return err
@@ -348,7 +396,7 @@ func statusKinds(obj client.Object) bool {
 
 // writeThrough is an update on the in-memory store: optimistic concurrency on the
 // resourceVersion, the status-subresource rule, a new resourceVersion, typed copies.
-func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
+func (c *informerCache) writeThrough(obj client.Object, statusOnly, owned bool) error {
 	k, err := c.key(obj)
 	if err != nil {
 		return err
@@ -367,7 +415,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	var next client.Object
 	switch {
 	case statusOnly:
-		next = withStatusOf(prev, obj)
+		next = withStatusOf(prev, obj, owned)
 	default:
 		next = obj.DeepCopyObject().(client.Object)
 		if statusKinds(obj) {
@@ -399,9 +447,10 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 }
 
 // withStatusOf is a new object holding prev's fields (maps, slices and
-// pointers shared) and a deep copy of obj's status: typed for the kinds whose
-// status the simulation writes most, by reflection otherwise.
-func withStatusOf(prev, obj client.Object) client.Object {
+// pointers shared) and a deep copy of obj's status, or obj's status itself
+// when it is handed over: typed for the kinds whose status the simulation
+// writes most, by reflection otherwise.
+func withStatusOf(prev, obj client.Object, owned bool) client.Object {
 	switch p := prev.(type) {
 	case *appsv1.ReplicaSet:
 		next := *p
@@ -409,7 +458,11 @@ func withStatusOf(prev, obj client.Object) client.Object {
 		return &next
 	case *corev1.Pod:
 		next := *p
-		obj.(*corev1.Pod).Status.DeepCopyInto(&next.Status)
+		if owned {
+			next.Status = obj.(*corev1.Pod).Status
+		} else {
+			obj.(*corev1.Pod).Status.DeepCopyInto(&next.Status)
+		}
 		return &next
 	case *v1alpha1.Rollout:
 		next := *p
@@ -417,7 +470,11 @@ func withStatusOf(prev, obj client.Object) client.Object {
 		return &next
 	}
 	next := shallowCopy(prev)
-	setStatus(next, deepStatus(obj))
+	if owned {
+		setStatus(next, statusOf(obj))
+	} else {
+		setStatus(next, deepStatus(obj))
+	}
 	return next
 }
 
@@ -503,7 +560,11 @@ func (c *informerCache) Patch(ctx context.Context, obj client.Object, patch clie
 }
 
 func (c *informerCache) Status() client.SubResourceWriter {
-	return &cacheStatusWriter{SubResourceWriter: c.Client.Status(), c: c}
+	// One writer for all status writes: they hold no state.
+	if c.status == nil {
+		c.status = &cacheStatusWriter{SubResourceWriter: c.Client.Status(), c: c}
+	}
+	return c.status
 }
 
 type cacheStatusWriter struct {
@@ -513,8 +574,18 @@ type cacheStatusWriter struct {
 
 // Update stores the cached object with the new status: only .status changed.
 func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	opts, owned := withoutHandOver(opts)
 	if w.c.tracker != nil {
-		return w.c.writeThrough(obj, true)
+		return w.c.writeThrough(obj, true, owned)
+	}
+	if owned {
+		// The answer is decoded into a copy: what obj shares stays as it was.
+		cp := obj.DeepCopyObject().(client.Object)
+		if err := w.Update(ctx, cp, opts...); err != nil {
+			return err
+		}
+		copyInto(obj, cp)
+		return nil
 	}
 	if err := w.SubResourceWriter.Update(ctx, obj, opts...); err != nil {
 		return err

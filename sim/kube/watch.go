@@ -21,6 +21,7 @@ type watchingClient struct {
 	client.Client
 	notify  func(obj client.Object)
 	created func(obj client.Object)
+	status  *watchingStatus
 }
 
 func (w *watchingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
@@ -59,7 +60,11 @@ func (w *watchingClient) Delete(ctx context.Context, obj client.Object, opts ...
 }
 
 func (w *watchingClient) Status() client.SubResourceWriter {
-	return &watchingStatus{SubResourceWriter: w.Client.Status(), notify: w.notify}
+	// One writer for all status writes: they hold no state.
+	if w.status == nil {
+		w.status = &watchingStatus{SubResourceWriter: w.Client.Status(), notify: w.notify}
+	}
+	return w.status
 }
 
 type watchingStatus struct {
