@@ -40,14 +40,14 @@ type world struct {
 	enqueue func(key)
 	// note reports a change in the number of available pods.
 	note func(rs string, available, desired int32)
-	// views lists every pod by name, kept sorted as pods come, go and
-	// become Ready (podViews).
-	views []traffic.Pod
-	// gone are pods someone else deleted (podGone) that views still lists
-	// until the world's own pods next change (changed), as when views were
-	// rebuilt only then.
-	gone    []string
-	changed bool
+	// views is what podViews last returned, valid until a pod is created,
+	// deleted or becomes Ready by the world (viewsStale). byName is the pods
+	// views was built from, by name, and added the pods created since: the
+	// views are rebuilt by a merge rather than a sort of every pod.
+	views      []traffic.Pod
+	viewsStale bool
+	byName     []*podState
+	added      []*podState
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 	// overLimit is invalid input: the scenario asks for more than a limit.
@@ -58,12 +58,14 @@ type world struct {
 	live int
 	// deleting is set while the world deletes a pod itself (podGone ignores it).
 	deleting bool
+	// scratch is the pod markReady writes.
+	scratch corev1.Pod
 }
 
-// podDeleted is podGone for a pod just written, if the write deleted it. The
-// check reads the cache without copying the pod.
+// podDeleted is podGone for a pod just written, if the write deleted it (a
+// pod written otherwise exists). The check reads the cache without a copy.
 func (w *world) podDeleted(ctx context.Context, k types.NamespacedName) (string, bool) {
-	if w.deleting {
+	if w.deleting || !kube.Deleting(w.c) {
 		return "", false
 	}
 	if _, err := kube.Peek(ctx, w.c, k, &corev1.Pod{}); !apierrors.IsNotFound(err) {
@@ -83,7 +85,7 @@ func (w *world) podGone(name string) (string, bool) {
 			if p.name == name {
 				w.pods[rs] = append(pods[:i:i], pods[i+1:]...)
 				w.live--
-				w.gone = append(w.gone, name)
+				p.deleted = true
 				return rs, true
 			}
 		}
@@ -107,6 +109,8 @@ type podState struct {
 	hash    string
 	created time.Time
 	ready   bool
+	// deleted: the pod is gone from pods (byName still lists it).
+	deleted bool
 }
 
 // maxLivePods bounds the pods that exist at once: the rollout's replicas,
@@ -181,7 +185,8 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 			return err
 		}
 		pods = append(pods, p)
-		w.addView(p)
+		w.added = append(w.added, p)
+		w.viewsStale = true
 		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
 			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
 				return err
@@ -195,10 +200,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		w.clock.At(now.Add(w.podReadyAfter), workEvent, func() {
 			for _, p := range starting {
 				p.ready = true
-				w.setViewReady(p.name)
 				w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: ns, Name: p.name}})
 			}
-			w.changed = true
+			w.viewsStale = true
 		})
 	}
 	for int32(len(pods)) > want {
@@ -213,7 +217,8 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		p := pods[victim]
 		pods = append(pods[:victim], pods[victim+1:]...)
 		w.live--
-		w.removeView(p.name)
+		p.deleted = true
+		w.viewsStale = true
 		w.deleting = true
 		err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}})
 		w.deleting = false
@@ -342,12 +347,16 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 	}
 	// The cached object is shared, status included (the write hands over a
 	// status whose changed fields are new, and nobody changes it in place).
-	pod := *obj.(*corev1.Pod)
+	// The pod written is the world's scratch: the write keeps only its status.
+	pod := &w.scratch
+	*pod = *obj.(*corev1.Pod)
 	now := engine.Now(w.clock)
 	pod.Status.Phase = corev1.PodRunning
 	pod.Status.StartTime = &now
 	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
-	statuses := slices.Clip(pod.Status.ContainerStatuses) // appending copies
+	prev := pod.Status.ContainerStatuses
+	statuses := make([]corev1.ContainerStatus, len(prev), len(prev)+len(pod.Spec.Containers))
+	copy(statuses, prev)
 	for _, c := range pod.Spec.Containers {
 		statuses = append(statuses, corev1.ContainerStatus{
 			Name: c.Name, Image: c.Image, Ready: true,
@@ -355,10 +364,13 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 		})
 	}
 	pod.Status.ContainerStatuses = statuses
-	if err := w.c.Status().Update(ctx, &pod, kube.HandOver); err != nil {
+	err = w.c.Status().Update(ctx, pod, kube.HandOver)
+	rs := controllerName(pod.OwnerReferences)
+	*pod = corev1.Pod{} // holds nothing for the collector
+	if err != nil {
 		return "", err
 	}
-	return controllerName(pod.OwnerReferences), nil
+	return rs, nil
 }
 
 // controllerName is metav1.GetControllerOf's name, without its copy.
@@ -395,37 +407,35 @@ type hashCount struct {
 }
 
 // podViews lists every pod of the world (Ready or not) by name. The slice is
-// the world's: read it before the world next changes.
+// the world's: read it before the next call.
 func (w *world) podViews() []traffic.Pod {
-	if w.changed {
-		for _, name := range w.gone {
-			w.removeView(name)
-		}
-		w.gone, w.changed = w.gone[:0], false
+	if w.views != nil && !w.viewsStale {
+		return w.views
 	}
+	w.views, w.viewsStale = w.sortedPodViews(w.views[:0]), false
 	return w.views
 }
 
-func (w *world) viewIndex(name string) (int, bool) {
-	return slices.BinarySearchFunc(w.views, name, func(v traffic.Pod, name string) int { return strings.Compare(v.Name, name) })
-}
-
-func (w *world) addView(p *podState) {
-	i, _ := w.viewIndex(p.name)
-	w.views = slices.Insert(w.views, i, traffic.Pod{Name: p.name, Hash: p.hash, Ready: p.ready})
-	w.changed = true
-}
-
-func (w *world) removeView(name string) {
-	if i, ok := w.viewIndex(name); ok {
-		w.views = slices.Delete(w.views, i, i+1)
+// sortedPodViews appends the views of every pod to buf, sorted by name:
+// byName and the pods added since, merged, without the deleted ones.
+func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
+	byName := func(a, b *podState) int { return strings.Compare(a.name, b.name) }
+	slices.SortFunc(w.added, byName)
+	old, added := w.byName, w.added
+	merged := make([]*podState, 0, len(old)+len(added))
+	for len(old) > 0 || len(added) > 0 {
+		var p *podState
+		if len(added) == 0 || len(old) > 0 && byName(old[0], added[0]) < 0 {
+			p, old = old[0], old[1:]
+		} else {
+			p, added = added[0], added[1:]
+		}
+		if !p.deleted {
+			merged = append(merged, p)
+			buf = append(buf, traffic.Pod{Name: p.name, Hash: p.hash, Ready: p.ready})
+		}
 	}
-	w.changed = true
-}
-
-// setViewReady marks a pod Ready, if it still exists.
-func (w *world) setViewReady(name string) {
-	if i, ok := w.viewIndex(name); ok {
-		w.views[i].Ready = true
-	}
+	clear(w.added)
+	w.byName, w.added = merged, w.added[:0]
+	return buf
 }

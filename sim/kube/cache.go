@@ -38,9 +38,9 @@ type informerCache struct {
 	scheme  *runtime.Scheme
 	mapper  meta.RESTMapper
 	objects map[objectKey]client.Object
-	// byKind holds the keys of each kind's objects sorted by namespace and name,
-	// as a List returns them: a List reads only its kind and sorts nothing.
-	byKind map[schema.GroupVersionKind][]objectKey
+	// byKind indexes the keys of each kind's objects: a List reads only its
+	// kind, in the order it returns them (kindIndex).
+	byKind map[schema.GroupVersionKind]*kindIndex
 	// tracker, when set, is the object store under the in-memory fake client:
 	// updates are written to it directly, typed, with the API server's
 	// resourceVersion and status-subresource rules applied here. Going through the
@@ -67,7 +67,7 @@ type objectKey struct {
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
 	ic := &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
-		byKind: map[schema.GroupVersionKind][]objectKey{}}
+		byKind: map[schema.GroupVersionKind]*kindIndex{}}
 	if checkShared {
 		ic.snapshots = map[objectKey]client.Object{}
 		sharedMu.Lock()
@@ -250,7 +250,7 @@ func (c *informerCache) selectList(list client.ObjectList, opts []client.ListOpt
 		sel = lo.LabelSelector
 	}
 	var objs []client.Object
-	for _, k := range c.byKind[gvk] {
+	for _, k := range c.sortedKeys(gvk) {
 		if lo.Namespace != "" && k.namespace != lo.Namespace {
 			continue
 		}
@@ -277,9 +277,7 @@ func (c *informerCache) put(k objectKey, obj client.Object) {
 		c.snapshots[k] = obj.DeepCopyObject().(client.Object)
 	}
 	if _, ok := c.objects[k]; !ok {
-		keys := c.byKind[k.gvk]
-		i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
-		c.byKind[k.gvk] = slices.Insert(keys, i, k)
+		c.index(k.gvk).add(k)
 	}
 	c.objects[k] = obj
 }
@@ -294,10 +292,57 @@ func (c *informerCache) remove(k objectKey) {
 		delete(c.snapshots, k)
 	}
 	delete(c.objects, k)
-	keys := c.byKind[k.gvk]
-	if i, found := slices.BinarySearchFunc(keys, k, compareKeys); found {
-		c.byKind[k.gvk] = slices.Delete(keys, i, i+1)
+	c.index(k.gvk).removed = true
+}
+
+// kindIndex is the keys of one kind's objects. Sorting them on each create
+// and delete moved the whole index each time (pods come and go by hundreds);
+// instead keys are appended and forgotten lazily, and sorted when listed.
+type kindIndex struct {
+	// keys holds every key of the kind, sorted by namespace and name unless
+	// unsorted, and with keys since removed (or added again) if removed.
+	keys     []objectKey
+	unsorted bool
+	removed  bool
+}
+
+func (x *kindIndex) add(k objectKey) {
+	if n := len(x.keys); n > 0 && compareKeys(x.keys[n-1], k) >= 0 {
+		x.unsorted = true
 	}
+	x.keys = append(x.keys, k)
+}
+
+func (c *informerCache) index(gvk schema.GroupVersionKind) *kindIndex {
+	x := c.byKind[gvk]
+	if x == nil {
+		x = &kindIndex{}
+		c.byKind[gvk] = x
+	}
+	return x
+}
+
+// sortedKeys is the keys of gvk's objects, sorted by namespace and name.
+func (c *informerCache) sortedKeys(gvk schema.GroupVersionKind) []objectKey {
+	x := c.byKind[gvk]
+	if x == nil {
+		return nil
+	}
+	if x.unsorted {
+		slices.SortFunc(x.keys, compareKeys)
+	}
+	if x.unsorted || x.removed {
+		keys := x.keys[:0]
+		for i, k := range x.keys {
+			if _, ok := c.objects[k]; ok && (i == 0 || compareKeys(x.keys[i-1], k) != 0) {
+				keys = append(keys, k)
+			}
+		}
+		clear(x.keys[len(keys):])
+		x.keys = keys
+	}
+	x.unsorted, x.removed = false, false
+	return x.keys
 }
 
 func (c *informerCache) store(obj client.Object) error {

@@ -127,7 +127,7 @@ func TestCreateDeleteInMemoryAsFakeClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	viaFake := *mem.(*informerCache)
-	viaFake.objects, viaFake.byKind = map[objectKey]client.Object{}, map[schema.GroupVersionKind][]objectKey{}
+	viaFake.objects, viaFake.byKind = map[objectKey]client.Object{}, map[schema.GroupVersionKind]*kindIndex{}
 	viaFake.skipTracker = false
 	gotRS, got := run(mem)
 	wantRS, want := run(&viaFake)
