@@ -58,8 +58,10 @@ type world struct {
 	live int
 	// deleting is set while the world deletes a pod itself (podGone ignores it).
 	deleting bool
-	// scratch is the pod markReady writes.
-	scratch corev1.Pod
+	// scratch is the pod markReady writes and the world deletes: the writes
+	// keep nothing of it (a handed-over status aside). peek is the pod Peek
+	// reads into on backends that copy (its type names the kind).
+	scratch, peek corev1.Pod
 }
 
 // podDeleted is podGone for a pod just written, if the write deleted it (a
@@ -220,7 +222,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		p.deleted = true
 		w.viewsStale = true
 		w.deleting = true
-		err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}})
+		w.scratch = corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}}
+		err := w.c.Delete(ctx, &w.scratch)
+		w.scratch = corev1.Pod{}
 		w.deleting = false
 		if err != nil && !apierrors.IsNotFound(err) {
 			return err
@@ -338,7 +342,7 @@ func (w *world) markFailing(ctx context.Context, namespace, name, container, rea
 
 // markReady writes a pod's Running/Ready status once the kubelet would have.
 func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, error) {
-	obj, err := kube.Peek(ctx, w.c, k, &corev1.Pod{})
+	obj, err := kube.Peek(ctx, w.c, k, &w.peek)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil
