@@ -41,6 +41,9 @@ type informerCache struct {
 	// byKind indexes the keys of each kind's objects: a List reads only its
 	// kind, in the order it returns them (kindIndex).
 	byKind map[schema.GroupVersionKind]*kindIndex
+	// types memoizes the kind of each typed object type (key's lookup in the
+	// scheme showed in profiles).
+	types map[reflect.Type]*kindIndex
 	// tracker, when set, is the object store under the in-memory fake client:
 	// updates are written to it directly, typed, with the API server's
 	// resourceVersion and status-subresource rules applied here. Going through the
@@ -55,19 +58,18 @@ type informerCache struct {
 	// object it handed out for reading before it replaces or forgets it.
 	snapshots map[objectKey]client.Object
 	status    *cacheStatusWriter
-	// gvks memoizes the kind of each typed object type (key's lookup in the
-	// scheme showed in profiles).
-	gvks map[reflect.Type]schema.GroupVersionKind
 }
 
+// objectKey names a cached object; its kind is a pointer, which hashes
+// faster than a GroupVersionKind's strings.
 type objectKey struct {
-	gvk             schema.GroupVersionKind
+	kind            *kindIndex
 	namespace, name string
 }
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
 	ic := &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
-		byKind: map[schema.GroupVersionKind]*kindIndex{}}
+		byKind: map[schema.GroupVersionKind]*kindIndex{}, types: map[reflect.Type]*kindIndex{}}
 	if checkShared {
 		ic.snapshots = map[objectKey]client.Object{}
 		sharedMu.Lock()
@@ -83,35 +85,34 @@ func (c *informerCache) get(k objectKey) (client.Object, bool) {
 }
 
 func (c *informerCache) key(obj client.Object) (objectKey, error) {
-	gvk, err := c.gvkOf(obj)
+	x, err := c.kindOf(obj)
 	if err != nil {
 		return objectKey{}, err
 	}
-	return objectKey{gvk, obj.GetNamespace(), obj.GetName()}, nil
+	return objectKey{x, obj.GetNamespace(), obj.GetName()}, nil
 }
 
-// gvkOf is apiutil.GVKForObject, remembered for the types the scheme maps
-// to one kind (not unstructured or partial objects: they carry their kind).
-func (c *informerCache) gvkOf(obj runtime.Object) (schema.GroupVersionKind, error) {
+// kindOf is the index of obj's kind (apiutil.GVKForObject), remembered for
+// the types the scheme maps to one kind (not unstructured or partial
+// objects: they carry their kind).
+func (c *informerCache) kindOf(obj runtime.Object) (*kindIndex, error) {
 	t := reflect.TypeOf(obj)
-	if gvk, ok := c.gvks[t]; ok {
-		return gvk, nil
+	if x, ok := c.types[t]; ok {
+		return x, nil
 	}
 	gvk, err := apiutil.GVKForObject(obj, c.scheme)
 	if err != nil {
-		return gvk, err
+		return nil, err
 	}
+	x := c.index(gvk)
 	switch obj.(type) {
 	case runtime.Unstructured, *metav1.PartialObjectMetadata, *metav1.PartialObjectMetadataList:
-		return gvk, nil
+		return x, nil
 	}
 	if gvks, unversioned, err := c.scheme.ObjectKinds(obj); err == nil && !unversioned && len(gvks) == 1 {
-		if c.gvks == nil {
-			c.gvks = map[reflect.Type]schema.GroupVersionKind{}
-		}
-		c.gvks[t] = gvk
+		c.types[t] = x
 	}
-	return gvk, nil
+	return x, nil
 }
 
 // builtinStatus: kinds whose status subresource the fake client emulates itself.
@@ -196,7 +197,7 @@ func (c *informerCache) Get(_ context.Context, key client.ObjectKey, obj client.
 		return c.notFound(k)
 	}
 	copyInto(obj, cached)
-	obj.GetObjectKind().SetGroupVersionKind(k.gvk)
+	obj.GetObjectKind().SetGroupVersionKind(k.kind.gvk)
 	return nil
 }
 
@@ -236,21 +237,25 @@ func (c *informerCache) ListReadOnly(ctx context.Context, list client.ObjectList
 // selectList is the kind of list's items and the cached objects a List
 // returns, in order.
 func (c *informerCache) selectList(list client.ObjectList, opts []client.ListOption) (schema.GroupVersionKind, []client.Object, error) {
-	gvk, err := c.gvkOf(list)
+	lx, err := c.kindOf(list)
 	if err != nil {
-		return gvk, nil, err
+		return schema.GroupVersionKind{}, nil, err
 	}
+	gvk := lx.gvk
 	if len(gvk.Kind) <= 4 || gvk.Kind[len(gvk.Kind)-4:] != "List" {
 		return gvk, nil, fmt.Errorf("%T is not a list", list)
 	}
 	gvk.Kind = gvk.Kind[:len(gvk.Kind)-4]
+	if lx.items == nil {
+		lx.items = c.index(gvk)
+	}
 	lo := (&client.ListOptions{}).ApplyOptions(opts)
 	var sel labels.Selector = labels.Everything()
 	if lo.LabelSelector != nil {
 		sel = lo.LabelSelector
 	}
 	var objs []client.Object
-	for _, k := range c.sortedKeys(gvk) {
+	for _, k := range c.sortedKeys(lx.items) {
 		if lo.Namespace != "" && k.namespace != lo.Namespace {
 			continue
 		}
@@ -277,7 +282,7 @@ func (c *informerCache) put(k objectKey, obj client.Object) {
 		c.snapshots[k] = obj.DeepCopyObject().(client.Object)
 	}
 	if _, ok := c.objects[k]; !ok {
-		c.index(k.gvk).add(k)
+		k.kind.add(k)
 	}
 	c.objects[k] = obj
 }
@@ -292,13 +297,17 @@ func (c *informerCache) remove(k objectKey) {
 		delete(c.snapshots, k)
 	}
 	delete(c.objects, k)
-	c.index(k.gvk).removed = true
+	k.kind.removed = true
 }
 
-// kindIndex is the keys of one kind's objects. Sorting them on each create
-// and delete moved the whole index each time (pods come and go by hundreds);
-// instead keys are appended and forgotten lazily, and sorted when listed.
+// kindIndex is one kind and the keys of its objects. Sorting them on each
+// create and delete moved the whole index each time (pods come and go by
+// hundreds); instead keys are appended and forgotten lazily, and sorted when
+// listed.
 type kindIndex struct {
+	gvk schema.GroupVersionKind
+	// items, for a list kind, is the index of its items' kind.
+	items *kindIndex
 	// keys holds every key of the kind, sorted by namespace and name unless
 	// unsorted, and with keys since removed (or added again) if removed.
 	keys     []objectKey
@@ -316,18 +325,14 @@ func (x *kindIndex) add(k objectKey) {
 func (c *informerCache) index(gvk schema.GroupVersionKind) *kindIndex {
 	x := c.byKind[gvk]
 	if x == nil {
-		x = &kindIndex{}
+		x = &kindIndex{gvk: gvk}
 		c.byKind[gvk] = x
 	}
 	return x
 }
 
-// sortedKeys is the keys of gvk's objects, sorted by namespace and name.
-func (c *informerCache) sortedKeys(gvk schema.GroupVersionKind) []objectKey {
-	x := c.byKind[gvk]
-	if x == nil {
-		return nil
-	}
+// sortedKeys is the keys of x's objects, sorted by namespace and name.
+func (c *informerCache) sortedKeys(x *kindIndex) []objectKey {
 	if x.unsorted {
 		slices.SortFunc(x.keys, compareKeys)
 	}
@@ -412,10 +417,10 @@ func (c *informerCache) createInMemory(obj client.Object, owned bool) error {
 }
 
 func (c *informerCache) groupResource(k objectKey) schema.GroupResource {
-	if m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version); err == nil {
+	if m, err := c.mapper.RESTMapping(k.kind.gvk.GroupKind(), k.kind.gvk.Version); err == nil {
 		return m.Resource.GroupResource()
 	}
-	return schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}
+	return schema.GroupResource{Group: k.kind.gvk.Group, Resource: k.kind.gvk.Kind}
 }
 
 func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
@@ -451,7 +456,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly, owned bool) 
 		return c.notFound(k)
 	}
 	if rv := obj.GetResourceVersion(); rv != "" && rv != prev.GetResourceVersion() {
-		return apierrors.NewConflict(schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}, k.name,
+		return apierrors.NewConflict(schema.GroupResource{Group: k.kind.gvk.Group, Resource: k.kind.gvk.Kind}, k.name,
 			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
 	}
 	// Cached objects are never changed in place (reads hand out deep copies),
@@ -471,7 +476,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly, owned bool) 
 	rv := strconv.FormatUint(n+1, 10)
 	next.SetResourceVersion(rv)
 	if c.tracker != nil && !c.skipTracker {
-		m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version)
+		m, err := c.mapper.RESTMapping(k.kind.gvk.GroupKind(), k.kind.gvk.Version)
 		if err != nil {
 			return err
 		}
@@ -701,7 +706,7 @@ func (c *informerCache) checkUnchanged(k objectKey) {
 	if snap := c.snapshots[k]; !equality.Semantic.DeepEqual(cur, snap) {
 		sharedMu.Lock()
 		defer sharedMu.Unlock()
-		sharedChanges = append(sharedChanges, fmt.Sprintf("%s %s/%s changed in the cache:\nstored %+v\nnow    %+v", k.gvk.Kind, k.namespace, k.name, snap, cur))
+		sharedChanges = append(sharedChanges, fmt.Sprintf("%s %s/%s changed in the cache:\nstored %+v\nnow    %+v", k.kind.gvk.Kind, k.namespace, k.name, snap, cur))
 	}
 }
 
