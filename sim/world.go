@@ -140,12 +140,15 @@ func (w *world) podName(rs string) string {
 	if w.names == nil {
 		w.names = map[string]bool{}
 	}
-	b := make([]byte, 5)
+	var buf [maxGeneratedBase + 5]byte
+	b := append(buf[:0], base...)
 	for {
-		for i := range b {
-			b[i] = podNameChars[w.rng.IntN(len(podNameChars))]
+		b = b[:len(base)]
+		for range 5 {
+			b = append(b, podNameChars[w.rng.IntN(len(podNameChars))])
 		}
-		if name := base + string(b); !w.names[name] {
+		if !w.names[string(b)] { // (no copy of b for the lookup)
+			name := string(b)
 			w.names[name] = true
 			return name
 		}
@@ -207,12 +210,19 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 			w.viewsStale = true
 		})
 	}
+	notReady := 0 // spares the search below when every pod is Ready
+	for _, p := range pods {
+		if !p.ready {
+			notReady++
+		}
+	}
 	for int32(len(pods)) > want {
 		// The ReplicaSet controller deletes not-ready pods first, then the newest.
 		victim := len(pods) - 1
-		for i := len(pods) - 1; i >= 0; i-- {
+		for i := len(pods) - 1; notReady > 0 && i >= 0; i-- {
 			if !pods[i].ready {
 				victim = i
+				notReady--
 				break
 			}
 		}
