@@ -62,6 +62,9 @@ type world struct {
 	// keep nothing of it (a handed-over status aside). peek is the pod Peek
 	// reads into on backends that copy (its type names the kind).
 	scratch, peek corev1.Pod
+	// lastReady is the Ready status markReady wrote last (readyParts), if
+	// it can be shared.
+	lastReady readyStatus
 }
 
 // podDeleted is podGone for a pod just written, if the write deleted it (a
@@ -364,20 +367,9 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 	// The pod written is the world's scratch: the write keeps only its status.
 	pod := &w.scratch
 	*pod = *obj.(*corev1.Pod)
-	now := engine.Now(w.clock)
 	pod.Status.Phase = corev1.PodRunning
-	pod.Status.StartTime = &now
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
-	prev := pod.Status.ContainerStatuses
-	statuses := make([]corev1.ContainerStatus, len(prev), len(prev)+len(pod.Spec.Containers))
-	copy(statuses, prev)
-	for _, c := range pod.Spec.Containers {
-		statuses = append(statuses, corev1.ContainerStatus{
-			Name: c.Name, Image: c.Image, Ready: true,
-			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
-		})
-	}
-	pod.Status.ContainerStatuses = statuses
+	r := w.readyParts(pod.Spec.Containers, pod.Status.ContainerStatuses)
+	pod.Status.StartTime, pod.Status.Conditions, pod.Status.ContainerStatuses = r.start, r.conditions, r.statuses
 	err = w.c.Status().Update(ctx, pod, kube.HandOver)
 	rs := controllerName(pod.OwnerReferences)
 	*pod = corev1.Pod{} // holds nothing for the collector
@@ -385,6 +377,50 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 		return "", err
 	}
 	return rs, nil
+}
+
+// readyStatus is what markReady sets in a Ready pod's status: StartTime,
+// Conditions and ContainerStatuses.
+type readyStatus struct {
+	at         time.Time
+	containers []corev1.Container
+	start      *metav1.Time
+	conditions []corev1.PodCondition
+	statuses   []corev1.ContainerStatus
+}
+
+// readyParts is the Ready status of a pod with these containers and
+// container statuses, now. Pods that become Ready together, with the same
+// containers (their template's) and none before, share one: it is handed
+// over and nobody changes it.
+func (w *world) readyParts(containers []corev1.Container, prev []corev1.ContainerStatus) readyStatus {
+	now := engine.Now(w.clock)
+	if r := w.lastReady; r.start != nil && len(prev) == 0 && r.at.Equal(now.Time) && sameSlice(r.containers, containers) {
+		return r
+	}
+	statuses := prev // nil or empty if there is nothing to append, as before
+	if len(prev)+len(containers) > 0 {
+		statuses = make([]corev1.ContainerStatus, len(prev), len(prev)+len(containers))
+		copy(statuses, prev)
+	}
+	for _, c := range containers {
+		statuses = append(statuses, corev1.ContainerStatus{
+			Name: c.Name, Image: c.Image, Ready: true,
+			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
+		})
+	}
+	r := readyStatus{at: now.Time, containers: containers, start: &now, statuses: statuses,
+		conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}}
+	w.lastReady = readyStatus{}
+	if len(prev) == 0 {
+		w.lastReady = r
+	}
+	return r
+}
+
+// sameSlice: a and b are the same slice (elements and length).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
 }
 
 // controllerName is metav1.GetControllerOf's name, without its copy.
