@@ -48,6 +48,7 @@ type world struct {
 	viewsStale bool
 	byName     []*podState
 	added      []*podState
+	spare      []*podState // the next byName's array
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 	// overLimit is invalid input: the scenario asks for more than a limit.
@@ -58,10 +59,11 @@ type world struct {
 	live int
 	// deleting is set while the world deletes a pod itself (podGone ignores it).
 	deleting bool
-	// scratch is the pod markReady writes and the world deletes: the writes
-	// keep nothing of it (a handed-over status aside). peek is the pod Peek
-	// reads into on backends that copy (its type names the kind).
-	scratch, peek corev1.Pod
+	// scratch is the pod markReady writes, victim the one the world deletes
+	// (only its metadata is set): the writes keep nothing of them (a
+	// handed-over status aside). peek is the pod Peek reads into on backends
+	// that copy (its type names the kind).
+	scratch, victim, peek corev1.Pod
 	// lastReady is the Ready status markReady wrote last (readyParts), if
 	// it can be shared.
 	lastReady readyStatus
@@ -235,9 +237,8 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		p.deleted = true
 		w.viewsStale = true
 		w.deleting = true
-		w.scratch = corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}}
-		err := w.c.Delete(ctx, &w.scratch)
-		w.scratch = corev1.Pod{}
+		w.victim.ObjectMeta = metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}
+		err := w.c.Delete(ctx, &w.victim)
 		w.deleting = false
 		if err != nil && !apierrors.IsNotFound(err) {
 			return err
@@ -370,13 +371,10 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 	pod.Status.Phase = corev1.PodRunning
 	r := w.readyParts(pod.Spec.Containers, pod.Status.ContainerStatuses)
 	pod.Status.StartTime, pod.Status.Conditions, pod.Status.ContainerStatuses = r.start, r.conditions, r.statuses
-	err = w.c.Status().Update(ctx, pod, kube.HandOver)
-	rs := controllerName(pod.OwnerReferences)
-	*pod = corev1.Pod{} // holds nothing for the collector
-	if err != nil {
+	if err := w.c.Status().Update(ctx, pod, kube.HandOver); err != nil {
 		return "", err
 	}
-	return rs, nil
+	return controllerName(pod.OwnerReferences), nil
 }
 
 // readyStatus is what markReady sets in a Ready pod's status: StartTime,
@@ -472,7 +470,7 @@ func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
 	byName := func(a, b *podState) int { return strings.Compare(a.name, b.name) }
 	slices.SortFunc(w.added, byName)
 	old, added := w.byName, w.added
-	merged := make([]*podState, 0, len(old)+len(added))
+	merged := slices.Grow(w.spare[:0], len(old)+len(added))
 	for len(old) > 0 || len(added) > 0 {
 		var p *podState
 		if len(added) == 0 || len(old) > 0 && byName(old[0], added[0]) < 0 {
@@ -486,6 +484,7 @@ func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
 		}
 	}
 	clear(w.added)
-	w.byName, w.added = merged, w.added[:0]
+	clear(w.byName)
+	w.byName, w.spare, w.added = merged, w.byName[:0], w.added[:0]
 	return buf
 }
