@@ -215,34 +215,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 			w.viewsStale = true
 		})
 	}
-	notReady := 0 // spares the search below when every pod is Ready
-	for _, p := range pods {
-		if !p.ready {
-			notReady++
-		}
-	}
-	for int32(len(pods)) > want {
-		// The ReplicaSet controller deletes not-ready pods first, then the newest.
-		victim := len(pods) - 1
-		for i := len(pods) - 1; notReady > 0 && i >= 0; i-- {
-			if !pods[i].ready {
-				victim = i
-				notReady--
-				break
-			}
-		}
-		p := pods[victim]
-		pods = append(pods[:victim], pods[victim+1:]...)
-		w.live--
-		p.deleted = true
-		w.viewsStale = true
-		w.deleting = true
-		w.victim.ObjectMeta = metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}
-		err := w.c.Delete(ctx, &w.victim)
-		w.deleting = false
-		if err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
+	pods, err = w.scaleDown(ctx, rs.Namespace, pods, want)
+	if err != nil {
+		return err
 	}
 	w.pods[rs.Name] = pods
 	ready := int32(0)
@@ -269,6 +244,41 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		}
 	}
 	return nil
+}
+
+// scaleDown deletes pods until want are left, as the ReplicaSet controller
+// does, and returns those left.
+func (w *world) scaleDown(ctx context.Context, namespace string, pods []*podState, want int32) ([]*podState, error) {
+	notReady := 0 // spares the search below when every pod is Ready
+	for _, p := range pods {
+		if !p.ready {
+			notReady++
+		}
+	}
+	for int32(len(pods)) > want {
+		// The ReplicaSet controller deletes not-ready pods first, then the newest.
+		victim := len(pods) - 1
+		for i := len(pods) - 1; notReady > 0 && i >= 0; i-- {
+			if !pods[i].ready {
+				victim = i
+				notReady--
+				break
+			}
+		}
+		p := pods[victim]
+		pods = append(pods[:victim], pods[victim+1:]...)
+		w.live--
+		p.deleted = true
+		w.viewsStale = true
+		w.deleting = true
+		w.victim.ObjectMeta = metav1.ObjectMeta{Namespace: namespace, Name: p.name}
+		err := w.c.Delete(ctx, &w.victim)
+		w.deleting = false
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return pods, nil
 }
 
 // podTemplate is what the pods a ReplicaSet sync creates have in common.
