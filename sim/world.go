@@ -75,7 +75,7 @@ func (w *world) podDeleted(ctx context.Context, k types.NamespacedName) (string,
 	if w.deleting || !kube.Deleting(w.c) {
 		return "", false
 	}
-	if _, err := kube.Peek(ctx, w.c, k, &corev1.Pod{}); !apierrors.IsNotFound(err) {
+	if _, err := kube.Peek(ctx, w.c, k, &w.peek); !apierrors.IsNotFound(err) {
 		return "", false
 	}
 	return w.podGone(k.Name)
@@ -281,6 +281,13 @@ func (w *world) scaleDown(ctx context.Context, namespace string, pods []*podStat
 	return pods, nil
 }
 
+// The options of the world's handed-over writes, allocated once (a variadic
+// argument escapes through the client interfaces).
+var (
+	handOverCreate = []client.CreateOption{kube.HandOver}
+	handOverStatus = []client.SubResourceUpdateOption{kube.HandOver}
+)
+
 // podTemplate is what the pods a ReplicaSet sync creates have in common.
 type podTemplate struct {
 	rs   *appsv1.ReplicaSet
@@ -315,7 +322,7 @@ func (w *world) createPod(ctx context.Context, t *podTemplate, p *podState) erro
 		Spec: t.rs.Spec.Template.Spec,
 	}
 	pod.Status.Phase = corev1.PodPending
-	return w.c.Create(ctx, pod, kube.HandOver)
+	return w.c.Create(ctx, pod, handOverCreate...)
 }
 
 // versionHash is the pod-template hash of the rollout revision a ReplicaSet's pods
@@ -381,7 +388,7 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 	pod.Status.Phase = corev1.PodRunning
 	r := w.readyParts(pod.Spec.Containers, pod.Status.ContainerStatuses)
 	pod.Status.StartTime, pod.Status.Conditions, pod.Status.ContainerStatuses = r.start, r.conditions, r.statuses
-	if err := w.c.Status().Update(ctx, pod, kube.HandOver); err != nil {
+	if err := w.c.Status().Update(ctx, pod, handOverStatus...); err != nil {
 		return "", err
 	}
 	return controllerName(pod.OwnerReferences), nil
@@ -417,7 +424,8 @@ func (w *world) readyParts(containers []corev1.Container, prev []corev1.Containe
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
 		})
 	}
-	r := readyStatus{at: now.Time, containers: containers, start: &now, statuses: statuses,
+	start := now // escapes: only when not shared
+	r := readyStatus{at: now.Time, containers: containers, start: &start, statuses: statuses,
 		conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}}
 	w.lastReady = readyStatus{}
 	if len(prev) == 0 {
