@@ -18,7 +18,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -341,10 +340,8 @@ func (r *runner) notify(obj client.Object) {
 	case *corev1.Pod:
 		// A pod deleted by the controller (a restart): the ReplicaSet
 		// controller creates a replacement.
-		if err := r.c.Get(context.Background(), nn, &corev1.Pod{}); apierrors.IsNotFound(err) {
-			if rs, ok := r.world.podGone(o.Name); ok {
-				r.enqueue(key{kind: kindReplicaSet, NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: rs}})
-			}
+		if rs, ok := r.world.podDeleted(context.Background(), nn); ok {
+			r.enqueue(key{kind: kindReplicaSet, NamespacedName: types.NamespacedName{Namespace: o.Namespace, Name: rs}})
 		}
 	case *appsv1.Deployment:
 		// The template resolver watches the workloads Rollouts refer to.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/rollsim/rollsim/engine"
@@ -40,9 +41,14 @@ type world struct {
 	// note reports a change in the number of available pods.
 	note func(rs string, available, desired int32)
 	// views is what podViews last returned, valid until a pod is created,
-	// deleted or becomes Ready (viewsStale).
+	// deleted or becomes Ready by the world (viewsStale). byName is the pods
+	// views was built from, by name, and added the pods created since: the
+	// views are rebuilt by a merge rather than a sort of every pod.
 	views      []traffic.Pod
 	viewsStale bool
+	byName     []*podState
+	added      []*podState
+	spare      []*podState // the next byName's array
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 	// overLimit is invalid input: the scenario asks for more than a limit.
@@ -53,6 +59,26 @@ type world struct {
 	live int
 	// deleting is set while the world deletes a pod itself (podGone ignores it).
 	deleting bool
+	// scratch is the pod markReady writes, victim the one the world deletes
+	// (only its metadata is set): the writes keep nothing of them (a
+	// handed-over status aside). peek is the pod Peek reads into on backends
+	// that copy (its type names the kind).
+	scratch, victim, peek corev1.Pod
+	// lastReady is the Ready status markReady wrote last (readyParts), if
+	// it can be shared.
+	lastReady readyStatus
+}
+
+// podDeleted is podGone for a pod just written, if the write deleted it (a
+// pod written otherwise exists). The check reads the cache without a copy.
+func (w *world) podDeleted(ctx context.Context, k types.NamespacedName) (string, bool) {
+	if w.deleting || !kube.Deleting(w.c) {
+		return "", false
+	}
+	if _, err := kube.Peek(ctx, w.c, k, &w.peek); !apierrors.IsNotFound(err) {
+		return "", false
+	}
+	return w.podGone(k.Name)
 }
 
 // podGone forgets a pod someone else deleted (the rollout's pod restarter
@@ -66,6 +92,7 @@ func (w *world) podGone(name string) (string, bool) {
 			if p.name == name {
 				w.pods[rs] = append(pods[:i:i], pods[i+1:]...)
 				w.live--
+				p.deleted = true
 				return rs, true
 			}
 		}
@@ -89,6 +116,8 @@ type podState struct {
 	hash    string
 	created time.Time
 	ready   bool
+	// deleted: the pod is gone from pods (byName still lists it).
+	deleted bool
 }
 
 // maxLivePods bounds the pods that exist at once: the rollout's replicas,
@@ -116,12 +145,15 @@ func (w *world) podName(rs string) string {
 	if w.names == nil {
 		w.names = map[string]bool{}
 	}
-	b := make([]byte, 5)
+	var buf [maxGeneratedBase + 5]byte
+	b := append(buf[:0], base...)
 	for {
-		for i := range b {
-			b[i] = podNameChars[w.rng.IntN(len(podNameChars))]
+		b = b[:len(base)]
+		for range 5 {
+			b = append(b, podNameChars[w.rng.IntN(len(podNameChars))])
 		}
-		if name := base + string(b); !w.names[name] {
+		if !w.names[string(b)] { // (no copy of b for the lookup)
+			name := string(b)
 			w.names[name] = true
 			return name
 		}
@@ -149,16 +181,21 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	// event for all of them, so the ReplicaSet controller sees them at once (as
 	// its informer would) rather than one status update per pod.
 	var starting []*podState
+	var tmpl *podTemplate
 	for int32(len(pods)) < want {
 		if w.live >= maxLivePods {
 			return w.overLimit("spec.cluster", "the rollout runs more than %d pods at once, the limit (replicas, surge and experiments together)", maxLivePods)
 		}
 		w.live++
-		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: w.versionHash(ctx, rs), created: now}
-		if err := w.createPod(ctx, rs, p); err != nil {
+		if tmpl == nil {
+			tmpl = w.podTemplate(ctx, rs)
+		}
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: tmpl.hash, created: now}
+		if err := w.createPod(ctx, tmpl, p); err != nil {
 			return err
 		}
 		pods = append(pods, p)
+		w.added = append(w.added, p)
 		w.viewsStale = true
 		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
 			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
@@ -178,25 +215,9 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 			w.viewsStale = true
 		})
 	}
-	for int32(len(pods)) > want {
-		// The ReplicaSet controller deletes not-ready pods first, then the newest.
-		victim := len(pods) - 1
-		for i := len(pods) - 1; i >= 0; i-- {
-			if !pods[i].ready {
-				victim = i
-				break
-			}
-		}
-		p := pods[victim]
-		pods = append(pods[:victim], pods[victim+1:]...)
-		w.live--
-		w.viewsStale = true
-		w.deleting = true
-		err := w.c.Delete(ctx, &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: rs.Namespace, Name: p.name}})
-		w.deleting = false
-		if err != nil && !apierrors.IsNotFound(err) {
-			return err
-		}
+	pods, err = w.scaleDown(ctx, rs.Namespace, pods, want)
+	if err != nil {
+		return err
 	}
 	w.pods[rs.Name] = pods
 	ready := int32(0)
@@ -225,24 +246,83 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 	return nil
 }
 
-func (w *world) createPod(ctx context.Context, rs *appsv1.ReplicaSet, p *podState) error {
-	labels := map[string]string{}
-	for k, v := range rs.Spec.Template.Labels {
-		labels[k] = v
+// scaleDown deletes pods until want are left, as the ReplicaSet controller
+// does, and returns those left.
+func (w *world) scaleDown(ctx context.Context, namespace string, pods []*podState, want int32) ([]*podState, error) {
+	notReady := 0 // spares the search below when every pod is Ready
+	for _, p := range pods {
+		if !p.ready {
+			notReady++
+		}
 	}
+	for int32(len(pods)) > want {
+		// The ReplicaSet controller deletes not-ready pods first, then the newest.
+		victim := len(pods) - 1
+		for i := len(pods) - 1; notReady > 0 && i >= 0; i-- {
+			if !pods[i].ready {
+				victim = i
+				notReady--
+				break
+			}
+		}
+		p := pods[victim]
+		pods = append(pods[:victim], pods[victim+1:]...)
+		w.live--
+		p.deleted = true
+		w.viewsStale = true
+		w.deleting = true
+		w.victim.ObjectMeta = metav1.ObjectMeta{Namespace: namespace, Name: p.name}
+		err := w.c.Delete(ctx, &w.victim)
+		w.deleting = false
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	return pods, nil
+}
+
+// The options of the world's handed-over writes, allocated once (a variadic
+// argument escapes through the client interfaces).
+var (
+	handOverCreate = []client.CreateOption{kube.HandOver}
+	handOverStatus = []client.SubResourceUpdateOption{kube.HandOver}
+)
+
+// podTemplate is what the pods a ReplicaSet sync creates have in common.
+type podTemplate struct {
+	rs   *appsv1.ReplicaSet
+	hash string
+	// labels and owners are shared by the pods (kube.HandOver).
+	labels map[string]string
+	owners []metav1.OwnerReference
+}
+
+func (w *world) podTemplate(ctx context.Context, rs *appsv1.ReplicaSet) *podTemplate {
+	labels := rs.Spec.Template.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return &podTemplate{rs: rs, hash: w.versionHash(ctx, rs), labels: labels,
+		owners: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}}
+}
+
+// createPod creates a pod of the template. Its maps, slices and pointers are
+// the ReplicaSet's and the template's: the pod is handed over, and nobody
+// changes a cached object in place.
+func (w *world) createPod(ctx context.Context, t *podTemplate, p *podState) error {
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:              p.name,
-			Namespace:         rs.Namespace,
-			Labels:            labels,
-			Annotations:       rs.Spec.Template.Annotations,
+			Namespace:         t.rs.Namespace,
+			Labels:            t.labels,
+			Annotations:       t.rs.Spec.Template.Annotations,
 			CreationTimestamp: engine.Time(p.created),
-			OwnerReferences:   []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))},
+			OwnerReferences:   t.owners,
 		},
-		Spec: *rs.Spec.Template.Spec.DeepCopy(),
+		Spec: t.rs.Spec.Template.Spec,
 	}
 	pod.Status.Phase = corev1.PodPending
-	return w.c.Create(ctx, pod)
+	return w.c.Create(ctx, pod, handOverCreate...)
 }
 
 // versionHash is the pod-template hash of the rollout revision a ReplicaSet's pods
@@ -293,35 +373,80 @@ func (w *world) markFailing(ctx context.Context, namespace, name, container, rea
 
 // markReady writes a pod's Running/Ready status once the kubelet would have.
 func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, error) {
-	obj, err := kube.Peek(ctx, w.c, k, &corev1.Pod{})
+	obj, err := kube.Peek(ctx, w.c, k, &w.peek)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
 			return "", nil
 		}
 		return "", err
 	}
-	// The cached metadata and spec are shared (the write only reads them); the
-	// status is the write's own.
-	pod := *obj.(*corev1.Pod)
-	pod.Status = *pod.Status.DeepCopy()
-	now := engine.Now(w.clock)
+	// The cached object is shared, status included (the write hands over a
+	// status whose changed fields are new, and nobody changes it in place).
+	// The pod written is the world's scratch: the write keeps only its status.
+	pod := &w.scratch
+	*pod = *obj.(*corev1.Pod)
 	pod.Status.Phase = corev1.PodRunning
-	pod.Status.StartTime = &now
-	pod.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}
-	for _, c := range pod.Spec.Containers {
-		pod.Status.ContainerStatuses = append(pod.Status.ContainerStatuses, corev1.ContainerStatus{
+	r := w.readyParts(pod.Spec.Containers, pod.Status.ContainerStatuses)
+	pod.Status.StartTime, pod.Status.Conditions, pod.Status.ContainerStatuses = r.start, r.conditions, r.statuses
+	if err := w.c.Status().Update(ctx, pod, handOverStatus...); err != nil {
+		return "", err
+	}
+	return controllerName(pod.OwnerReferences), nil
+}
+
+// readyStatus is what markReady sets in a Ready pod's status: StartTime,
+// Conditions and ContainerStatuses.
+type readyStatus struct {
+	at         time.Time
+	containers []corev1.Container
+	start      *metav1.Time
+	conditions []corev1.PodCondition
+	statuses   []corev1.ContainerStatus
+}
+
+// readyParts is the Ready status of a pod with these containers and
+// container statuses, now. Pods that become Ready together, with the same
+// containers (their template's) and none before, share one: it is handed
+// over and nobody changes it.
+func (w *world) readyParts(containers []corev1.Container, prev []corev1.ContainerStatus) readyStatus {
+	now := engine.Now(w.clock)
+	if r := w.lastReady; r.start != nil && len(prev) == 0 && r.at.Equal(now.Time) && sameSlice(r.containers, containers) {
+		return r
+	}
+	statuses := prev // nil or empty if there is nothing to append, as before
+	if len(prev)+len(containers) > 0 {
+		statuses = make([]corev1.ContainerStatus, len(prev), len(prev)+len(containers))
+		copy(statuses, prev)
+	}
+	for _, c := range containers {
+		statuses = append(statuses, corev1.ContainerStatus{
 			Name: c.Name, Image: c.Image, Ready: true,
 			State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: now}},
 		})
 	}
-	if err := w.c.Status().Update(ctx, &pod); err != nil {
-		return "", err
+	start := now // escapes: only when not shared
+	r := readyStatus{at: now.Time, containers: containers, start: &start, statuses: statuses,
+		conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: now}}}
+	w.lastReady = readyStatus{}
+	if len(prev) == 0 {
+		w.lastReady = r
 	}
-	ref := metav1.GetControllerOf(&pod)
-	if ref == nil {
-		return "", nil
+	return r
+}
+
+// sameSlice: a and b are the same slice (elements and length).
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// controllerName is metav1.GetControllerOf's name, without its copy.
+func controllerName(refs []metav1.OwnerReference) string {
+	for i := range refs {
+		if c := refs[i].Controller; c != nil && *c {
+			return refs[i].Name
+		}
 	}
-	return ref.Name, nil
+	return ""
 }
 
 // readyPods counts Ready pods per pod-template hash, in a stable order.
@@ -353,25 +478,31 @@ func (w *world) podViews() []traffic.Pod {
 	if w.views != nil && !w.viewsStale {
 		return w.views
 	}
-	w.views, w.viewsStale = w.sortedPodViews(w.views), false
+	w.views, w.viewsStale = w.sortedPodViews(w.views[:0]), false
 	return w.views
 }
 
+// sortedPodViews appends the views of every pod to buf, sorted by name:
+// byName and the pods added since, merged, without the deleted ones.
 func (w *world) sortedPodViews(buf []traffic.Pod) []traffic.Pod {
-	buf = buf[:0]
-	for _, pods := range w.pods {
-		for _, p := range pods {
+	byName := func(a, b *podState) int { return strings.Compare(a.name, b.name) }
+	slices.SortFunc(w.added, byName)
+	old, added := w.byName, w.added
+	merged := slices.Grow(w.spare[:0], len(old)+len(added))
+	for len(old) > 0 || len(added) > 0 {
+		var p *podState
+		if len(added) == 0 || len(old) > 0 && byName(old[0], added[0]) < 0 {
+			p, old = old[0], old[1:]
+		} else {
+			p, added = added[0], added[1:]
+		}
+		if !p.deleted {
+			merged = append(merged, p)
 			buf = append(buf, traffic.Pod{Name: p.name, Hash: p.hash, Ready: p.ready})
 		}
 	}
-	slices.SortFunc(buf, func(a, b traffic.Pod) int {
-		switch {
-		case a.Name < b.Name:
-			return -1
-		case a.Name > b.Name:
-			return 1
-		}
-		return 0
-	})
+	clear(w.added)
+	clear(w.byName)
+	w.byName, w.spare, w.added = merged, w.byName[:0], w.added[:0]
 	return buf
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -37,9 +38,12 @@ type informerCache struct {
 	scheme  *runtime.Scheme
 	mapper  meta.RESTMapper
 	objects map[objectKey]client.Object
-	// byKind holds the keys of each kind's objects sorted by namespace and name,
-	// as a List returns them: a List reads only its kind and sorts nothing.
-	byKind map[schema.GroupVersionKind][]objectKey
+	// byKind indexes the keys of each kind's objects: a List reads only its
+	// kind, in the order it returns them (kindIndex).
+	byKind map[schema.GroupVersionKind]*kindIndex
+	// types memoizes the kind of each typed object type (key's lookup in the
+	// scheme showed in profiles).
+	types map[reflect.Type]*kindIndex
 	// tracker, when set, is the object store under the in-memory fake client:
 	// updates are written to it directly, typed, with the API server's
 	// resourceVersion and status-subresource rules applied here. Going through the
@@ -53,16 +57,19 @@ type informerCache struct {
 	// object, taken when it was stored: the cache checks that nobody changed the
 	// object it handed out for reading before it replaces or forgets it.
 	snapshots map[objectKey]client.Object
+	status    *cacheStatusWriter
 }
 
+// objectKey names a cached object; its kind is a pointer, which hashes
+// faster than a GroupVersionKind's strings.
 type objectKey struct {
-	gvk             schema.GroupVersionKind
+	kind            *kindIndex
 	namespace, name string
 }
 
 func newInformerCache(c client.Client, scheme *runtime.Scheme, mapper meta.RESTMapper) *informerCache {
 	ic := &informerCache{Client: c, scheme: scheme, mapper: mapper, objects: map[objectKey]client.Object{},
-		byKind: map[schema.GroupVersionKind][]objectKey{}}
+		byKind: map[schema.GroupVersionKind]*kindIndex{}, types: map[reflect.Type]*kindIndex{}}
 	if checkShared {
 		ic.snapshots = map[objectKey]client.Object{}
 		sharedMu.Lock()
@@ -78,11 +85,34 @@ func (c *informerCache) get(k objectKey) (client.Object, bool) {
 }
 
 func (c *informerCache) key(obj client.Object) (objectKey, error) {
-	gvk, err := apiutil.GVKForObject(obj, c.scheme)
+	x, err := c.kindOf(obj)
 	if err != nil {
 		return objectKey{}, err
 	}
-	return objectKey{gvk, obj.GetNamespace(), obj.GetName()}, nil
+	return objectKey{x, obj.GetNamespace(), obj.GetName()}, nil
+}
+
+// kindOf is the index of obj's kind (apiutil.GVKForObject), remembered for
+// the types the scheme maps to one kind (not unstructured or partial
+// objects: they carry their kind).
+func (c *informerCache) kindOf(obj runtime.Object) (*kindIndex, error) {
+	t := reflect.TypeOf(obj)
+	if x, ok := c.types[t]; ok {
+		return x, nil
+	}
+	gvk, err := apiutil.GVKForObject(obj, c.scheme)
+	if err != nil {
+		return nil, err
+	}
+	x := c.index(gvk)
+	switch obj.(type) {
+	case runtime.Unstructured, *metav1.PartialObjectMetadata, *metav1.PartialObjectMetadataList:
+		return x, nil
+	}
+	if gvks, unversioned, err := c.scheme.ObjectKinds(obj); err == nil && !unversioned && len(gvks) == 1 {
+		c.types[t] = x
+	}
+	return x, nil
 }
 
 // builtinStatus: kinds whose status subresource the fake client emulates itself.
@@ -167,7 +197,7 @@ func (c *informerCache) Get(_ context.Context, key client.ObjectKey, obj client.
 		return c.notFound(k)
 	}
 	copyInto(obj, cached)
-	obj.GetObjectKind().SetGroupVersionKind(k.gvk)
+	obj.GetObjectKind().SetGroupVersionKind(k.kind.gvk)
 	return nil
 }
 
@@ -207,21 +237,25 @@ func (c *informerCache) ListReadOnly(ctx context.Context, list client.ObjectList
 // selectList is the kind of list's items and the cached objects a List
 // returns, in order.
 func (c *informerCache) selectList(list client.ObjectList, opts []client.ListOption) (schema.GroupVersionKind, []client.Object, error) {
-	gvk, err := apiutil.GVKForObject(list, c.scheme)
+	lx, err := c.kindOf(list)
 	if err != nil {
-		return gvk, nil, err
+		return schema.GroupVersionKind{}, nil, err
 	}
+	gvk := lx.gvk
 	if len(gvk.Kind) <= 4 || gvk.Kind[len(gvk.Kind)-4:] != "List" {
 		return gvk, nil, fmt.Errorf("%T is not a list", list)
 	}
 	gvk.Kind = gvk.Kind[:len(gvk.Kind)-4]
+	if lx.items == nil {
+		lx.items = c.index(gvk)
+	}
 	lo := (&client.ListOptions{}).ApplyOptions(opts)
 	var sel labels.Selector = labels.Everything()
 	if lo.LabelSelector != nil {
 		sel = lo.LabelSelector
 	}
 	var objs []client.Object
-	for _, k := range c.byKind[gvk] {
+	for _, k := range c.sortedKeys(lx.items) {
 		if lo.Namespace != "" && k.namespace != lo.Namespace {
 			continue
 		}
@@ -248,9 +282,7 @@ func (c *informerCache) put(k objectKey, obj client.Object) {
 		c.snapshots[k] = obj.DeepCopyObject().(client.Object)
 	}
 	if _, ok := c.objects[k]; !ok {
-		keys := c.byKind[k.gvk]
-		i, _ := slices.BinarySearchFunc(keys, k, compareKeys)
-		c.byKind[k.gvk] = slices.Insert(keys, i, k)
+		k.kind.add(k)
 	}
 	c.objects[k] = obj
 }
@@ -265,10 +297,57 @@ func (c *informerCache) remove(k objectKey) {
 		delete(c.snapshots, k)
 	}
 	delete(c.objects, k)
-	keys := c.byKind[k.gvk]
-	if i, found := slices.BinarySearchFunc(keys, k, compareKeys); found {
-		c.byKind[k.gvk] = slices.Delete(keys, i, i+1)
+	k.kind.removed = true
+}
+
+// kindIndex is one kind and the keys of its objects. Sorting them on each
+// create and delete moved the whole index each time (pods come and go by
+// hundreds); instead keys are appended and forgotten lazily, and sorted when
+// listed.
+type kindIndex struct {
+	gvk schema.GroupVersionKind
+	// items, for a list kind, is the index of its items' kind.
+	items *kindIndex
+	// keys holds every key of the kind, sorted by namespace and name unless
+	// unsorted, and with keys since removed (or added again) if removed.
+	keys     []objectKey
+	unsorted bool
+	removed  bool
+}
+
+func (x *kindIndex) add(k objectKey) {
+	if n := len(x.keys); n > 0 && compareKeys(x.keys[n-1], k) >= 0 {
+		x.unsorted = true
 	}
+	x.keys = append(x.keys, k)
+}
+
+func (c *informerCache) index(gvk schema.GroupVersionKind) *kindIndex {
+	x := c.byKind[gvk]
+	if x == nil {
+		x = &kindIndex{gvk: gvk}
+		c.byKind[gvk] = x
+	}
+	return x
+}
+
+// sortedKeys is the keys of x's objects, sorted by namespace and name.
+func (c *informerCache) sortedKeys(x *kindIndex) []objectKey {
+	if x.unsorted {
+		slices.SortFunc(x.keys, compareKeys)
+	}
+	if x.unsorted || x.removed {
+		keys := x.keys[:0]
+		for i, k := range x.keys {
+			if _, ok := c.objects[k]; ok && (i == 0 || compareKeys(x.keys[i-1], k) != 0) {
+				keys = append(keys, k)
+			}
+		}
+		clear(x.keys[len(keys):])
+		x.keys = keys
+	}
+	x.unsorted, x.removed = false, false
+	return x.keys
 }
 
 func (c *informerCache) store(obj client.Object) error {
@@ -281,22 +360,37 @@ func (c *informerCache) store(obj client.Object) error {
 }
 
 func (c *informerCache) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
+	opts, owned := withoutHandOver(opts)
 	// Objects with finalizers go to the tracker as well: deleting them is the
 	// fake client's business (see Delete).
 	if c.skipTracker && len(opts) == 0 && obj.GetName() != "" && len(obj.GetFinalizers()) == 0 {
-		return c.createInMemory(obj)
+		return c.createInMemory(obj, owned)
 	}
-	if err := c.Client.Create(ctx, obj, opts...); err != nil {
+	if !owned {
+		if err := c.Client.Create(ctx, obj, opts...); err != nil {
+			return err
+		}
+		return c.store(obj)
+	}
+	// The answer is decoded into a copy: what obj shares stays as it was.
+	cp := obj.DeepCopyObject().(client.Object)
+	if err := c.Client.Create(ctx, cp, opts...); err != nil {
 		return err
 	}
-	return c.store(obj)
+	copyInto(obj, cp)
+	k, err := c.key(cp)
+	if err != nil {
+		return err
+	}
+	c.put(k, cp)
+	return nil
 }
 
 // createInMemory is the fake client's Create when the cache is the only store
 // (skipTracker): the same checks, errors and result (resourceVersion "1", no
 // deletionTimestamp, managed fields, apiVersion or kind), without the
 // tracker's copies and conversions, which dominated runs with many pods.
-func (c *informerCache) createInMemory(obj client.Object) error {
+func (c *informerCache) createInMemory(obj client.Object, owned bool) error {
 	k, err := c.key(obj)
 	if err != nil {
 		return err
@@ -315,19 +409,23 @@ func (c *informerCache) createInMemory(obj client.Object) error {
 	if _, ok := obj.(*unstructured.Unstructured); !ok {
 		obj.GetObjectKind().SetGroupVersionKind(schema.GroupVersionKind{})
 	}
+	if owned {
+		c.put(k, obj)
+		return nil
+	}
 	return c.store(obj)
 }
 
 func (c *informerCache) groupResource(k objectKey) schema.GroupResource {
-	if m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version); err == nil {
+	if m, err := c.mapper.RESTMapping(k.kind.gvk.GroupKind(), k.kind.gvk.Version); err == nil {
 		return m.Resource.GroupResource()
 	}
-	return schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}
+	return schema.GroupResource{Group: k.kind.gvk.Group, Resource: k.kind.gvk.Kind}
 }
 
 func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
 	if c.tracker != nil {
-		return c.writeThrough(obj, false)
+		return c.writeThrough(obj, false, false)
 	}
 	if err := c.Client.Update(ctx, obj, opts...); err != nil {
 		return err
@@ -348,7 +446,7 @@ func statusKinds(obj client.Object) bool {
 
 // writeThrough is an update on the in-memory store: optimistic concurrency on the
 // resourceVersion, the status-subresource rule, a new resourceVersion, typed copies.
-func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
+func (c *informerCache) writeThrough(obj client.Object, statusOnly, owned bool) error {
 	k, err := c.key(obj)
 	if err != nil {
 		return err
@@ -358,7 +456,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 		return c.notFound(k)
 	}
 	if rv := obj.GetResourceVersion(); rv != "" && rv != prev.GetResourceVersion() {
-		return apierrors.NewConflict(schema.GroupResource{Group: k.gvk.Group, Resource: k.gvk.Kind}, k.name,
+		return apierrors.NewConflict(schema.GroupResource{Group: k.kind.gvk.Group, Resource: k.kind.gvk.Kind}, k.name,
 			fmt.Errorf("the object has been modified; please apply your changes to the latest version and try again"))
 	}
 	// Cached objects are never changed in place (reads hand out deep copies),
@@ -367,7 +465,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	var next client.Object
 	switch {
 	case statusOnly:
-		next = withStatusOf(prev, obj)
+		next = withStatusOf(prev, obj, owned)
 	default:
 		next = obj.DeepCopyObject().(client.Object)
 		if statusKinds(obj) {
@@ -378,7 +476,7 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 	rv := strconv.FormatUint(n+1, 10)
 	next.SetResourceVersion(rv)
 	if c.tracker != nil && !c.skipTracker {
-		m, err := c.mapper.RESTMapping(k.gvk.GroupKind(), k.gvk.Version)
+		m, err := c.mapper.RESTMapping(k.kind.gvk.GroupKind(), k.kind.gvk.Version)
 		if err != nil {
 			return err
 		}
@@ -399,9 +497,10 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly bool) error {
 }
 
 // withStatusOf is a new object holding prev's fields (maps, slices and
-// pointers shared) and a deep copy of obj's status: typed for the kinds whose
-// status the simulation writes most, by reflection otherwise.
-func withStatusOf(prev, obj client.Object) client.Object {
+// pointers shared) and a deep copy of obj's status, or obj's status itself
+// when it is handed over: typed for the kinds whose status the simulation
+// writes most, by reflection otherwise.
+func withStatusOf(prev, obj client.Object, owned bool) client.Object {
 	switch p := prev.(type) {
 	case *appsv1.ReplicaSet:
 		next := *p
@@ -409,7 +508,11 @@ func withStatusOf(prev, obj client.Object) client.Object {
 		return &next
 	case *corev1.Pod:
 		next := *p
-		obj.(*corev1.Pod).Status.DeepCopyInto(&next.Status)
+		if owned {
+			next.Status = obj.(*corev1.Pod).Status
+		} else {
+			obj.(*corev1.Pod).Status.DeepCopyInto(&next.Status)
+		}
 		return &next
 	case *v1alpha1.Rollout:
 		next := *p
@@ -417,7 +520,11 @@ func withStatusOf(prev, obj client.Object) client.Object {
 		return &next
 	}
 	next := shallowCopy(prev)
-	setStatus(next, deepStatus(obj))
+	if owned {
+		setStatus(next, statusOf(obj))
+	} else {
+		setStatus(next, deepStatus(obj))
+	}
 	return next
 }
 
@@ -503,7 +610,11 @@ func (c *informerCache) Patch(ctx context.Context, obj client.Object, patch clie
 }
 
 func (c *informerCache) Status() client.SubResourceWriter {
-	return &cacheStatusWriter{SubResourceWriter: c.Client.Status(), c: c}
+	// One writer for all status writes: they hold no state.
+	if c.status == nil {
+		c.status = &cacheStatusWriter{SubResourceWriter: c.Client.Status(), c: c}
+	}
+	return c.status
 }
 
 type cacheStatusWriter struct {
@@ -513,8 +624,18 @@ type cacheStatusWriter struct {
 
 // Update stores the cached object with the new status: only .status changed.
 func (w *cacheStatusWriter) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
+	opts, owned := withoutHandOver(opts)
 	if w.c.tracker != nil {
-		return w.c.writeThrough(obj, true)
+		return w.c.writeThrough(obj, true, owned)
+	}
+	if owned {
+		// The answer is decoded into a copy: what obj shares stays as it was.
+		cp := obj.DeepCopyObject().(client.Object)
+		if err := w.Update(ctx, cp, opts...); err != nil {
+			return err
+		}
+		copyInto(obj, cp)
+		return nil
 	}
 	if err := w.SubResourceWriter.Update(ctx, obj, opts...); err != nil {
 		return err
@@ -585,7 +706,7 @@ func (c *informerCache) checkUnchanged(k objectKey) {
 	if snap := c.snapshots[k]; !equality.Semantic.DeepEqual(cur, snap) {
 		sharedMu.Lock()
 		defer sharedMu.Unlock()
-		sharedChanges = append(sharedChanges, fmt.Sprintf("%s %s/%s changed in the cache:\nstored %+v\nnow    %+v", k.gvk.Kind, k.namespace, k.name, snap, cur))
+		sharedChanges = append(sharedChanges, fmt.Sprintf("%s %s/%s changed in the cache:\nstored %+v\nnow    %+v", k.kind.gvk.Kind, k.namespace, k.name, snap, cur))
 	}
 }
 

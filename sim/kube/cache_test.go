@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -127,7 +128,7 @@ func TestCreateDeleteInMemoryAsFakeClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	viaFake := *mem.(*informerCache)
-	viaFake.objects, viaFake.byKind = map[objectKey]client.Object{}, map[schema.GroupVersionKind][]objectKey{}
+	viaFake.objects, viaFake.byKind, viaFake.types = map[objectKey]client.Object{}, map[schema.GroupVersionKind]*kindIndex{}, map[reflect.Type]*kindIndex{}
 	viaFake.skipTracker = false
 	gotRS, got := run(mem)
 	wantRS, want := run(&viaFake)

@@ -2,7 +2,7 @@ package kube
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 
 	"github.com/rollsim/rollsim/engine"
 
@@ -39,7 +39,7 @@ type stampingClient struct {
 func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
 	if obj.GetUID() == "" {
 		s.serial++
-		obj.SetUID(types.UID(fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(s.seed), s.serial)))
+		obj.SetUID(uid(s.seed, s.serial))
 	}
 	if ts := obj.GetCreationTimestamp(); ts.IsZero() {
 		obj.SetCreationTimestamp(engine.Now(s.clock))
@@ -98,4 +98,24 @@ func (s *stampingClient) GetReadOnly(ctx context.Context, key client.ObjectKey, 
 // ListReadOnly implements engine.ReadOnlyLister over the wrapped client.
 func (s *stampingClient) ListReadOnly(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
 	return engine.ListReadOnly(ctx, s.Client, list, opts...)
+}
+
+// uid is fmt.Sprintf("%08x-0000-4000-8000-%012x", uint32(seed), serial),
+// without fmt: one per object created.
+func uid(seed int64, serial uint64) types.UID {
+	b := make([]byte, 0, 36)
+	b = appendHex(b, uint64(uint32(seed)), 8)
+	b = append(b, "-0000-4000-8000-"...)
+	b = appendHex(b, serial, 12)
+	return types.UID(b)
+}
+
+// appendHex appends v in lower-case hex, zero-padded to width digits.
+func appendHex(b []byte, v uint64, width int) []byte {
+	var digits [16]byte
+	d := strconv.AppendUint(digits[:0], v, 16)
+	for i := len(d); i < width; i++ {
+		b = append(b, '0')
+	}
+	return append(b, d...)
 }

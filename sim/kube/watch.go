@@ -21,6 +21,17 @@ type watchingClient struct {
 	client.Client
 	notify  func(obj client.Object)
 	created func(obj client.Object)
+	status  *watchingStatus
+	// deleting is set while notify is told of a delete.
+	deleting bool
+}
+
+// Deleting reports whether c, from Watch, is reporting a delete: notify can
+// tell a delete from the other writes without reading the object back. It
+// is true for other clients, which cannot tell.
+func Deleting(c client.Client) bool {
+	w, ok := c.(*watchingClient)
+	return !ok || w.deleting
 }
 
 func (w *watchingClient) Create(ctx context.Context, obj client.Object, opts ...client.CreateOption) error {
@@ -30,7 +41,7 @@ func (w *watchingClient) Create(ctx context.Context, obj client.Object, opts ...
 	if w.created != nil {
 		w.created(obj)
 	}
-	w.notify(obj)
+	w.notifyWrite(obj)
 	return nil
 }
 
@@ -38,15 +49,24 @@ func (w *watchingClient) Update(ctx context.Context, obj client.Object, opts ...
 	if err := w.Client.Update(ctx, obj, opts...); err != nil {
 		return err
 	}
-	w.notify(obj)
+	w.notifyWrite(obj)
 	return nil
+}
+
+// notifyWrite reports a write other than a delete, also when it happens while
+// notify handles a delete.
+func (w *watchingClient) notifyWrite(obj client.Object) {
+	prev := w.deleting
+	w.deleting = false
+	w.notify(obj)
+	w.deleting = prev
 }
 
 func (w *watchingClient) Patch(ctx context.Context, obj client.Object, patch client.Patch, opts ...client.PatchOption) error {
 	if err := w.Client.Patch(ctx, obj, patch, opts...); err != nil {
 		return err
 	}
-	w.notify(obj)
+	w.notifyWrite(obj)
 	return nil
 }
 
@@ -54,24 +74,31 @@ func (w *watchingClient) Delete(ctx context.Context, obj client.Object, opts ...
 	if err := w.Client.Delete(ctx, obj, opts...); err != nil {
 		return err
 	}
+	prev := w.deleting
+	w.deleting = true
 	w.notify(obj)
+	w.deleting = prev
 	return nil
 }
 
 func (w *watchingClient) Status() client.SubResourceWriter {
-	return &watchingStatus{SubResourceWriter: w.Client.Status(), notify: w.notify}
+	// One writer for all status writes: they hold no state.
+	if w.status == nil {
+		w.status = &watchingStatus{SubResourceWriter: w.Client.Status(), w: w}
+	}
+	return w.status
 }
 
 type watchingStatus struct {
 	client.SubResourceWriter
-	notify func(obj client.Object)
+	w *watchingClient
 }
 
 func (w *watchingStatus) Update(ctx context.Context, obj client.Object, opts ...client.SubResourceUpdateOption) error {
 	if err := w.SubResourceWriter.Update(ctx, obj, opts...); err != nil {
 		return err
 	}
-	w.notify(obj)
+	w.w.notifyWrite(obj)
 	return nil
 }
 
@@ -79,7 +106,7 @@ func (w *watchingStatus) Patch(ctx context.Context, obj client.Object, patch cli
 	if err := w.SubResourceWriter.Patch(ctx, obj, patch, opts...); err != nil {
 		return err
 	}
-	w.notify(obj)
+	w.w.notifyWrite(obj)
 	return nil
 }
 
