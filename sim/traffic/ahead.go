@@ -17,13 +17,36 @@ import (
 // the last real scrape, so a run draws exactly what it would have drawn
 // scraping one at a time.
 
-// ahead is the scrapes written ahead, oldest first.
+// ahead is the scrapes written ahead, oldest first: pending[head:]. The
+// entries before head are confirmed ones whose memory is reused.
 type ahead struct {
 	base    modelState // after the last real scrape
 	pending []aheadScrape
-	spare   []modelState // memory of confirmed entries, reused
-	pods    []Pod        // the pods they were written with
-	epoch   uint64       // counts the times they were dropped
+	head    int
+	pods    []Pod  // the pods they were written with
+	epoch   uint64 // counts the times they were dropped
+}
+
+// waiting is how many scrapes written ahead wait for their time.
+func (a *ahead) waiting() int { return len(a.pending) - a.head }
+
+// next returns a new last entry, reusing the memory of confirmed ones.
+func (a *ahead) next() *aheadScrape {
+	if a.head > 0 && len(a.pending) == cap(a.pending) {
+		// Move the waiting entries down; the confirmed ones' memory goes
+		// after them.
+		n := a.waiting()
+		for i := range n {
+			a.pending[i], a.pending[a.head+i] = a.pending[a.head+i], a.pending[i]
+		}
+		a.pending, a.head = a.pending[:n], 0
+	}
+	if len(a.pending) < cap(a.pending) {
+		a.pending = a.pending[:len(a.pending)+1]
+	} else {
+		a.pending = append(a.pending, aheadScrape{})
+	}
+	return &a.pending[len(a.pending)-1]
 }
 
 type aheadScrape struct {
@@ -141,10 +164,10 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
 	if t.last.IsZero() {
 		return false
 	}
-	if len(t.ahead.pending) > 0 && !slices.Equal(pods, t.ahead.pods) {
+	if t.ahead.waiting() > 0 && !slices.Equal(pods, t.ahead.pods) {
 		t.discard()
 	}
-	if len(t.ahead.pending) == 0 {
+	if t.ahead.waiting() == 0 {
 		t.save(&t.ahead.base)
 		t.ahead.pods = append(t.ahead.pods[:0], pods...)
 	}
@@ -153,12 +176,9 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
 			if err := t.scrape(next, pods); err != nil {
 				return err
 			}
-			var st modelState
-			if n := len(t.ahead.spare); n > 0 {
-				st, t.ahead.spare = t.ahead.spare[n-1], t.ahead.spare[:n-1]
-			}
-			t.save(&st)
-			t.ahead.pending = append(t.ahead.pending, aheadScrape{at: next, after: st})
+			e := t.ahead.next()
+			e.at = next
+			t.save(&e.after)
 		}
 		return nil
 	})
@@ -173,15 +193,14 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
 // was written with.
 func (t *Model) confirm(now time.Time, pods []Pod) bool {
 	a := &t.ahead
-	if len(a.pending) == 0 || !a.pending[0].at.Equal(now) || !slices.Equal(pods, a.pods) {
+	if a.waiting() == 0 || !a.pending[a.head].at.Equal(now) || !slices.Equal(pods, a.pods) {
 		return false
 	}
 	t.store.Confirm(now)
-	a.spare = append(a.spare, a.base)
-	a.base = a.pending[0].after
-	a.pending = a.pending[1:]
-	if len(a.pending) == 0 {
-		a.pending = nil
+	// Swapped: the old base's memory stays with the confirmed entry.
+	a.base, a.pending[a.head].after = a.pending[a.head].after, a.base
+	if a.head++; a.head == len(a.pending) {
+		a.pending, a.head = a.pending[:0], 0
 	}
 	return true
 }
@@ -190,15 +209,12 @@ func (t *Model) confirm(now time.Time, pods []Pod) bool {
 // state after the last real scrape.
 func (t *Model) discard() {
 	a := &t.ahead
-	if len(a.pending) == 0 {
+	if a.waiting() == 0 {
 		return
 	}
 	t.store.Discard()
 	t.restore(&a.base)
-	for _, p := range a.pending {
-		a.spare = append(a.spare, p.after)
-	}
-	a.pending = nil
+	a.pending, a.head = a.pending[:0], 0
 	a.epoch++
 }
 
@@ -207,7 +223,7 @@ func (t *Model) discard() {
 // samples holds while the epoch is the same and the real scrapes have
 // reached the ones it read.
 func (t *Model) Written() (last time.Time, epoch uint64) {
-	if len(t.ahead.pending) > 0 {
+	if t.ahead.waiting() > 0 {
 		return t.ahead.base.last, t.ahead.epoch
 	}
 	return t.last, t.ahead.epoch
