@@ -99,8 +99,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	updated, next := r.reconcile(ctx, run, work)
 	if !statusEqual(&run.Status, &updated.Status) {
 		// The AnalysisRun CRD has no status subresource: the controller writes the
-		// whole object, and every write bumps its generation.
-		if err := r.Client.Update(ctx, updated); err != nil {
+		// whole object, and every write bumps its generation. updated shares
+		// the cached run's unchanged parts and is not touched after: handed
+		// over rather than copied.
+		if err := r.Client.Update(ctx, updated, engine.HandOver); err != nil {
 			return 0, fmt.Errorf("updating AnalysisRun %s: %w", key.Name, err)
 		}
 	}

@@ -128,6 +128,28 @@ type state struct {
 	inNS    []client.ListOption
 }
 
+// states are reconciles' states, reused: what load lists is the largest
+// part of a reconcile's allocations. Nothing a reconcile reads or builds
+// outlives it (writes copy, or hand over objects of their own), so the next
+// one may fill the same lists.
+var states = sync.Pool{New: func() any { return new(state) }}
+
+// newState is a cleared state whose lists keep their memory.
+func newState(r *Reconciler) *state {
+	s := states.Get().(*state)
+	*s = state{
+		r:        r,
+		allRSs:   s.allRSs[:0],
+		otherRSs: s.otherRSs[:0],
+		runs:     s.runs[:0],
+		otherExs: s.otherExs[:0],
+		rsList:   appsv1.ReplicaSetList{Items: s.rsList.Items[:0]},
+		runList:  v1alpha1.AnalysisRunList{Items: s.runList.Items[:0]},
+		exList:   v1alpha1.ExperimentList{Items: s.exList.Items[:0]},
+	}
+	return s
+}
+
 // AddedToInformer is what the controller does when a Rollout first appears in
 // its informer cache (upstream NewController's AddFunc): an event.
 func (r *Reconciler) AddedToInformer(ro *v1alpha1.Rollout) {
@@ -142,7 +164,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, key types.NamespacedName) (t
 	// s.ro is the reconcile's own shallow copy: its fields are the
 	// reconcile's to assign, what they point to is the cache's (see load). A
 	// client without a read-only Get fills it directly.
-	s := &state{r: r}
+	s := newState(r)
+	defer states.Put(s)
 	s.ro = &s.own
 	cached, err := engine.GetReadOnly(ctx, r.Client, key, s.ro)
 	if err != nil {
@@ -229,7 +252,7 @@ func (s *state) load(ctx context.Context) error {
 	if err := engine.ListReadOnly(ctx, s.r.Client, rsList, s.inNS...); err != nil {
 		return err
 	}
-	s.allRSs = make([]*appsv1.ReplicaSet, 0, len(rsList.Items))
+	s.allRSs = slices.Grow(s.allRSs[:0], len(rsList.Items))
 	for i := range rsList.Items {
 		rs := &rsList.Items[i]
 		if owned(rs, s.ro) {
@@ -258,7 +281,7 @@ func (s *state) load(ctx context.Context) error {
 	if err := engine.ListReadOnly(ctx, s.r.Client, runList, s.inNS...); err != nil {
 		return err
 	}
-	s.runs = make([]*v1alpha1.AnalysisRun, 0, len(runList.Items))
+	s.runs = slices.Grow(s.runs[:0], len(runList.Items))
 	for i := range runList.Items {
 		run := &runList.Items[i]
 		if !owned(run, s.ro) {

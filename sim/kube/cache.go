@@ -148,13 +148,13 @@ func copyInto(dst, src client.Object) {
 func setItems(list client.ObjectList, gvk schema.GroupVersionKind, objs []client.Object) error {
 	switch l := list.(type) {
 	case *appsv1.ReplicaSetList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { o.(*appsv1.ReplicaSet).DeepCopyInto(into) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { o.(*appsv1.ReplicaSet).DeepCopyInto(into) })
 	case *v1alpha1.AnalysisRunList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { o.(*v1alpha1.AnalysisRun).DeepCopyInto(into) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { o.(*v1alpha1.AnalysisRun).DeepCopyInto(into) })
 	case *v1alpha1.ExperimentList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { o.(*v1alpha1.Experiment).DeepCopyInto(into) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { o.(*v1alpha1.Experiment).DeepCopyInto(into) })
 	case *corev1.PodList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *corev1.Pod) { o.(*corev1.Pod).DeepCopyInto(into) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *corev1.Pod) { o.(*corev1.Pod).DeepCopyInto(into) })
 	default:
 		items := make([]runtime.Object, 0, len(objs))
 		for _, o := range objs {
@@ -172,8 +172,10 @@ func setItems(list client.ObjectList, gvk schema.GroupVersionKind, objs []client
 func fill[T any, PT interface {
 	*T
 	SetGroupVersionKind(schema.GroupVersionKind)
-}](objs []client.Object, gvk schema.GroupVersionKind, deepCopyInto func(client.Object, *T)) []T {
-	items := make([]T, len(objs))
+}](dst []T, objs []client.Object, gvk schema.GroupVersionKind, deepCopyInto func(client.Object, *T)) []T {
+	// dst's memory is reused, as a decoder reuses a list's: a caller must
+	// not keep items of a list it lists into again.
+	items := slices.Grow(dst[:0], len(objs))[:len(objs)]
 	for i, o := range objs {
 		deepCopyInto(o, &items[i])
 		PT(&items[i]).SetGroupVersionKind(gvk)
@@ -221,13 +223,13 @@ func (c *informerCache) ListReadOnly(ctx context.Context, list client.ObjectList
 	}
 	switch l := list.(type) {
 	case *appsv1.ReplicaSetList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { *into = *o.(*appsv1.ReplicaSet) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *appsv1.ReplicaSet) { *into = *o.(*appsv1.ReplicaSet) })
 	case *v1alpha1.AnalysisRunList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { *into = *o.(*v1alpha1.AnalysisRun) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *v1alpha1.AnalysisRun) { *into = *o.(*v1alpha1.AnalysisRun) })
 	case *v1alpha1.ExperimentList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { *into = *o.(*v1alpha1.Experiment) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *v1alpha1.Experiment) { *into = *o.(*v1alpha1.Experiment) })
 	case *corev1.PodList:
-		l.Items = fill(objs, gvk, func(o client.Object, into *corev1.Pod) { *into = *o.(*corev1.Pod) })
+		l.Items = fill(l.Items, objs, gvk, func(o client.Object, into *corev1.Pod) { *into = *o.(*corev1.Pod) })
 	default:
 		return setItems(list, gvk, objs)
 	}
@@ -424,8 +426,18 @@ func (c *informerCache) groupResource(k objectKey) schema.GroupResource {
 }
 
 func (c *informerCache) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
+	opts, owned := withoutHandOver(opts)
 	if c.tracker != nil {
-		return c.writeThrough(obj, false, false)
+		return c.writeThrough(obj, false, owned)
+	}
+	if owned {
+		// The answer is decoded into a copy: what obj shares stays as it was.
+		cp := obj.DeepCopyObject().(client.Object)
+		if err := c.Client.Update(ctx, cp, opts...); err != nil {
+			return err
+		}
+		copyInto(obj, cp)
+		return c.store(cp)
 	}
 	if err := c.Client.Update(ctx, obj, opts...); err != nil {
 		return err
@@ -466,6 +478,8 @@ func (c *informerCache) writeThrough(obj client.Object, statusOnly, owned bool) 
 	switch {
 	case statusOnly:
 		next = withStatusOf(prev, obj, owned)
+	case owned && !statusKinds(obj):
+		next = obj // handed over (HandOver)
 	default:
 		next = obj.DeepCopyObject().(client.Object)
 		if statusKinds(obj) {

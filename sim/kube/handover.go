@@ -1,24 +1,17 @@
 package kube
 
-import "sigs.k8s.io/controller-runtime/pkg/client"
+import "github.com/rollsim/rollsim/engine"
 
-// HandOver, passed to Create or Status().Update, gives obj to the client: the
-// in-memory backend keeps obj itself (Create), or its status (Status().Update),
-// rather than a deep copy. obj may then share maps, slices and pointers with
-// other objects handed over or read with Peek, and nobody may change obj or
-// what it shares afterwards. Other backends write a copy, so that decoding the
-// server's answer leaves the shared parts alone, and fill obj from it.
-var HandOver handOver
-
-type handOver struct{}
-
-func (handOver) ApplyToCreate(*client.CreateOptions)                       {}
-func (handOver) ApplyToSubResourceUpdate(*client.SubResourceUpdateOptions) {}
+// HandOver is engine.HandOver: passed to Create, Update or Status().Update,
+// the in-memory backend keeps obj itself (Create, Update) or its status
+// (Status().Update) rather than a deep copy; other backends write a copy and
+// fill obj from the server's answer.
+var HandOver = engine.HandOver
 
 // withoutHandOver is opts without HandOver, and whether it was there.
 func withoutHandOver[O any](opts []O) ([]O, bool) {
 	for i, o := range opts {
-		if _, ok := any(o).(handOver); ok {
+		if _, ok := any(o).(engine.HandOverOption); ok {
 			return append(opts[:i:i], opts[i+1:]...), true
 		}
 	}
