@@ -35,11 +35,13 @@ type Result struct {
 	// ExperimentsOnly is a scenario of standalone Experiments and no Rollout:
 	// the verdict and Message are the Experiments' (ExperimentsVerdict).
 	ExperimentsOnly bool
-	ReplicaSets     []appsv1.ReplicaSet
-	Pods            []corev1.Pod
-	AnalysisRuns    []v1alpha1.AnalysisRun
-	Jobs            []batchv1.Job
-	Experiments     []v1alpha1.Experiment
+	// ReplicaSets and Pods share their maps and slices with the run's
+	// objects (a session's go on being used): read them, do not change them.
+	ReplicaSets  []appsv1.ReplicaSet
+	Pods         []corev1.Pod
+	AnalysisRuns []v1alpha1.AnalysisRun
+	Jobs         []batchv1.Job
+	Experiments  []v1alpha1.Experiment
 	// Services, Ingresses and the traffic routers' objects (VirtualServices,
 	// DestinationRules, TrafficSplits, HTTPRoutes, ...) of the namespace, as
 	// the controller left them.

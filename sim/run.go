@@ -640,13 +640,15 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		res.Message = ro.Status.Message
 	}
 	ns := client.InNamespace(r.roKey.Namespace)
+	// Read-only lists (the cache's maps and slices shared, see Result): a
+	// run's final pods are most of its copying at 300 replicas.
 	var rsList appsv1.ReplicaSetList
-	if err := r.c.List(ctx, &rsList, ns); err != nil {
+	if err := engine.ListReadOnly(ctx, r.c, &rsList, ns); err != nil {
 		return nil, err
 	}
 	res.ReplicaSets = rsList.Items
 	var pods corev1.PodList
-	if err := r.c.List(ctx, &pods, ns); err != nil {
+	if err := engine.ListReadOnly(ctx, r.c, &pods, ns); err != nil {
 		return nil, err
 	}
 	res.Pods = pods.Items

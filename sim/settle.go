@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 
@@ -19,18 +20,36 @@ const ReasonUnsettled = "ControllersDidNotSettle"
 
 // settleWatch counts the writes per object at the current instant.
 type settleWatch struct {
-	writes map[string]int
+	writes map[written]int
 }
 
-func (w *settleWatch) reset() { w.writes = nil }
+// written is an object by Go type and name (the kind's name is only
+// spelled out for the finding).
+type written struct {
+	typ  reflect.Type
+	name string
+}
+
+func (w *settleWatch) reset() { clear(w.writes) }
 
 func (w *settleWatch) wrote(obj any, name string) {
 	if w.writes == nil {
-		w.writes = map[string]int{}
+		w.writes = map[written]int{}
 	}
-	kind := fmt.Sprintf("%T", obj) // *v1alpha1.Rollout
-	kind = kind[strings.LastIndex(kind, ".")+1:]
-	w.writes[kind+"/"+name]++
+	w.writes[written{reflect.TypeOf(obj), name}]++
+}
+
+// byName is the writes keyed Kind/name (*v1alpha1.Rollout: Rollout).
+func (w *settleWatch) byName() map[string]int {
+	out := make(map[string]int, len(w.writes))
+	for k, n := range w.writes {
+		t := k.typ
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		out[t.Name()+"/"+k.name] += n
+	}
+	return out
 }
 
 // unsettledMessage names the objects written most often at the instant (at most
@@ -63,7 +82,7 @@ func unsettledMessage(writes map[string]int, reconciles int) string {
 
 // giveUpSettling records the finding and drops the pending work, ending the run.
 func (r *runner) giveUpSettling(reconciles int) {
-	msg := unsettledMessage(r.settle.writes, reconciles)
+	msg := unsettledMessage(r.settle.byName(), reconciles)
 	r.unsettled = msg
 	object := "Rollout/" + r.roKey.Name
 	if r.roKey.Name == "" {
