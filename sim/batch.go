@@ -25,7 +25,7 @@ import (
 // batches are used to their end), and how many queries are remembered.
 const (
 	batchFirst   = 16
-	batchMost    = 256
+	batchMost    = 128
 	batchQueries = 64
 )
 

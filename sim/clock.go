@@ -14,6 +14,9 @@ type virtualClock struct {
 	now    time.Time
 	queue  eventQueue
 	serial uint64
+	// fired is the event next returned last; free is the one before, fired
+	// and forgotten: At reuses its memory.
+	fired, free *event
 }
 
 // newVirtualClock starts virtual time at t.
@@ -55,7 +58,14 @@ func (c *virtualClock) at(t time.Time, kind eventKind, quiet bool, fire func()) 
 		t = c.now
 	}
 	c.serial++
-	heap.Push(&c.queue, &event{at: t, serial: c.serial, kind: kind, quiet: quiet, fire: fire})
+	e := c.free
+	if e != nil {
+		c.free = nil
+	} else {
+		e = new(event)
+	}
+	*e = event{at: t, serial: c.serial, kind: kind, quiet: quiet, fire: fire}
+	heap.Push(&c.queue, e)
 }
 
 // nextLoud returns the time of the earliest event that is not quiet; ok is
@@ -74,10 +84,13 @@ func (c *virtualClock) next() *event {
 	if len(c.queue) == 0 {
 		return nil
 	}
+	// The caller has fired the previous event before asking for this one.
+	c.free = c.fired
 	e := heap.Pop(&c.queue).(*event)
 	if e.at.After(c.now) {
 		c.now = e.at
 	}
+	c.fired = e
 	return e
 }
 
