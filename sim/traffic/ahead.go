@@ -172,7 +172,8 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
 		t.ahead.pods = append(t.ahead.pods[:0], pods...)
 	}
 	err := t.store.Tentatively(func() error {
-		for next := t.last.Add(t.interval); !next.After(until) && t.store.TentativeSamples() < budget; next = t.last.Add(t.interval) {
+		most := t.mostWaiting()
+		for next := t.last.Add(t.interval); !next.After(until) && t.store.TentativeSamples() < budget && t.ahead.waiting() < most; next = t.last.Add(t.interval) {
 			if err := t.scrape(next, pods); err != nil {
 				return err
 			}
@@ -187,6 +188,19 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
 		return false
 	}
 	return true
+}
+
+// aheadStates bounds the memory of scrapes written ahead: each keeps the
+// model's state after it, a copy of every proxy's counters with Istio.
+const aheadStates = 50_000
+
+// mostWaiting is how many scrapes may wait at once.
+func (t *Model) mostWaiting() int {
+	proxies := 1
+	if t.istio != nil {
+		proxies += len(t.istio.pods) + len(t.istio.previewPods) + len(t.istio.sources)
+	}
+	return max(1, aheadStates/proxies)
 }
 
 // confirm makes the scrape written ahead for now real, if pods are those it
