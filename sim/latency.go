@@ -2,7 +2,8 @@ package sim
 
 import (
 	"regexp"
-	"sync"
+
+	"github.com/rollsim/rollsim/internal/memo"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
@@ -30,7 +31,7 @@ var placeholder = regexp.MustCompile(`\{\{[^}]*\}\}`)
 // parse, or whose metric names depend on its arguments, may.
 func readsLatency(in *scenario.Input) bool {
 	for _, q := range promQueries(in) {
-		if latencyReaders.mayRead(q) {
+		if latencyReaders.Get(q, mayReadLatency) {
 			return true
 		}
 	}
@@ -39,30 +40,7 @@ func readsLatency(in *scenario.Input) bool {
 
 // latencyReaders remembers mayReadLatency's answers: a sweep runs the same
 // queries thousands of times.
-var latencyReaders = &latencyCache{answers: map[string]bool{}}
-
-// latencyCache is a bounded memo of mayReadLatency.
-type latencyCache struct {
-	mu      sync.Mutex
-	answers map[string]bool
-}
-
-func (c *latencyCache) mayRead(q string) bool {
-	c.mu.Lock()
-	v, ok := c.answers[q]
-	c.mu.Unlock()
-	if ok {
-		return v
-	}
-	v = mayReadLatency(q)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.answers) >= 1024 {
-		clear(c.answers)
-	}
-	c.answers[q] = v
-	return v
-}
+var latencyReaders = memo.Bounded[string, bool]{Max: 1024}
 
 // mayReadLatency parses q with its placeholders filled two ways: if either
 // fails, or they select differently by metric name, anything goes.

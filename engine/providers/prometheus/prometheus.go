@@ -13,8 +13,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/rollsim/rollsim/internal/memo"
 
 	"github.com/rollsim/rollsim/engine"
 
@@ -63,28 +64,14 @@ func New(api API, clk clock.PassiveClock, metric v1alpha1.Metric, wording condit
 
 // isURL mirrors upstream's check: a parseable URL with scheme and host.
 // Answers are remembered (a provider is built for every measurement).
-func isURL(s string) bool {
-	urlChecks.mu.Lock()
-	ok, seen := urlChecks.m[s]
-	urlChecks.mu.Unlock()
-	if seen {
-		return ok
-	}
-	u, err := url.Parse(s)
-	ok = err == nil && u.Scheme != "" && u.Host != ""
-	urlChecks.mu.Lock()
-	defer urlChecks.mu.Unlock()
-	if len(urlChecks.m) >= 256 {
-		clear(urlChecks.m)
-	}
-	urlChecks.m[s] = ok
-	return ok
-}
+func isURL(s string) bool { return urlChecks.Get(s, parsesAsURL) }
 
-var urlChecks = struct {
-	mu sync.Mutex
-	m  map[string]bool
-}{m: map[string]bool{}}
+var urlChecks = memo.Bounded[string, bool]{Max: 256}
+
+func parsesAsURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != ""
+}
 
 func (p *Provider) now() *metav1.Time {
 	t := engine.Now(p.clock)
