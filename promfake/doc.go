@@ -4,7 +4,9 @@
 //
 //   - series storage: [Store], an append-only, in-memory set of float series
 //     addressed by label set, that implements storage.Queryable so the
-//     upstream PromQL engine can read it directly;
+//     upstream PromQL engine can read it directly; samples written
+//     [Store.Tentatively] are seen only through [Store.WithTentative] until
+//     confirmed or discarded;
 //   - PromQL evaluation: [Engine], a thin wrapper over the upstream
 //     promql.Engine (github.com/prometheus/prometheus/promql) configured like
 //     a default Prometheus server (5m lookback, @ modifier and negative offsets

@@ -4,7 +4,9 @@
 // that wakes the engine's reconcilers, the verdict, the Result that reports
 // render, and the check of a scenario's expectations. A run's Prometheus is a
 // clone of the scenario's recordings (spec.recorded) with the run's own series
-// added.
+// added; a metric measured at a regular interval is answered from range
+// queries over scrapes written ahead (batch.go), with the results of one
+// instant query per measurement.
 //
 // What it does not own: the scenario file and its validation (sim/scenario),
 // the traffic model and the series it writes (sim/traffic), the API backends

@@ -6,5 +6,8 @@
 // store. It also loads the scenario's extra series (spec.series).
 //
 // The run loop drives it through New, the setters and Scrape; it never reads
-// the API server.
+// the API server. Ahead writes the coming scrapes early, as tentative samples,
+// for batches of queries: Scrape confirms each when its time comes with the
+// same pods, and any change drops them and puts the counters and random
+// streams back, so a run scrapes the same with or without.
 package traffic
