@@ -1,6 +1,6 @@
 // Package promfake is the embedded Prometheus of the simulator.
 //
-// It owns three things:
+// It owns four things:
 //
 //   - series storage: [Store], an append-only, in-memory set of float series
 //     addressed by label set, that implements storage.Queryable so the
