@@ -31,7 +31,8 @@ func (t *tentative) add(ref SeriesRef, ms *memSeries) {
 	t.samples++
 }
 
-// Tentatively runs write with every append it makes tentative.
+// Tentatively runs write with every append it makes tentative (any append to
+// the store while write runs is: the caller keeps other writers out).
 func (s *Store) Tentatively(write func() error) error {
 	s.mu.Lock()
 	s.tent.on = true

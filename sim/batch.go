@@ -37,8 +37,9 @@ type batcher struct {
 	// until is the latest time a batch starting at t may reach: before
 	// anything scheduled may change the traffic, and the end of the run.
 	until func(t time.Time) time.Time
-	// ahead writes the scrapes up to t ahead; false if it cannot.
-	ahead   func(t time.Time) bool
+	// ahead writes the scrapes up to t ahead and returns the last one
+	// written; false if it cannot.
+	ahead   func(t time.Time) (time.Time, bool)
 	byQuery map[string]*queryBatch
 	// served counts the measurements answered from batches (tests).
 	served int
@@ -143,8 +144,16 @@ func (b *batcher) fill(ctx context.Context, qb *queryBatch, query string, scalar
 			// at the next steps, which the batch would read too early.
 			return false
 		}
-		if !b.ahead(end) {
+		through, ok := b.ahead(end)
+		if !ok {
 			return false
+		}
+		// Steps from the next scrape on would read it before it exists.
+		if next := through.Add(b.traffic.Interval()); !next.After(end) {
+			end = ts.Add((next.Sub(ts) - time.Millisecond) / step * step)
+			if !end.After(ts) {
+				return false
+			}
 		}
 		last, qb.epoch = b.traffic.Written()
 	}
@@ -250,7 +259,7 @@ func (r *runner) batchUntil(t time.Time) time.Time {
 
 // writeAhead has the traffic model write its scrapes up to t ahead, within
 // the run's bound on samples.
-func (r *runner) writeAhead(t time.Time) bool {
+func (r *runner) writeAhead(t time.Time) (time.Time, bool) {
 	return r.traffic.Ahead(t, r.world.podViews(), runLimits.samples-r.prom.store.NumSamples())
 }
 

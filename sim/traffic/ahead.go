@@ -157,12 +157,14 @@ func (t *Model) restore(st *modelState) {
 
 // Ahead writes, as tentative samples, the scrapes due after the last one up
 // to until, with pods and the model's present settings, stopping before the
-// store holds more than budget tentative samples. It returns false when the
-// model cannot write ahead: before the first scrape, or when a scrape fails
-// (the real one will report it).
-func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
+// store holds more than budget tentative samples or the scrapes waiting keep
+// too much state. It returns the time of the last scrape written, real or
+// ahead (the store holds nothing of the next one), and false when the model
+// cannot write ahead: before the first scrape, or when a scrape fails (the
+// real one will report it).
+func (t *Model) Ahead(until time.Time, pods []Pod, budget int) (time.Time, bool) {
 	if t.last.IsZero() {
-		return false
+		return time.Time{}, false
 	}
 	if t.ahead.waiting() > 0 && !slices.Equal(pods, t.ahead.pods) {
 		t.discard()
@@ -185,9 +187,9 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) bool {
 	})
 	if err != nil {
 		t.discard()
-		return false
+		return time.Time{}, false
 	}
-	return true
+	return t.last, true
 }
 
 // aheadStates bounds the memory of scrapes written ahead: each keeps the

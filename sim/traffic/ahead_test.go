@@ -87,10 +87,13 @@ func runAhead(t *testing.T, in *scenario.Input, pods []Pod, steps []aheadStep, a
 			if s.pods != nil {
 				pods = s.pods
 			}
-			if s.ahead > 0 && ahead && !m.Ahead(at.Add(time.Duration(s.ahead)*set.Scrape), pods, 1<<20) {
-				if i > 0 {
-					t.Fatalf("scrape %d: cannot write ahead", i)
-				}
+			if s.ahead == 0 || !ahead {
+				continue
+			}
+			until := at.Add(time.Duration(s.ahead) * set.Scrape)
+			through, ok := m.Ahead(until, pods, 1<<20)
+			if i > 0 && (!ok || !through.Equal(until)) {
+				t.Fatalf("scrape %d: wrote ahead through %s (%v), want %s", i, through, ok, until)
 			}
 		}
 		if err := m.Scrape(at, pods); err != nil {
