@@ -89,6 +89,10 @@ type runner struct {
 	// finding when the controllers kept changing objects (settle.go).
 	settle    settleWatch
 	unsettled string
+	// eagerScrapes: a scrape tick confirms the scrapes written ahead up to
+	// the next event (a run, not a session, whose queries may come at any
+	// time between events).
+	eagerScrapes bool
 	// plane is the data plane's view of the router objects (routers.go);
 	// stableHash the pod-template hash of the revision before the update.
 	plane      dataPlane
@@ -110,6 +114,7 @@ func Run(ctx context.Context, in *scenario.Input, opts Options) (*Result, error)
 	if r.traffic != nil && !readsLatency(in) {
 		r.traffic.LeaveOutLatency()
 	}
+	r.eagerScrapes = true
 	if err := r.setup(ctx); err != nil {
 		return nil, err
 	}

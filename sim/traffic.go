@@ -29,7 +29,8 @@ func (r *runner) scheduleTraffic() {
 	}
 	var tick func()
 	tick = func() {
-		if err := r.traffic.Scrape(r.clock.Now(), r.world.podViews()); err != nil {
+		pods := r.world.podViews()
+		if err := r.traffic.Scrape(r.clock.Now(), pods); err != nil {
 			r.fail(r.collision(err, "spec.traffic"))
 			return
 		}
@@ -37,7 +38,15 @@ func (r *runner) scheduleTraffic() {
 			r.fail(r.overLimit("spec.until", "the series hold %d samples at %s, more than %d, the limit for one scenario; shorten until, scrape less often or run fewer pods", n, r.offset(), runLimits.samples))
 			return
 		}
-		if next := r.clock.Now().Add(r.set.Scrape); !next.After(r.end) {
+		last := r.clock.Now()
+		if e := r.clock.peek(); r.eagerScrapes && e != nil {
+			// Nothing happens before the next event: the scrapes written
+			// ahead until then are as good as done.
+			if at := r.traffic.ConfirmBefore(e.at, pods, runLimits.samples); !at.IsZero() {
+				last = at
+			}
+		}
+		if next := last.Add(r.set.Scrape); !next.After(r.end) {
 			r.clock.AtQuiet(next, tickEvent, tick)
 		}
 	}

@@ -50,8 +50,9 @@ func (a *ahead) next() *aheadScrape {
 }
 
 type aheadScrape struct {
-	at    time.Time
-	after modelState
+	at      time.Time
+	samples int // the tentative samples it wrote
+	after   modelState
 }
 
 // modelState is what a scrape advances: the random stream, the time of the
@@ -176,11 +177,12 @@ func (t *Model) Ahead(until time.Time, pods []Pod, budget int) (time.Time, bool)
 	err := t.store.Tentatively(func() error {
 		most := t.mostWaiting()
 		for next := t.last.Add(t.interval); !next.After(until) && t.store.TentativeSamples() < budget && t.ahead.waiting() < most; next = t.last.Add(t.interval) {
+			before := t.store.TentativeSamples()
 			if err := t.scrape(next, pods); err != nil {
 				return err
 			}
 			e := t.ahead.next()
-			e.at = next
+			e.at, e.samples = next, t.store.TentativeSamples()-before
 			t.save(&e.after)
 		}
 		return nil
@@ -219,6 +221,24 @@ func (t *Model) confirm(now time.Time, pods []Pod) bool {
 		a.pending, a.head = a.pending[:0], 0
 	}
 	return true
+}
+
+// ConfirmBefore confirms, as Scrape would one at a time, the scrapes written
+// ahead for times before t with the same pods, as long as the store's
+// samples stay within most. It returns the time of the last scrape confirmed
+// (zero if none): a caller that knows nothing happens before t need not wait
+// for their times.
+func (t *Model) ConfirmBefore(before time.Time, pods []Pod, most int) time.Time {
+	a := &t.ahead
+	var last time.Time
+	for a.waiting() > 0 {
+		e := &a.pending[a.head]
+		if !e.at.Before(before) || t.store.NumSamples()+e.samples > most || !t.confirm(e.at, pods) {
+			break
+		}
+		last = e.at
+	}
+	return last
 }
 
 // discard drops the scrapes written ahead, if any, and goes back to the

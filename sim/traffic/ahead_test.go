@@ -187,3 +187,45 @@ spec:
 	}
 	return in
 }
+
+// ConfirmBefore confirms the scrapes written ahead before a time, within a
+// bound on samples, as if scraped one at a time; the next real scrape follows.
+func TestConfirmBefore(t *testing.T) {
+	in := trafficInput(t, "    rps: 50\n")
+	pods := []Pod{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}}
+	run := func(ahead bool, most int) (string, time.Time) {
+		set := in.Settings()
+		store := promfake.NewStore()
+		m := New(in, set, store)
+		m.SetStableHash("stable1")
+		m.SetCanaryWeight(20)
+		at := func(i int) time.Time { return set.Start.Add(time.Duration(i) * set.Scrape) }
+		var last time.Time
+		for i := 0; i < 20; i++ {
+			if err := m.Scrape(at(i), pods); err != nil {
+				t.Fatal(err)
+			}
+			if ahead && i == 2 {
+				m.Ahead(at(12), pods, 1<<20)
+				if l := m.ConfirmBefore(at(9), pods, most); !l.IsZero() {
+					// Confirmed through l: the next real scrape is after it.
+					last, i = l, int(l.Sub(set.Start)/set.Scrape)
+				}
+			}
+		}
+		m.DropAhead()
+		var b bytes.Buffer
+		if err := promfake.WriteDump(&b, store); err != nil {
+			t.Fatal(err)
+		}
+		return b.String(), last
+	}
+	plain, _ := run(false, 1<<20)
+	if got, last := run(true, 1<<20); got != plain || !last.Equal(in.Settings().Start.Add(8*in.Settings().Scrape)) {
+		t.Errorf("confirmed through %s; store same as one at a time: %v", last, got == plain)
+	}
+	// A bound on samples stops it early, never past the bound.
+	if got, last := run(true, 0); got != plain || !last.IsZero() {
+		t.Errorf("with no room for samples: confirmed through %s; store same: %v", last, got == plain)
+	}
+}
