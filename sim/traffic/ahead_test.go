@@ -152,40 +152,15 @@ func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
 	}
 }
 
-// blueGreenInput is a blue-green rollout with a preview service.
+// blueGreenInput is goodRollout as a blue-green rollout with a preview
+// service.
 func blueGreenInput(t *testing.T, traffic string) *scenario.Input {
 	t.Helper()
-	doc := `apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: app
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: app}
-  strategy:
-    blueGreen: {activeService: app, previewService: app-preview}
-  template:
-    metadata:
-      labels: {app: app}
-    spec:
-      containers:
-      - name: app
-        image: app:v1
----
-apiVersion: rollsim.dev/v1alpha1
-kind: Scenario
-metadata: {name: t}
-spec:
-  namespace: ns
-  update: {image: app:v2}
-  traffic:
-` + traffic
-	in, err := scenario.LoadData("t.yaml", []byte(doc))
-	if err != nil {
-		t.Fatal(err)
+	canary := "    canary:\n      steps:\n      - setWeight: 20\n      - analysis:\n          templates:\n          - templateName: rate\n"
+	if !strings.Contains(goodRollout, canary) {
+		t.Fatal("goodRollout has no canary strategy to replace")
 	}
-	return in
+	return loadTraffic(t, strings.Replace(goodRollout, canary, "    blueGreen: {activeService: app, previewService: app-preview}\n", 1), traffic)
 }
 
 // ConfirmBefore confirms the scrapes written ahead before a time, within a

@@ -54,7 +54,13 @@ spec:
 // trafficInput loads goodRollout/goodTemplate with the given traffic block.
 func trafficInput(t *testing.T, traffic string) *scenario.Input {
 	t.Helper()
-	doc := goodRollout + "---\n" + goodTemplate + "---\napiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  namespace: ns\n  update: {image: app:v2}\n  traffic:\n" + traffic
+	return loadTraffic(t, goodRollout, traffic)
+}
+
+// loadTraffic loads rollout and goodTemplate with the given traffic block.
+func loadTraffic(t *testing.T, rollout, traffic string) *scenario.Input {
+	t.Helper()
+	doc := rollout + "---\n" + goodTemplate + "---\napiVersion: rollsim.dev/v1alpha1\nkind: Scenario\nmetadata: {name: t}\nspec:\n  namespace: ns\n  update: {image: app:v2}\n  traffic:\n" + traffic
 	in, err := scenario.LoadData("t.yaml", []byte(doc))
 	if err != nil {
 		t.Fatal(err)
