@@ -53,12 +53,18 @@ type queryBatch struct {
 	step  time.Duration
 	epoch uint64
 	steps []stepAnswer
-	used  bool // the last step was served
-	// reads: whether its batches read scraped samples (0: not known yet, 1:
-	// they do, 2: only samples fixed in advance, which hold whatever is
-	// scraped).
-	reads int8
+	used  bool  // the last step was served
+	reads reads // what its last batch read
 }
+
+// reads is what a query's batch read.
+type reads int8
+
+const (
+	readsUnknown reads = iota // no batch yet
+	readsScrapes              // scraped samples: its answers wait for the real scrapes
+	readsFixed                // only samples fixed in advance, which hold whatever is scraped
+)
 
 // stepAnswer is a range query's answer at one step.
 type stepAnswer struct {
@@ -117,7 +123,7 @@ func (b *batcher) lookup(qb *queryBatch, ts time.Time) (model.Value, bool) {
 	}
 	if b.traffic != nil {
 		last, epoch := b.traffic.Written()
-		if epoch != qb.epoch || qb.reads == 1 && !last.Equal(a.scraped) {
+		if epoch != qb.epoch || qb.reads == readsScrapes && !last.Equal(a.scraped) {
 			return nil, false
 		}
 	}
@@ -139,7 +145,7 @@ func (b *batcher) fill(ctx context.Context, qb *queryBatch, query string, scalar
 	var last time.Time
 	if b.traffic != nil {
 		last, _ = b.traffic.Written()
-		if qb.reads == 1 && !b.scrapedBy(last)(ts).Equal(last) {
+		if qb.reads == readsScrapes && !b.scrapedBy(last)(ts).Equal(last) {
 			// The scrape at ts comes after this measurement: so will those
 			// at the next steps, which the batch would read too early.
 			return false
@@ -162,9 +168,9 @@ func (b *batcher) fill(ctx context.Context, qb *queryBatch, query string, scalar
 	if err != nil || len(res.Warnings) > 0 {
 		return false // the instant queries will say it
 	}
-	qb.reads = 2
+	qb.reads = readsFixed
 	if view.ReadTentative() {
-		qb.reads = 1
+		qb.reads = readsScrapes
 	}
 	mat, ok := res.Value.(promql.Matrix)
 	if !ok {
