@@ -10,46 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario/scenariotest"
+
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
-// A valid scenario the bad-input cases start from.
-const goodRollout = `apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: app
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: app}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 20
-      - analysis:
-          templates:
-          - templateName: rate
-  template:
-    metadata:
-      labels: {app: app}
-    spec:
-      containers:
-      - name: app
-        image: app:v1
-`
-
-const goodTemplate = `apiVersion: argoproj.io/v1alpha1
-kind: AnalysisTemplate
-metadata:
-  name: rate
-spec:
-  metrics:
-  - name: rate
-    successCondition: len(result) > 0 && result[0] >= 0.95
-    provider:
-      prometheus:
-        query: sum(rate(envoy_cluster_upstream_rq_xx[1m]))
-`
+// A valid scenario the bad-input cases start from: goodRollout,
+// goodTemplate and goodScenario.
+const (
+	goodRollout  = scenariotest.GoodRollout
+	goodTemplate = scenariotest.GoodTemplate
+)
 
 const goodScenario = `apiVersion: rollsim.dev/v1alpha1
 kind: Scenario

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rollsim/rollsim/sim/scenario/scenariotest"
+
 	"github.com/rollsim/rollsim/sim/scenario"
 
 	"github.com/prometheus/prometheus/promql"
@@ -14,42 +16,10 @@ import (
 	"github.com/rollsim/rollsim/promfake"
 )
 
-const goodRollout = `apiVersion: argoproj.io/v1alpha1
-kind: Rollout
-metadata:
-  name: app
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {app: app}
-  strategy:
-    canary:
-      steps:
-      - setWeight: 20
-      - analysis:
-          templates:
-          - templateName: rate
-  template:
-    metadata:
-      labels: {app: app}
-    spec:
-      containers:
-      - name: app
-        image: app:v1
-`
-
-const goodTemplate = `apiVersion: argoproj.io/v1alpha1
-kind: AnalysisTemplate
-metadata:
-  name: rate
-spec:
-  metrics:
-  - name: rate
-    successCondition: len(result) > 0 && result[0] >= 0.95
-    provider:
-      prometheus:
-        query: sum(rate(envoy_cluster_upstream_rq_xx[1m]))
-`
+const (
+	goodRollout  = scenariotest.GoodRollout
+	goodTemplate = scenariotest.GoodTemplate
+)
 
 // trafficInput loads goodRollout/goodTemplate with the given traffic block.
 func trafficInput(t *testing.T, traffic string) *scenario.Input {
