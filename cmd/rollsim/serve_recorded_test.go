@@ -2,12 +2,9 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
-	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 )
 
@@ -15,26 +12,9 @@ import (
 // recorded times (t=0 is the recorded update), up to the recording's end.
 func TestServeRecorded(t *testing.T) {
 	var out bytes.Buffer
-	addrc := make(chan string, 1)
-	o := &serveOptions{file: "../../scenarios/replay-canary-aborts.yaml", listen: "127.0.0.1:0", out: &out, ready: func(a string) { addrc <- a }}
-	if err := o.validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- o.run(ctx) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	c, err := api.NewClient(api.Config{Address: "http://" + addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, prom, stop := startServe(t, &serveOptions{file: "../../scenarios/replay-canary-aborts.yaml", listen: "127.0.0.1:0", out: &out})
 	at := time.Date(2026, 11, 24, 10, 2, 0, 0, time.UTC)
-	val, _, _, err := v1.NewAPI(c).Query(ctx, `sum(rate(envoy_cluster_upstream_rq_xx{envoy_response_code_class="2"}[2m])) / sum(rate(envoy_cluster_upstream_rq_xx[2m]))`, at)
+	val, _, _, err := prom.Query(ctx, `sum(rate(envoy_cluster_upstream_rq_xx{envoy_response_code_class="2"}[2m])) / sum(rate(envoy_cluster_upstream_rq_xx[2m]))`, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,8 +22,7 @@ func TestServeRecorded(t *testing.T) {
 	if v, ok := val.(model.Vector); !ok || len(v) != 1 || float64(v[0].Value) != 0.948225186524983 {
 		t.Errorf("query: %v", val)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(out.Bytes(), []byte("t=0 (the update) is 2026-11-24T10:00:00Z; samples from 2026-11-24T09:00:00Z to 2026-11-24T11:00:00Z")) {

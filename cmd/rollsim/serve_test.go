@@ -15,27 +15,10 @@ import (
 // clock (t=0 at the scenario's epoch), and stops when its context ends.
 func TestServe(t *testing.T) {
 	var out bytes.Buffer
-	addrc := make(chan string, 1)
-	o := &serveOptions{file: "../../scenarios/inline-analysis-abort.yaml", listen: "127.0.0.1:0", out: &out,
-		until: 20 * time.Minute, untilSet: true, ready: func(a string) { addrc <- a }}
-	if err := o.validate(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- o.run(ctx) }()
-	var addr string
-	select {
-	case addr = <-addrc:
-	case err := <-done:
-		t.Fatal(err)
-	}
-	c, err := api.NewClient(api.Config{Address: "http://" + addr})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, prom, stop := startServe(t, &serveOptions{file: "../../scenarios/inline-analysis-abort.yaml", listen: "127.0.0.1:0", out: &out,
+		until: 20 * time.Minute, untilSet: true})
 	at := time.Date(2025, 1, 1, 0, 5, 0, 0, time.UTC)
-	val, _, _, err := v1.NewAPI(c).Query(ctx, `sum(irate(envoy_cluster_upstream_rq_xx{envoy_response_code_class="2"}[1m])) / sum(irate(envoy_cluster_upstream_rq_xx[1m]))`, at)
+	val, _, _, err := prom.Query(ctx, `sum(irate(envoy_cluster_upstream_rq_xx{envoy_response_code_class="2"}[1m])) / sum(irate(envoy_cluster_upstream_rq_xx[1m]))`, at)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,14 +26,13 @@ func TestServe(t *testing.T) {
 		t.Errorf("query: %v", val)
 	}
 	// What Grafana's "Save & test" reads, and the flags' bounds.
-	if bi, err := v1.NewAPI(c).Buildinfo(ctx); err != nil || bi.Version == "" {
+	if bi, err := prom.Buildinfo(ctx); err != nil || bi.Version == "" {
 		t.Errorf("buildinfo: %+v %v", bi, err)
 	}
-	if flags, err := v1.NewAPI(c).Flags(ctx); err != nil || flags["query.timeout"] != "2m" || flags["query.max-concurrency"] != "20" {
+	if flags, err := prom.Flags(ctx); err != nil || flags["query.timeout"] != "2m" || flags["query.max-concurrency"] != "20" {
 		t.Errorf("flags: %v %v", flags, err)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Contains(out.Bytes(), []byte("t=0 (the update) is 2025-01-01T00:00:00Z; samples from 2024-12-31T23:45:00Z to 2025-01-01T00:20:00Z")) {
@@ -66,4 +48,32 @@ func TestServe(t *testing.T) {
 			t.Errorf("--listen %s accepted", bad)
 		}
 	}
+}
+
+// startServe runs o in the background and returns a context that lives as
+// long as the server, a Prometheus API client of its address, and stop,
+// which ends it and returns run's error.
+func startServe(t *testing.T, o *serveOptions) (context.Context, v1.API, func() error) {
+	t.Helper()
+	addrc := make(chan string, 1)
+	o.ready = func(a string) { addrc <- a }
+	if err := o.validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- o.run(ctx) }()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case err := <-done:
+		cancel()
+		t.Fatal(err)
+	}
+	c, err := api.NewClient(api.Config{Address: "http://" + addr})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	return ctx, v1.NewAPI(c), func() error { cancel(); return <-done }
 }
