@@ -26,9 +26,15 @@ func FetchTemplates(ctx context.Context, c client.Reader, namespace string, refs
 	if err := t.collect(ctx, c, namespace, refs, 0); err != nil {
 		return Templates{}, err
 	}
+	t.Unique()
+	return t, nil
+}
+
+// Unique keeps the first of templates referenced more than once (by name, in
+// each scope), as upstream's template resolution does.
+func (t *Templates) Unique() {
 	t.Namespaced = uniqueBy(t.Namespaced, func(x *v1alpha1.AnalysisTemplate) string { return x.Name })
 	t.Cluster = uniqueBy(t.Cluster, func(x *v1alpha1.ClusterAnalysisTemplate) string { return x.Name })
-	return t, nil
 }
 
 func (t *Templates) collect(ctx context.Context, c client.Reader, namespace string, refs []v1alpha1.AnalysisTemplateRef, depth int) error {

@@ -260,8 +260,7 @@ func (r *ReferenceErrors) gatherAnalyses(ro *v1alpha1.Rollout, objs Objects) []t
 			r.missingTemplate(err)
 			return
 		}
-		t.Namespaced = uniq(t.Namespaced, func(x *v1alpha1.AnalysisTemplate) string { return x.Name })
-		t.Cluster = uniq(t.Cluster, func(x *v1alpha1.ClusterAnalysisTemplate) string { return x.Name })
+		t.Unique()
 		out = append(out, templateSet{kind, path, t, a.Args})
 	}
 	if bg := ro.Spec.Strategy.BlueGreen; bg != nil {
@@ -320,18 +319,6 @@ func (r *ReferenceErrors) collectTemplates(ro *v1alpha1.Rollout, objs Objects, r
 		}
 	}
 	return t, nil
-}
-
-func uniq[T any](in []T, key func(T) string) []T {
-	seen := map[string]bool{}
-	var out []T
-	for _, x := range in {
-		if k := key(x); !seen[k] {
-			seen[k] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 // validateTemplateSet is upstream ValidateAnalysisTemplatesWithType: the templates
