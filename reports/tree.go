@@ -96,12 +96,17 @@ func (res treeCtx) age(t metav1.Time) string {
 }
 
 type treeCtx struct {
-	res *sim.Result
-	now time.Time
+	res  *sim.Result
+	pods []corev1.Pod
+	now  time.Time
 }
 
 func tree(w io.Writer, res *sim.Result) error {
-	ctx := treeCtx{res: res, now: res.Start.Add(res.Ended)}
+	pods, err := res.Pods()
+	if err != nil {
+		return err
+	}
+	ctx := treeCtx{res: res, pods: pods, now: res.Start.Add(res.Ended)}
 	ro := res.Rollout
 	root := &node{name: "⟳ " + ro.Name, kind: "Rollout", status: rolloutIcon(string(ro.Status.Phase)) + " " + string(ro.Status.Phase), info: ctx.age(ro.CreationTimestamp)}
 
@@ -145,7 +150,7 @@ func tree(w io.Writer, res *sim.Result) error {
 func (ctx treeCtx) rsNode(rs *appsv1.ReplicaSet, info []string) *node {
 	rsNode := &node{name: "⧉ " + rs.Name, kind: "ReplicaSet", status: rsStatus(rs), info: strings.Join(info, ","), created: rs.CreationTimestamp.Time}
 	rsNode.status += "\t" + ctx.age(rs.CreationTimestamp)
-	for _, p := range podsOf(ctx.res.Pods, rs) {
+	for _, p := range podsOf(ctx.pods, rs) {
 		ready, total := 0, len(p.Spec.Containers)
 		for _, cs := range p.Status.ContainerStatuses {
 			if cs.Ready {

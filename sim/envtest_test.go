@@ -71,7 +71,7 @@ var experimentHash = regexp.MustCompile(`("name": "[^"]+-\d+-\d+-[a-z0-9-]+",\s+
 // (UIDs, matched by object, and resource versions).
 func compareReports(t *testing.T, want, got *sim.Result) {
 	t.Helper()
-	uids := uidMap(got, want)
+	uids := uidMap(t, got, want)
 	render := func(res *sim.Result, uids map[string]string) (string, string) {
 		rep := reports.Build(res)
 		rep.Timing = reports.Timing{}
@@ -135,7 +135,7 @@ func routerView(t *testing.T, res *sim.Result) string {
 // uidMap pairs the UIDs of the same objects in two results of one scenario.
 // UIDs are the one thing a real server does not let the simulation choose
 // (names derived from them, such as the job provider's Job names, follow).
-func uidMap(from, to *sim.Result) map[string]string {
+func uidMap(t *testing.T, from, to *sim.Result) map[string]string {
 	ids := func(r *sim.Result) map[string]string {
 		m := map[string]string{}
 		if r.Rollout != nil {
@@ -144,7 +144,7 @@ func uidMap(from, to *sim.Result) map[string]string {
 		for _, rs := range r.ReplicaSets {
 			m["ReplicaSet/"+rs.Name] = string(rs.UID)
 		}
-		for _, p := range r.Pods {
+		for _, p := range finalPods(t, r) {
 			m["Pod/"+p.Name] = string(p.UID)
 		}
 		for _, run := range r.AnalysisRuns {

@@ -21,6 +21,14 @@ func SetBatches(on bool) func() {
 	return func() { noBatches = old }
 }
 
+// SetEagerPods makes runs write pods as they happen rather than before
+// reads; the returned func restores the default.
+func SetEagerPods(on bool) func() {
+	old := eagerPods
+	eagerPods = on
+	return func() { eagerPods = old }
+}
+
 // BatchedRun runs in and says how many of its queries batches answered.
 func BatchedRun(in *scenario.Input) (queries, batched int, err error) {
 	r, err := newRunner(in, Options{})

@@ -9,7 +9,6 @@ const (
 	kindRollout workKind = iota
 	kindAnalysisRun
 	kindReplicaSet
-	kindPod
 	kindExperiment
 )
 

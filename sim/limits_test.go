@@ -64,14 +64,14 @@ func TestManyReplicasUniquePodNames(t *testing.T) {
 		t.Fatalf("verdict %s", res.Verdict)
 	}
 	seen := map[string]bool{}
-	for _, p := range res.Pods {
+	for _, p := range finalPods(t, res) {
 		if seen[p.Name] {
 			t.Fatalf("pod name %s twice", p.Name)
 		}
 		seen[p.Name] = true
 	}
-	if len(res.Pods) != 3000 {
-		t.Fatalf("%d pods, want 3000", len(res.Pods))
+	if len(finalPods(t, res)) != 3000 {
+		t.Fatalf("%d pods, want 3000", len(finalPods(t, res)))
 	}
 }
 

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"sync"
 	"time"
 
 	"github.com/rollsim/rollsim/sim/scenario"
@@ -35,10 +36,9 @@ type Result struct {
 	// ExperimentsOnly is a scenario of standalone Experiments and no Rollout:
 	// the verdict and Message are the Experiments' (ExperimentsVerdict).
 	ExperimentsOnly bool
-	// ReplicaSets and Pods share their maps and slices with the run's
+	// ReplicaSets (and Pods) share their maps and slices with the run's
 	// objects (a session's go on being used): read them, do not change them.
 	ReplicaSets  []appsv1.ReplicaSet
-	Pods         []corev1.Pod
 	AnalysisRuns []v1alpha1.AnalysisRun
 	Jobs         []batchv1.Job
 	Experiments  []v1alpha1.Experiment
@@ -61,6 +61,27 @@ type Result struct {
 	// Unsettled is set when the controllers kept changing objects at one instant
 	// and the run stopped there: it names those objects (settle.go).
 	Unsettled string
+
+	// The final pods, or how to list them (Pods).
+	podsOnce sync.Once
+	listPods func() ([]corev1.Pod, error)
+	pods     []corev1.Pod
+	podsErr  error
+}
+
+// Pods are the namespace's pods at the end of the run, sharing their maps
+// and slices with the run's objects: read them, do not change them. A
+// finished in-memory run writes and lists them when first asked (see
+// world: most runs are never drawn as a tree, and at 300 replicas the final
+// pods were a quarter of a run's cost).
+func (r *Result) Pods() ([]corev1.Pod, error) {
+	r.podsOnce.Do(func() {
+		if r.listPods != nil {
+			r.pods, r.podsErr = r.listPods()
+			r.listPods = nil // lets the run go
+		}
+	})
+	return r.pods, r.podsErr
 }
 
 // Entry is one line of the timeline: a Kubernetes event or something the

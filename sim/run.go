@@ -121,7 +121,9 @@ func Run(ctx context.Context, in *scenario.Input, opts Options) (*Result, error)
 	if err := r.loop(ctx); err != nil {
 		return nil, err
 	}
-	return r.result(ctx)
+	// A finished in-memory run's pods can wait until asked for; a real API
+	// server may be stopped by then.
+	return r.result(ctx, opts.Envtest == nil)
 }
 
 func newRunner(in *scenario.Input, opts Options) (*runner, error) {
@@ -151,7 +153,9 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		end:      set.Start.Add(set.Until),
 	}
 	stamped := kube.Stamp(base, clock, set.Seed)
-	r.c = kube.Watch(stamped, r.notify, r.created)
+	// The world writes with the watched client; everyone else reads pods
+	// after the world's writes put off (world.flushBefore).
+	watched := kube.Watch(stamped, r.notify, r.created)
 
 	rng := rand.New(rand.NewPCG(uint64(set.Seed), 0x726f6c6c73696d)) // "rollsim"
 	failures := map[string]string{}
@@ -161,11 +165,13 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 			failures[f.Image] = "CrashLoopBackOff"
 		}
 	}
-	r.world = &world{c: r.c, clock: clock, rng: rng, podReadyAfter: set.PodReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
-		overLimit: r.overLimit,
+	r.world = &world{c: watched, clock: clock, rng: rng, podReadyAfter: set.PodReadyAfter, pods: map[string][]*podState{}, enqueue: r.enqueue, failures: failures,
+		overLimit: r.overLimit, uid: kube.UIDs(stamped), eager: eagerPods,
 		note: func(rs string, available, desired int32) {
 			r.note("ReplicaSet/"+rs, "PodsAvailable", fmt.Sprintf("%d of %d pods available", available, desired))
 		}}
+
+	r.c = kube.BeforeReads(watched, r.world.flushBefore)
 
 	store := promfake.NewStore()
 	if rec := in.Recorded(); rec != nil {
@@ -468,12 +474,6 @@ func (r *runner) reconcile(ctx context.Context, k key) error {
 		after, err = r.experiments.Reconcile(ctx, k.NamespacedName)
 	case kindReplicaSet:
 		err = r.world.syncReplicaSet(ctx, k.NamespacedName)
-	case kindPod:
-		var rs string
-		rs, err = r.world.markReady(ctx, k.NamespacedName)
-		if err == nil && rs != "" {
-			r.enqueue(key{kind: kindReplicaSet, NamespacedName: types.NamespacedName{Namespace: k.Namespace, Name: rs}})
-		}
 	}
 	if err != nil {
 		return err
@@ -617,7 +617,9 @@ func (r *runner) setVerdict(v string) {
 }
 
 // result gathers the final objects and the verdict.
-func (r *runner) result(ctx context.Context) (*Result, error) {
+//
+// lazyPods leaves the final pods to Result.Pods: the run must not go on.
+func (r *runner) result(ctx context.Context, lazyPods bool) (*Result, error) {
 	if r.traffic != nil {
 		r.traffic.DropAhead()
 	}
@@ -652,11 +654,18 @@ func (r *runner) result(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	res.ReplicaSets = rsList.Items
-	var pods corev1.PodList
-	if err := engine.ListReadOnly(ctx, r.c, &pods, ns); err != nil {
-		return nil, err
+	res.listPods = func() ([]corev1.Pod, error) {
+		var pods corev1.PodList
+		if err := engine.ListReadOnly(context.WithoutCancel(ctx), r.c, &pods, ns); err != nil {
+			return nil, err
+		}
+		return pods.Items, nil
 	}
-	res.Pods = pods.Items
+	if !lazyPods {
+		if _, err := res.Pods(); err != nil {
+			return nil, err
+		}
+	}
 	var runs v1alpha1.AnalysisRunList
 	if err := r.c.List(ctx, &runs, ns); err != nil {
 		return nil, err

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/rollsim/rollsim/sim/scenario"
 
 	"github.com/rollsim/rollsim/reports"
@@ -18,6 +20,16 @@ func scenarioFiles(t testing.TB) []string {
 		t.Fatalf("no scenarios: %v", err)
 	}
 	return files
+}
+
+// finalPods is res.Pods, which cannot fail in a test.
+func finalPods(t testing.TB, res *sim.Result) []corev1.Pod {
+	t.Helper()
+	pods, err := res.Pods()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pods
 }
 
 func runFile(t testing.TB, file string) *sim.Result {

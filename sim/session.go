@@ -94,7 +94,7 @@ func (s *Session) Advance(ctx context.Context, d time.Duration) error {
 func (s *Session) Result(ctx context.Context) (*Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.r.result(ctx)
+	return s.r.result(ctx, false)
 }
 
 // PrometheusAPI serves the run's series through the Prometheus HTTP API with

@@ -108,7 +108,7 @@ func TestRestart(t *testing.T) {
 	if ro.Spec.RestartAt == nil || ro.Status.RestartedAt == nil || !ro.Status.RestartedAt.Equal(ro.Spec.RestartAt) {
 		t.Fatalf("restartAt %v, restartedAt %v", ro.Spec.RestartAt, ro.Status.RestartedAt)
 	}
-	for _, p := range res.Pods {
+	for _, p := range finalPods(t, res) {
 		if p.CreationTimestamp.Before(ro.Spec.RestartAt) {
 			t.Errorf("pod %s created %v, before the restart", p.Name, p.CreationTimestamp)
 		}

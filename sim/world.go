@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/rollsim/rollsim/engine/api/v1alpha1"
@@ -29,7 +30,17 @@ import (
 // controller (pods follow spec.replicas) and the kubelet (pods become Ready
 // podReadyAfter after creation). It keeps its own view of pods so that traffic can be
 // split without going through the API.
+//
+// The pods' API objects are written when someone could see them: before any
+// read of pods (Get or List, by a controller, a provider or the result), the
+// world writes what it has put off (flush), as the ReplicaSet controller and
+// the kubelet would have written it, with the times and UIDs it would have
+// had. A pod created and deleted between two reads is never written at all.
+// Nothing but pods reads pods, so the controllers see the same API; at 300
+// replicas the pod writes were most of a run's cost.
 type world struct {
+	// c is the client the world writes with; reads of pods by everyone else
+	// go through flushBefore.
 	c             client.Client
 	clock         *virtualClock
 	rng           *rand.Rand
@@ -67,6 +78,14 @@ type world struct {
 	// lastReady is the Ready status markReady wrote last (readyParts), if
 	// it can be shared.
 	lastReady readyStatus
+	// uid reserves the UID the API server gives the next object created:
+	// a pod written later keeps the UID (and every object after it the
+	// serial) it would have had.
+	uid func() types.UID
+	// due are the pods whose creation or Ready status is not written yet,
+	// in the order they happened; eager writes each at once (tests).
+	due   []*podState
+	eager bool
 }
 
 // podDeleted is podGone for a pod just written, if the write deleted it (a
@@ -118,7 +137,19 @@ type podState struct {
 	ready   bool
 	// deleted: the pod is gone from pods (byName still lists it).
 	deleted bool
+	// Put off until flush: the pod's object, created with tmpl and uid
+	// unless written, and its Ready status, from readyAt, unless
+	// readyWritten. isDue: the pod is in world.due.
+	tmpl                  *podTemplate
+	uid                   types.UID
+	readyAt               time.Time
+	written, readyWritten bool
+	isDue                 bool
 }
+
+// eagerPods makes worlds write pods at once rather than before reads (tests
+// compare the two).
+var eagerPods bool
 
 // maxLivePods bounds the pods that exist at once: the rollout's replicas,
 // surge and experiment pods.
@@ -190,30 +221,33 @@ func (w *world) syncReplicaSet(ctx context.Context, k types.NamespacedName) erro
 		if tmpl == nil {
 			tmpl = w.podTemplate(ctx, rs)
 		}
-		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: tmpl.hash, created: now}
-		if err := w.createPod(ctx, tmpl, p); err != nil {
-			return err
-		}
+		p := &podState{name: w.podName(rs.Name), rs: rs.Name, hash: tmpl.hash, created: now, tmpl: tmpl, uid: w.uid()}
 		pods = append(pods, p)
 		w.added = append(w.added, p)
 		w.viewsStale = true
 		if container, reason := w.failure(rs.Spec.Template.Spec); reason != "" {
+			// Rare: written at once.
+			if err := w.createPod(ctx, p); err != nil {
+				return err
+			}
 			if err := w.markFailing(ctx, rs.Namespace, p.name, container, reason); err != nil {
 				return err
 			}
 			continue
 		}
+		w.putOff(p)
 		starting = append(starting, p)
 	}
 	if len(starting) > 0 {
-		ns := rs.Namespace
+		ns, name := rs.Namespace, rs.Name
 		w.clock.At(now.Add(w.podReadyAfter), workEvent, func() {
-			for _, p := range starting {
-				p.ready = true
-				w.enqueue(key{kind: kindPod, NamespacedName: types.NamespacedName{Namespace: ns, Name: p.name}})
-			}
-			w.viewsStale = true
+			w.becameReady(ns, name, starting)
 		})
+	}
+	if w.eager {
+		if err := w.flush(ctx); err != nil {
+			return err
+		}
 	}
 	pods, err = w.scaleDown(ctx, rs.Namespace, pods, want)
 	if err != nil {
@@ -270,6 +304,9 @@ func (w *world) scaleDown(ctx context.Context, namespace string, pods []*podStat
 		w.live--
 		p.deleted = true
 		w.viewsStale = true
+		if !p.written {
+			continue // never written: nobody saw it
+		}
 		w.deleting = true
 		w.victim.ObjectMeta = metav1.ObjectMeta{Namespace: namespace, Name: p.name}
 		err := w.c.Delete(ctx, &w.victim)
@@ -306,14 +343,16 @@ func (w *world) podTemplate(ctx context.Context, rs *appsv1.ReplicaSet) *podTemp
 		owners: []metav1.OwnerReference{*metav1.NewControllerRef(rs, appsv1.SchemeGroupVersion.WithKind("ReplicaSet"))}}
 }
 
-// createPod creates a pod of the template. Its maps, slices and pointers are
-// the ReplicaSet's and the template's: the pod is handed over, and nobody
-// changes a cached object in place.
-func (w *world) createPod(ctx context.Context, t *podTemplate, p *podState) error {
+// createPod creates a pod of its template, as created at p.created. Its maps,
+// slices and pointers are the ReplicaSet's and the template's: the pod is
+// handed over, and nobody changes a cached object in place.
+func (w *world) createPod(ctx context.Context, p *podState) error {
+	t := p.tmpl
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:              p.name,
 			Namespace:         t.rs.Namespace,
+			UID:               p.uid,
 			Labels:            t.labels,
 			Annotations:       t.rs.Spec.Template.Annotations,
 			CreationTimestamp: engine.Time(p.created),
@@ -322,7 +361,76 @@ func (w *world) createPod(ctx context.Context, t *podTemplate, p *podState) erro
 		Spec: t.rs.Spec.Template.Spec,
 	}
 	pod.Status.Phase = corev1.PodPending
+	p.written = true
 	return w.c.Create(ctx, pod, handOverCreate...)
+}
+
+// putOff adds p to the pods whose writes are due.
+func (w *world) putOff(p *podState) {
+	if !p.isDue {
+		p.isDue = true
+		w.due = append(w.due, p)
+	}
+}
+
+// becameReady is the kubelet's report that pods of ReplicaSet rs started
+// together are Ready: their status is due, and the ReplicaSet controller
+// sees them (unless all of them are gone).
+func (w *world) becameReady(ns, rs string, pods []*podState) {
+	now := w.clock.Now()
+	live := false
+	for _, p := range pods {
+		p.ready = true
+		if !p.deleted {
+			live = true
+			p.readyAt = now
+			w.putOff(p)
+		}
+	}
+	w.viewsStale = true
+	if live {
+		w.enqueue(key{kind: kindReplicaSet, NamespacedName: types.NamespacedName{Namespace: ns, Name: rs}})
+	}
+	if w.eager {
+		if err := w.flush(context.Background()); err != nil {
+			panic(err) // tests only
+		}
+	}
+}
+
+// flush writes the pods' creations and Ready statuses put off so far, in
+// the order they happened, skipping pods deleted since.
+func (w *world) flush(ctx context.Context) error {
+	for i, p := range w.due {
+		w.due[i] = nil
+		p.isDue = false
+		if p.deleted {
+			continue
+		}
+		if !p.written {
+			if err := w.createPod(ctx, p); err != nil {
+				w.due = w.due[i+1:]
+				return err
+			}
+		}
+		if p.ready && !p.readyWritten {
+			if err := w.markReady(ctx, p); err != nil {
+				w.due = w.due[i+1:]
+				return err
+			}
+		}
+	}
+	w.due = w.due[:0]
+	return nil
+}
+
+// flushBefore is the read hook of everyone else's client: a read of pods
+// sees every pod write put off so far.
+func (w *world) flushBefore(ctx context.Context, obj runtime.Object) error {
+	if len(w.due) == 0 || !kube.ReadsPods(obj) {
+		return nil
+	}
+	return w.flush(ctx)
 }
 
 // versionHash is the pod-template hash of the rollout revision a ReplicaSet's pods
@@ -371,14 +479,17 @@ func (w *world) markFailing(ctx context.Context, namespace, name, container, rea
 	return w.c.Status().Update(ctx, &pod)
 }
 
-// markReady writes a pod's Running/Ready status once the kubelet would have.
-func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, error) {
+// markReady writes a pod's Running/Ready status as the kubelet would have
+// at p.readyAt.
+func (w *world) markReady(ctx context.Context, p *podState) error {
+	p.readyWritten = true
+	k := types.NamespacedName{Namespace: p.tmpl.rs.Namespace, Name: p.name}
 	obj, err := kube.Peek(ctx, w.c, k, &w.peek)
 	if err != nil {
 		if apierrors.IsNotFound(err) {
-			return "", nil
+			return nil
 		}
-		return "", err
+		return err
 	}
 	// The cached object is shared, status included (the write hands over a
 	// status whose changed fields are new, and nobody changes it in place).
@@ -386,12 +497,9 @@ func (w *world) markReady(ctx context.Context, k types.NamespacedName) (string, 
 	pod := &w.scratch
 	*pod = *obj.(*corev1.Pod)
 	pod.Status.Phase = corev1.PodRunning
-	r := w.readyParts(pod.Spec.Containers, pod.Status.ContainerStatuses)
+	r := w.readyParts(pod.Spec.Containers, pod.Status.ContainerStatuses, p.readyAt)
 	pod.Status.StartTime, pod.Status.Conditions, pod.Status.ContainerStatuses = r.start, r.conditions, r.statuses
-	if err := w.c.Status().Update(ctx, pod, handOverStatus...); err != nil {
-		return "", err
-	}
-	return controllerName(pod.OwnerReferences), nil
+	return w.c.Status().Update(ctx, pod, handOverStatus...)
 }
 
 // readyStatus is what markReady sets in a Ready pod's status: StartTime,
@@ -405,11 +513,11 @@ type readyStatus struct {
 }
 
 // readyParts is the Ready status of a pod with these containers and
-// container statuses, now. Pods that become Ready together, with the same
-// containers (their template's) and none before, share one: it is handed
-// over and nobody changes it.
-func (w *world) readyParts(containers []corev1.Container, prev []corev1.ContainerStatus) readyStatus {
-	now := engine.Now(w.clock)
+// container statuses, Ready at at. Pods that become Ready together, with the
+// same containers (their template's) and none before, share one: it is
+// handed over and nobody changes it.
+func (w *world) readyParts(containers []corev1.Container, prev []corev1.ContainerStatus, at time.Time) readyStatus {
+	now := engine.Time(at)
 	if r := w.lastReady; r.start != nil && len(prev) == 0 && r.at.Equal(now.Time) && sameSlice(r.containers, containers) {
 		return r
 	}
@@ -437,16 +545,6 @@ func (w *world) readyParts(containers []corev1.Container, prev []corev1.Containe
 // sameSlice: a and b are the same slice (elements and length).
 func sameSlice[T any](a, b []T) bool {
 	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-// controllerName is metav1.GetControllerOf's name, without its copy.
-func controllerName(refs []metav1.OwnerReference) string {
-	for i := range refs {
-		if c := refs[i].Controller; c != nil && *c {
-			return refs[i].Name
-		}
-	}
-	return ""
 }
 
 // readyPods counts Ready pods per pod-template hash, in a stable order.

@@ -51,6 +51,17 @@ func (s *stampingClient) Create(ctx context.Context, obj client.Object, opts ...
 	return s.Client.Create(ctx, obj, opts...)
 }
 
+// UIDs is the UID source of c, a client from Stamp: each call reserves the
+// UID the next create would have been given. An object created later with
+// it keeps the UID it would have had, and so does every object after it.
+func UIDs(c client.Client) func() types.UID {
+	s := c.(*stampingClient)
+	return func() types.UID {
+		s.serial++
+		return uid(s.seed, s.serial)
+	}
+}
+
 // Update bumps the generation of objects whose spec the controllers change
 // (an AnalysisRun being terminated, a ReplicaSet being scaled).
 func (s *stampingClient) Update(ctx context.Context, obj client.Object, opts ...client.UpdateOption) error {
