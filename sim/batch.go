@@ -266,7 +266,8 @@ func (r *runner) batchUntil(t time.Time) time.Time {
 // writeAhead has the traffic model write its scrapes up to t ahead, within
 // the run's bound on samples.
 func (r *runner) writeAhead(t time.Time) (time.Time, bool) {
-	return r.traffic.Ahead(t, r.world.podViews(), runLimits.samples-r.prom.store.NumSamples())
+	r.syncPods()
+	return r.traffic.Ahead(t, runLimits.samples-r.prom.store.NumSamples())
 }
 
 // noBatches turns batches off (tests compare runs with and without).

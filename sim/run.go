@@ -45,12 +45,15 @@ type Options struct {
 var runLimits = struct{ samples, measurements int }{scenario.MaxSamples, scenario.MaxMeasurements}
 
 type runner struct {
-	in          *scenario.Input
-	set         scenario.Settings
-	clock       *virtualClock
-	c           client.Client
-	world       *world
-	traffic     *traffic.Model
+	in      *scenario.Input
+	set     scenario.Settings
+	clock   *virtualClock
+	c       client.Client
+	world   *world
+	traffic *traffic.Model
+	// podsTold is the version of the world's pods the traffic model was
+	// last told (syncPods).
+	podsTold    uint64
 	prom        *promAPI
 	rollouts    *rollout.Reconciler
 	analyses    *analysis.Reconciler

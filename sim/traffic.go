@@ -29,8 +29,8 @@ func (r *runner) scheduleTraffic() {
 	}
 	var tick func()
 	tick = func() {
-		pods := r.world.podViews()
-		if err := r.traffic.Scrape(r.clock.Now(), pods); err != nil {
+		r.syncPods()
+		if err := r.traffic.Scrape(r.clock.Now()); err != nil {
 			r.fail(r.collision(err, "spec.traffic"))
 			return
 		}
@@ -42,7 +42,7 @@ func (r *runner) scheduleTraffic() {
 		if e := r.clock.peek(); r.eagerScrapes && e != nil {
 			// Nothing happens before the next event: the scrapes written
 			// ahead until then are as good as done.
-			if at := r.traffic.ConfirmBefore(e.at, pods, runLimits.samples); !at.IsZero() {
+			if at := r.traffic.ConfirmBefore(e.at, runLimits.samples); !at.IsZero() {
 				last = at
 			}
 		}
@@ -75,4 +75,13 @@ func minTime(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// syncPods tells the traffic model the world's pods, when they changed since
+// it was last told.
+func (r *runner) syncPods() {
+	if pods := r.world.podViews(); r.world.viewsVersion != r.podsTold {
+		r.traffic.SetPods(pods)
+		r.podsTold = r.world.viewsVersion
+	}
 }

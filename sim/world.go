@@ -57,9 +57,11 @@ type world struct {
 	// views are rebuilt by a merge rather than a sort of every pod.
 	views      []traffic.Pod
 	viewsStale bool
-	byName     []*podState
-	added      []*podState
-	spare      []*podState // the next byName's array
+	// viewsVersion counts the times views was built.
+	viewsVersion uint64
+	byName       []*podState
+	added        []*podState
+	spare        []*podState // the next byName's array
 	// failures maps an image to the waiting reason of its never-ready containers.
 	failures map[string]string
 	// overLimit is invalid input: the scenario asks for more than a limit.
@@ -577,6 +579,7 @@ func (w *world) podViews() []traffic.Pod {
 		return w.views
 	}
 	w.views, w.viewsStale = w.sortedPodViews(w.views[:0]), false
+	w.viewsVersion++
 	return w.views
 }
 

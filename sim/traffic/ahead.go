@@ -2,7 +2,6 @@ package traffic
 
 import (
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/rollsim/rollsim/promfake"
@@ -11,8 +10,8 @@ import (
 // Scrapes written ahead. While nothing changes, the scrapes of the next
 // stretch of time depend only on the model's state and its random stream, so
 // the model can write them at once (Ahead), as tentative samples a range
-// query can read. When virtual time reaches one with the same pods and no
-// setter has changed anything, Scrape confirms it; anything else drops them
+// query can read. When virtual time reaches one and no setter (SetPods
+// included) has changed anything, Scrape confirms it; anything else drops them
 // all and puts the counters and the random stream back as they were after
 // the last real scrape, so a run draws exactly what it would have drawn
 // scraping one at a time.
@@ -23,7 +22,6 @@ type ahead struct {
 	base    modelState // after the last real scrape
 	pending []aheadScrape
 	head    int
-	pods    []Pod  // the pods they were written with
 	epoch   uint64 // counts the times they were dropped
 }
 
@@ -157,28 +155,24 @@ func (t *Model) restore(st *modelState) {
 }
 
 // Ahead writes, as tentative samples, the scrapes due after the last one up
-// to until, with pods and the model's present settings, stopping before the
+// to until, with the model's present pods and settings, stopping before the
 // store holds more than budget tentative samples or the scrapes waiting keep
 // too much state. It returns the time of the last scrape written, real or
 // ahead (the store holds nothing of the next one), and false when the model
 // cannot write ahead: before the first scrape, or when a scrape fails (the
 // real one will report it).
-func (t *Model) Ahead(until time.Time, pods []Pod, budget int) (time.Time, bool) {
+func (t *Model) Ahead(until time.Time, budget int) (time.Time, bool) {
 	if t.last.IsZero() {
 		return time.Time{}, false
 	}
-	if t.ahead.waiting() > 0 && !slices.Equal(pods, t.ahead.pods) {
-		t.discard()
-	}
 	if t.ahead.waiting() == 0 {
 		t.save(&t.ahead.base)
-		t.ahead.pods = append(t.ahead.pods[:0], pods...)
 	}
 	err := t.store.Tentatively(func() error {
 		most := t.mostWaiting()
 		for next := t.last.Add(t.interval); !next.After(until) && t.store.TentativeSamples() < budget && t.ahead.waiting() < most; next = t.last.Add(t.interval) {
 			before := t.store.TentativeSamples()
-			if err := t.scrape(next, pods); err != nil {
+			if err := t.scrape(next); err != nil {
 				return err
 			}
 			e := t.ahead.next()
@@ -207,11 +201,11 @@ func (t *Model) mostWaiting() int {
 	return max(1, aheadStates/proxies)
 }
 
-// confirm makes the scrape written ahead for now real, if pods are those it
-// was written with.
-func (t *Model) confirm(now time.Time, pods []Pod) bool {
+// confirm makes the scrape written ahead for now real, if there is one (any
+// change of pods or settings since dropped them).
+func (t *Model) confirm(now time.Time) bool {
 	a := &t.ahead
-	if a.waiting() == 0 || !a.pending[a.head].at.Equal(now) || !slices.Equal(pods, a.pods) {
+	if a.waiting() == 0 || !a.pending[a.head].at.Equal(now) {
 		return false
 	}
 	t.store.Confirm(now)
@@ -224,16 +218,16 @@ func (t *Model) confirm(now time.Time, pods []Pod) bool {
 }
 
 // ConfirmBefore confirms, as Scrape would one at a time, the scrapes written
-// ahead for times before t with the same pods, as long as the store's
+// ahead for times before t, as long as the store's
 // samples stay within most. It returns the time of the last scrape confirmed
 // (zero if none): a caller that knows nothing happens before t need not wait
 // for their times.
-func (t *Model) ConfirmBefore(before time.Time, pods []Pod, most int) time.Time {
+func (t *Model) ConfirmBefore(before time.Time, most int) time.Time {
 	a := &t.ahead
 	var last time.Time
 	for a.waiting() > 0 {
 		e := &a.pending[a.head]
-		if !e.at.Before(before) || t.store.NumSamples()+e.samples > most || !t.confirm(e.at, pods) {
+		if !e.at.Before(before) || t.store.NumSamples()+e.samples > most || !t.confirm(e.at) {
 			break
 		}
 		last = e.at

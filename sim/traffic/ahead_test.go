@@ -91,12 +91,12 @@ func runAhead(t *testing.T, in *scenario.Input, pods []Pod, steps []aheadStep, a
 				continue
 			}
 			until := at.Add(time.Duration(s.ahead) * set.Scrape)
-			through, ok := m.Ahead(until, pods, 1<<20)
+			through, ok := aheadWith(m, until, pods, 1<<20)
 			if i > 0 && (!ok || !through.Equal(until)) {
 				t.Fatalf("scrape %d: wrote ahead through %s (%v), want %s", i, through, ok, until)
 			}
 		}
-		if err := m.Scrape(at, pods); err != nil {
+		if err := scrapeWith(m, at, pods); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -126,7 +126,7 @@ func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
 		m.SetStableHash("stable1")
 		m.SetCanaryWeight(30)
 		for i := range 40 {
-			if err := m.Scrape(set.Start.Add(time.Duration(i)*set.Scrape), pods); err != nil {
+			if err := scrapeWith(m, set.Start.Add(time.Duration(i)*set.Scrape), pods); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -177,12 +177,12 @@ func TestConfirmBefore(t *testing.T) {
 		at := func(i int) time.Time { return set.Start.Add(time.Duration(i) * set.Scrape) }
 		var last time.Time
 		for i := 0; i < 20; i++ {
-			if err := m.Scrape(at(i), pods); err != nil {
+			if err := scrapeWith(m, at(i), pods); err != nil {
 				t.Fatal(err)
 			}
 			if ahead && i == 2 {
-				m.Ahead(at(12), pods, 1<<20)
-				if l := m.ConfirmBefore(at(9), pods, most); !l.IsZero() {
+				aheadWith(m, at(12), pods, 1<<20)
+				if l := m.ConfirmBefore(at(9), most); !l.IsZero() {
 					// Confirmed through l: the next real scrape is after it.
 					last, i = l, int(l.Sub(set.Start)/set.Scrape)
 				}
@@ -203,4 +203,16 @@ func TestConfirmBefore(t *testing.T) {
 	if got, last := run(true, 0); got != plain || !last.IsZero() {
 		t.Errorf("with no room for samples: confirmed through %s; store same: %v", last, got == plain)
 	}
+}
+
+// scrapeWith is Scrape with the world's pods set first, as the run loop does.
+func scrapeWith(m *Model, at time.Time, pods []Pod) error {
+	m.SetPods(pods)
+	return m.Scrape(at)
+}
+
+// aheadWith is Ahead with the world's pods set first.
+func aheadWith(m *Model, until time.Time, pods []Pod, budget int) (time.Time, bool) {
+	m.SetPods(pods)
+	return m.Ahead(until, budget)
 }

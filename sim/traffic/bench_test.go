@@ -30,7 +30,7 @@ func benchTraffic(b *testing.B, traffic string) {
 		tr.SetCanaryWeight(20)
 		end := set.Start.Add(time.Hour)
 		for at := set.Start; at.Before(end); at = at.Add(set.Scrape) {
-			if err := tr.Scrape(at, pods); err != nil {
+			if err := scrapeWith(tr, at, pods); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,7 +29,20 @@ func (t *Model) SetStableHash(hash string) {
 	if hash != t.stableHash {
 		t.discard()
 		t.stableHash = hash
+		t.readyKnown = false
 	}
+}
+
+// SetPods tells the model every pod of the world, Ready or not, sorted by
+// name: the scrapes from now on split requests over them. The model keeps a
+// copy; a caller need only call it when its pods changed.
+func (t *Model) SetPods(pods []Pod) {
+	if slices.Equal(pods, t.pods) {
+		return
+	}
+	t.discard()
+	t.pods = append(t.pods[:0], pods...)
+	t.readyKnown = false
 }
 
 // SetCanaryWeight sets the traffic router's canary weight in percent; a
@@ -111,6 +125,11 @@ type Model struct {
 	last     time.Time // previous scrape; zero before the first
 
 	stableHash string // SetStableHash
+	// pods are the world's (SetPods); ready counts the Ready ones of each
+	// version, if readyKnown.
+	pods       []Pod
+	ready      [2]int
+	readyKnown bool
 	// canaryShare, when >= 0, is the share of requests the traffic router sends
 	// to the canary; otherwise traffic follows Ready pods, as kube-proxy
 	// spreads it. mirror is the share copied to the canary besides.
@@ -299,12 +318,17 @@ func (t *Model) versionOf(hash string) int {
 }
 
 // split returns the share of requests each version gets and its Ready pods.
-func (t *Model) split(pods []Pod) (share [2]float64, ready [2]int) {
-	for _, p := range pods {
-		if p.Ready {
-			ready[t.versionOf(p.Hash)]++
+func (t *Model) split() (share [2]float64, ready [2]int) {
+	if !t.readyKnown {
+		t.ready = [2]int{}
+		for _, p := range t.pods {
+			if p.Ready {
+				t.ready[t.versionOf(p.Hash)]++
+			}
 		}
+		t.readyKnown = true
 	}
+	ready = t.ready
 	if t.canaryShare >= 0 {
 		c := t.canaryShare
 		return [2]float64{1 - c, c}, ready
@@ -318,29 +342,29 @@ func (t *Model) split(pods []Pod) (share [2]float64, ready [2]int) {
 }
 
 // Scrape records one scrape at now: the requests since the previous scrape,
-// split over pods (every pod of the world, Ready or not, sorted by name). A
-// scrape written ahead for now with the same pods is confirmed instead.
-func (t *Model) Scrape(now time.Time, pods []Pod) error {
-	if t.confirm(now, pods) {
+// split over the pods (SetPods). A scrape written ahead for now is confirmed
+// instead.
+func (t *Model) Scrape(now time.Time) error {
+	if t.confirm(now) {
 		return nil
 	}
 	t.discard()
-	return t.scrape(now, pods)
+	return t.scrape(now)
 }
 
-func (t *Model) scrape(now time.Time, pods []Pod) error {
+func (t *Model) scrape(now time.Time) error {
 	from := t.last
 	if from.IsZero() {
 		from = now.Add(-t.interval)
 	}
 	t.last = now
 	mean := t.rate.requests(from, now)
-	share, ready := t.split(pods)
+	share, ready := t.split()
 	if t.canaryOnly {
 		share[stableVersion] = 0
 	}
 	if t.istio != nil {
-		return t.istio.scrape(t, now, mean, share, ready, pods)
+		return t.istio.scrape(t, now, mean, share, ready, t.pods)
 	}
 	batches := t.batches[:0]
 	for v := range share {
@@ -365,16 +389,16 @@ func (t *Model) scrape(now time.Time, pods []Pod) error {
 	if err := t.envoy.ScrapeBatches(now, batches); err != nil {
 		return err
 	}
-	return t.scrapePreview(now, now.Sub(from), pods)
+	return t.scrapePreview(now, now.Sub(from))
 }
 
 // scrapePreview records the preview service's requests, if it has any traffic.
-func (t *Model) scrapePreview(now time.Time, d time.Duration, pods []Pod) error {
+func (t *Model) scrapePreview(now time.Time, d time.Duration) error {
 	if t.preview == nil || t.previewHash == "" {
 		return nil
 	}
 	ready := 0
-	for _, p := range pods {
+	for _, p := range t.pods {
 		if p.Ready && p.Hash == t.previewHash {
 			ready++
 		}

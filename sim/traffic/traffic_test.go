@@ -3,6 +3,7 @@ package traffic
 import (
 	"context"
 	"math"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -52,7 +53,7 @@ func trafficRun(t *testing.T, in *scenario.Input, weight int32, dur time.Duratio
 	}
 	end := set.Start.Add(dur)
 	for at := set.Start; !at.After(end); at = at.Add(set.Scrape) {
-		if err := tr.Scrape(at, pods); err != nil {
+		if err := scrapeWith(tr, at, pods); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -222,7 +223,7 @@ func TestIstioStalenessAndRestart(t *testing.T) {
 	at := set.Start
 	step := func(n int) {
 		for range n {
-			if err := tr.Scrape(at, pods); err != nil {
+			if err := scrapeWith(tr, at, pods); err != nil {
 				t.Fatal(err)
 			}
 			at = at.Add(set.Scrape)
@@ -287,5 +288,31 @@ func TestRateSchedule(t *testing.T) {
 	}
 	if got := d.requests(at(-time.Second), at(time.Second)); math.Abs(got-100) > 1e-6 {
 		t.Errorf("trough: %v", got)
+	}
+}
+
+// The Ready pods of each version follow SetPods and SetStableHash, whatever
+// the order (the counts are kept between scrapes).
+func TestReadyFollowsSetters(t *testing.T) {
+	in := trafficInput(t, "    rps: 50\n")
+	m := New(in, in.Settings(), promfake.NewStore())
+	m.SetCanaryWeight(-1)
+	pods := []Pod{{"a", "c1", true}, {"b", "s1", true}, {"c", "s1", true}, {"d", "s1", false}}
+	for _, tc := range []struct {
+		name  string
+		apply func()
+		want  [2]int
+	}{
+		{"no pods", func() {}, [2]int{0, 0}},
+		{"pods, no stable hash", func() { m.SetPods(pods) }, [2]int{0, 3}},
+		{"stable hash", func() { m.SetStableHash("s1") }, [2]int{2, 1}},
+		{"a stable pod Ready", func() { p := slices.Clone(pods); p[3].Ready = true; m.SetPods(p) }, [2]int{3, 1}},
+		{"the canary promoted", func() { m.SetStableHash("c1") }, [2]int{1, 3}},
+		{"the same pods again", func() { p := slices.Clone(pods); p[3].Ready = true; m.SetPods(p) }, [2]int{1, 3}},
+	} {
+		tc.apply()
+		if _, ready := m.split(); ready != tc.want {
+			t.Errorf("%s: Ready stable/canary %v, want %v", tc.name, ready, tc.want)
+		}
 	}
 }
