@@ -18,6 +18,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -51,6 +52,10 @@ type runner struct {
 	c       client.Client
 	world   *world
 	traffic *traffic.Model
+	// watched is the client that reports writes (notify); runPhases the
+	// phase of each AnalysisRun it last reported.
+	watched   client.Client
+	runPhases map[types.NamespacedName]v1alpha1.AnalysisPhase
 	// podsTold is the version of the world's pods the traffic model was
 	// last told (syncPods).
 	podsTold    uint64
@@ -147,18 +152,20 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 	}
 	clock := newVirtualClock(set.Start.Add(-set.Warmup))
 	r := &runner{
-		in:       in,
-		set:      set,
-		clock:    clock,
-		queued:   map[key]bool{},
-		timers:   map[key]time.Time{},
-		measured: map[string]int32{},
-		end:      set.Start.Add(set.Until),
+		in:        in,
+		set:       set,
+		clock:     clock,
+		queued:    map[key]bool{},
+		timers:    map[key]time.Time{},
+		measured:  map[string]int32{},
+		runPhases: map[types.NamespacedName]v1alpha1.AnalysisPhase{},
+		end:       set.Start.Add(set.Until),
 	}
 	stamped := kube.Stamp(base, clock, set.Seed)
 	// The world writes with the watched client; everyone else reads pods
 	// after the world's writes put off (world.flushBefore).
 	watched := kube.Watch(stamped, r.notify, r.created)
+	r.watched = watched
 
 	rng := rand.New(rand.NewPCG(uint64(set.Seed), 0x726f6c6c73696d)) // "rollsim"
 	failures := map[string]string{}
@@ -346,7 +353,7 @@ func (r *runner) notify(obj client.Object) {
 		}
 	case *v1alpha1.AnalysisRun:
 		r.enqueue(key{kind: kindAnalysisRun, NamespacedName: nn})
-		r.enqueueOwner(o)
+		r.enqueueRunWatchers(o)
 		r.noteMeasurements(o)
 	case *appsv1.ReplicaSet:
 		r.enqueue(key{kind: kindReplicaSet, NamespacedName: nn})
@@ -368,6 +375,37 @@ func (r *runner) notify(obj client.Object) {
 	case *v1alpha1.Experiment:
 		r.enqueue(key{kind: kindExperiment, NamespacedName: nn})
 		r.enqueueOwner(o)
+	}
+}
+
+// enqueueRunWatchers wakes the controllers that watch an AnalysisRun, as
+// their informers' handlers do (NewController in rollout/controller.go and
+// experiments/controller.go): the rollout controller on a create, a delete
+// or a change of phase, not on every measurement; the experiment controller
+// whenever the run is completed.
+func (r *runner) enqueueRunWatchers(run *v1alpha1.AnalysisRun) {
+	k := types.NamespacedName{Namespace: run.Namespace, Name: run.Name}
+	prev, seen := r.runPhases[k]
+	deleted := kube.Deleting(r.watched)
+	if deleted {
+		delete(r.runPhases, k)
+	} else {
+		r.runPhases[k] = run.Status.Phase
+	}
+	ref := metav1.GetControllerOf(run)
+	if ref == nil {
+		return
+	}
+	nn := types.NamespacedName{Namespace: run.Namespace, Name: ref.Name}
+	switch ref.Kind {
+	case "Rollout":
+		if deleted || !seen || prev != run.Status.Phase {
+			r.enqueue(key{kind: kindRollout, NamespacedName: nn})
+		}
+	case "Experiment":
+		if run.Status.Phase.Completed() {
+			r.enqueue(key{kind: kindExperiment, NamespacedName: nn})
+		}
 	}
 }
 
