@@ -34,6 +34,33 @@ const (
 // EnvoyMetricNames are the metric names an EnvoyCluster writes.
 var EnvoyMetricNames = []string{envoyRq, envoyRqTime + "_bucket", envoyRqTime + "_count", envoyRqTime + "_sum", envoyRqTotal, envoyRqXX}
 
+// EnvoyFamily is one family of series an EnvoyCluster writes, which a run
+// whose queries never read it can leave out (EnvoyCluster.Without).
+type EnvoyFamily int
+
+const (
+	EnvoyTotal   EnvoyFamily = iota // envoy_cluster_upstream_rq_total
+	EnvoyClasses                    // envoy_cluster_upstream_rq_xx
+	EnvoyCodes                      // envoy_cluster_upstream_rq
+	EnvoyLatency                    // the envoy_cluster_upstream_rq_time histogram
+)
+
+// EnvoyFamilies are every EnvoyFamily.
+var EnvoyFamilies = []EnvoyFamily{EnvoyTotal, EnvoyClasses, EnvoyCodes, EnvoyLatency}
+
+// MetricNames are the metric names of the family's series.
+func (f EnvoyFamily) MetricNames() []string {
+	switch f {
+	case EnvoyTotal:
+		return []string{envoyRqTotal}
+	case EnvoyClasses:
+		return []string{envoyRqXX}
+	case EnvoyCodes:
+		return []string{envoyRq}
+	}
+	return []string{envoyRqTime + "_bucket", envoyRqTime + "_count", envoyRqTime + "_sum"}
+}
+
 // EnvoyCluster writes the counters of one Envoy upstream cluster, e.g.
 // "httproute/joel-test/backend-eg/rule/0" (Envoy Gateway names the cluster
 // of an HTTPRoute rule httproute/<namespace>/<name>/rule/<index>), as a
@@ -59,14 +86,16 @@ type EnvoyCluster struct {
 	time    *classicHistogram
 	classes []keyedCounter // sorted by key
 	codes   []keyedCounter // sorted by key
-	// noLatency: the histogram is not written (WithoutLatency).
-	noLatency bool
+	// without are the families not written (Without), by EnvoyFamily.
+	without [EnvoyLatency + 1]bool
 }
 
-// WithoutLatency makes c leave its request-time histogram out: a run whose
-// queries never read it saves most of the writing.
-func (c *EnvoyCluster) WithoutLatency() *EnvoyCluster {
-	c.noLatency = true
+// Without makes c leave family f out: its series get no samples, and the
+// other families are written as before (the requests are counted all the
+// same). A run whose queries never read a family saves its writing; the
+// request-time histogram is most of it.
+func (c *EnvoyCluster) Without(f EnvoyFamily) *EnvoyCluster {
+	c.without[f] = true
 	return c
 }
 
@@ -147,18 +176,23 @@ func (c *EnvoyCluster) ScrapeBatches(t time.Time, batches []Batch) error {
 		c.time.observe(b)
 	}
 	c.scraped, c.stale, c.last = true, false, ts
-	if err := c.total.write(c.s, t); err != nil {
-		return err
+	if !c.without[EnvoyTotal] {
+		if err := c.total.write(c.s, t); err != nil {
+			return err
+		}
 	}
-	if !c.noLatency {
+	if !c.without[EnvoyLatency] {
 		if err := c.time.write(c.s, t); err != nil {
 			return err
 		}
 	}
 	for i, set := range [][]keyedCounter{c.classes, c.codes} {
-		metric, label := envoyRqXX, envoyCodeClass
+		metric, label, f := envoyRqXX, envoyCodeClass, EnvoyClasses
 		if i == 1 {
-			metric, label = envoyRq, envoyCode
+			metric, label, f = envoyRq, envoyCode, EnvoyCodes
+		}
+		if c.without[f] {
+			continue
 		}
 		for j := range set {
 			k := &set[j]
@@ -189,7 +223,7 @@ func (c *EnvoyCluster) add(set *[]keyedCounter, key int, n float64) {
 // series keep their labels and the next scrape writes the low values, which
 // PromQL's rate() reads as a counter reset.
 func (c *EnvoyCluster) Restart() {
-	c.each(func(k *counter) { k.v = 0 })
+	c.each(func(k *counter) { k.v = 0 }, false)
 }
 
 // Stale writes a staleness marker at t on every series of the cluster, as
@@ -208,15 +242,24 @@ func (c *EnvoyCluster) Stale(t time.Time) error {
 		if err == nil && k.ref >= 0 {
 			err = c.s.AppendStale(k.ref, t)
 		}
-	})
+	}, true)
 	c.stale, c.scraped, c.last = true, true, t.UnixMilli()
 	return err
 }
 
-func (c *EnvoyCluster) each(f func(*counter)) {
-	f(&c.total)
-	c.time.each(f)
-	for _, set := range [][]keyedCounter{c.classes, c.codes} {
+// each calls f for every counter of the cluster, or of the families it
+// writes only.
+func (c *EnvoyCluster) each(f func(*counter), writtenOnly bool) {
+	if !writtenOnly || !c.without[EnvoyTotal] {
+		f(&c.total)
+	}
+	if !writtenOnly || !c.without[EnvoyLatency] {
+		c.time.each(f)
+	}
+	for i, set := range [][]keyedCounter{c.classes, c.codes} {
+		if writtenOnly && c.without[EnvoyClasses+EnvoyFamily(i)] {
+			continue
+		}
 		for j := range set {
 			f(&set[j].counter)
 		}
@@ -236,7 +279,7 @@ type EnvoyState struct {
 // its memory.
 func (c *EnvoyCluster) SaveState(st *EnvoyState) {
 	st.scraped, st.stale, st.last, st.total = c.scraped, c.stale, c.last, c.total
-	if !c.noLatency {
+	if !c.without[EnvoyLatency] {
 		st.time.buckets = append(st.time.buckets[:0], c.time.buckets...)
 		st.time.sum, st.time.count = c.time.sum, c.time.count
 	}
@@ -249,7 +292,7 @@ func (c *EnvoyCluster) SaveState(st *EnvoyState) {
 // see Store.Discard).
 func (c *EnvoyCluster) Restore(st *EnvoyState) {
 	c.scraped, c.stale, c.last, c.total = st.scraped, st.stale, st.last, st.total
-	if !c.noLatency {
+	if !c.without[EnvoyLatency] {
 		copy(c.time.buckets, st.time.buckets)
 		c.time.sum, c.time.count = st.time.sum, st.time.count
 	}

@@ -19,7 +19,11 @@ const (
 )
 
 // IstioMetricNames are the metric names an IstioProxy writes.
-var IstioMetricNames = []string{istioDuration + "_bucket", istioDuration + "_count", istioDuration + "_sum", istioRequests}
+var IstioMetricNames = append(slices.Clone(IstioLatencyMetricNames), istioRequests)
+
+// IstioLatencyMetricNames are the names of the duration histogram's series,
+// which WithoutLatency leaves out.
+var IstioLatencyMetricNames = []string{istioDuration + "_bucket", istioDuration + "_count", istioDuration + "_sum"}
 
 // IstioLabels are the labels of Istio's standard metrics for one kind of
 // traffic between a source and a destination workload, as one proxy (the

@@ -29,6 +29,14 @@ func SetEagerPods(on bool) func() {
 	return func() { eagerPods = old }
 }
 
+// SetKeepUnread makes runs write every series, read or not; the returned
+// func restores the default.
+func SetKeepUnread(on bool) func() {
+	old := keepUnread
+	keepUnread = on
+	return func() { keepUnread = old }
+}
+
 // BatchedRun runs in and says how many of its queries batches answered.
 func BatchedRun(in *scenario.Input) (queries, batched int, err error) {
 	r, err := newRunner(in, Options{})

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -76,7 +77,8 @@ func TestManyReplicasUniquePodNames(t *testing.T) {
 }
 
 // A run that goes past the sample limit (here: it waits at an indefinite
-// pause, scraping, until until) stops with invalid input naming the field.
+// pause, scraping every series its query reads, until until) stops with
+// invalid input naming the field.
 func TestRunSampleLimit(t *testing.T) {
 	defer sim.SetRunLimits(5000, 100000)()
 	tmpl := `---
@@ -88,11 +90,11 @@ spec:
   - name: m
     interval: 1h
     successCondition: "true"
-    provider: {prometheus: {query: vector(1)}}
+    provider: {prometheus: {query: 'count({__name__=~"envoy_.+"})'}}
 `
 	steps := "      analysis: {templates: [{templateName: t}]}\n      steps: [{setWeight: 50}, {pause: {}}]"
 	_, err := runData(t, limitRollout(1, steps)+tmpl+limitScenario+"  until: 24h\n")
-	if !scenario.IsInputError(err) || !strings.Contains(err.Error(), "spec.until: the series hold 500") || !strings.Contains(err.Error(), "more than 5000, the limit for one scenario") {
+	if !scenario.IsInputError(err) || !regexp.MustCompile(`spec.until: the series hold 50\d\d samples`).MatchString(err.Error()) || !strings.Contains(err.Error(), "more than 5000, the limit for one scenario") {
 		t.Fatalf("got %v", err)
 	}
 }
@@ -111,7 +113,7 @@ spec:
     count: "{{args.count}}"
     interval: 10s
     successCondition: "true"
-    provider: {prometheus: {query: vector(1)}}
+    provider: {prometheus: {query: 'count({__name__=~"envoy_.+"})'}}
 `
 	steps := "      analysis: {templates: [{templateName: t}]}\n      steps: [{setWeight: 50}, {pause: {}}]"
 	_, err := runData(t, limitRollout(1, steps)+tmpl+limitScenario)

@@ -44,3 +44,4 @@ func TestPodsWrittenBeforeReads(t *testing.T) {
 		})
 	}
 }
+

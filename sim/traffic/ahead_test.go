@@ -2,6 +2,7 @@ package traffic
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -111,17 +112,20 @@ func runAhead(t *testing.T, in *scenario.Input, pods []Pod, steps []aheadStep, a
 	return b.Bytes()
 }
 
-// Leaving latencies out writes no histogram and changes no count: the
-// other series are the same sample for sample.
-func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
-	in := trafficInput(t, "    rps: 50\n    canary: {errorRate: 0.2, latency: {p50: 40ms, p99: 400ms}}\n")
+// Leaving a family of series out writes none of its series and changes no
+// other: the rest are the same sample for sample, for each Envoy family
+// alone and all of them, and Istio's latencies (its request counter is what
+// every Istio query reads: always written).
+func TestLeaveOutKeepsTheRest(t *testing.T) {
+	envoy := trafficInput(t, "    rps: 50\n    canary: {errorRate: 0.2, latency: {p50: 40ms, p99: 400ms}}\n")
+	istio := trafficInput(t, "    mesh: istio\n    route: app.ns.svc.cluster.local\n    rps: 50\n    canary: {errorRate: 0.2, latency: {p50: 40ms, p99: 400ms}}\n")
 	pods := []Pod{{"app-c-1", "canary1", true}, {"app-s-1", "stable1", true}}
-	dump := func(latency bool) (counts, all string) {
+	dump := func(in *scenario.Input, leftOut []string) []string {
 		set := in.Settings()
 		store := promfake.NewStore()
 		m := New(in, set, store)
-		if !latency {
-			m.LeaveOutLatency()
+		if leftOut != nil {
+			m.LeaveOut(func(name string) bool { return !slices.Contains(leftOut, name) })
 		}
 		m.SetStableHash("stable1")
 		m.SetCanaryWeight(30)
@@ -134,21 +138,47 @@ func TestLeaveOutLatencyKeepsCounts(t *testing.T) {
 		if err := promfake.WriteDump(&b, store); err != nil {
 			t.Fatal(err)
 		}
-		var c strings.Builder
-		for _, line := range strings.SplitAfter(b.String(), "\n") {
-			if !strings.Contains(line, "upstream_rq_time") {
-				c.WriteString(line)
+		return strings.SplitAfter(b.String(), "\n")
+	}
+	named := func(line string, names []string) bool {
+		return slices.ContainsFunc(names, func(n string) bool { return strings.Contains(line, `__name__="`+n+`"`) })
+	}
+	var envoyAll []string
+	for _, f := range promfake.EnvoyFamilies {
+		envoyAll = append(envoyAll, f.MetricNames()...)
+	}
+	cases := []struct {
+		name    string
+		in      *scenario.Input
+		leftOut []string
+	}{
+		{"envoy, all", envoy, envoyAll},
+		{"istio latency", istio, promfake.IstioLatencyMetricNames},
+	}
+	for _, f := range promfake.EnvoyFamilies {
+		cases = append(cases, struct {
+			name    string
+			in      *scenario.Input
+			leftOut []string
+		}{"envoy " + f.MetricNames()[0], envoy, f.MetricNames()})
+	}
+	for _, tc := range cases {
+		all, left := dump(tc.in, nil), dump(tc.in, tc.leftOut)
+		var want []string
+		wrote := false
+		for _, line := range all {
+			if named(line, tc.leftOut) {
+				wrote = true
+			} else {
+				want = append(want, line)
 			}
 		}
-		return c.String(), b.String()
-	}
-	with, withAll := dump(true)
-	without, withoutAll := dump(false)
-	if with != without {
-		t.Error("counts differ when latencies are left out")
-	}
-	if !strings.Contains(withAll, "upstream_rq_time_bucket") || strings.Contains(withoutAll, "upstream_rq_time") {
-		t.Error("histograms: written with latency, or left in without")
+		if !wrote {
+			t.Errorf("%s: the family is not written to begin with", tc.name)
+		}
+		if !slices.Equal(left, want) {
+			t.Errorf("%s: left out, the store holds %d samples, want the other %d (first %.200q)", tc.name, len(left), len(want), strings.Join(left, ""))
+		}
 	}
 }
 

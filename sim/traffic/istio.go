@@ -42,7 +42,7 @@ type istioSeries struct {
 	// reported by the preview pods' sidecars under that destination_service.
 	previewHost string
 	previewPods map[string]*podProxy // by pod name
-	noLatency   bool                 // Model.LeaveOutLatency
+	noLatency   bool                 // Model.LeaveOut
 }
 
 // proxy is a new proxy's writer.

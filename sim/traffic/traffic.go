@@ -113,7 +113,7 @@ type Model struct {
 	src   *rand.PCG
 	rng   *rand.Rand // over src
 	// lat and latRng draw latencies; latency is false when no query reads
-	// them (LeaveOutLatency).
+	// them (LeaveOut).
 	lat      *rand.PCG
 	latRng   *rand.Rand
 	latency  bool
@@ -202,20 +202,35 @@ func New(in *scenario.Input, set scenario.Settings, store *promfake.Store) *Mode
 	return t
 }
 
-// LeaveOutLatency makes the model write no latency histograms, for a run
-// whose queries never read them: counts are drawn as they would be with them.
-// Call it before the first scrape.
-func (t *Model) LeaveOutLatency() {
-	t.latency = false
-	if t.envoy != nil {
-		t.envoy.WithoutLatency()
+// LeaveOut makes the model write only the series a run may read: a family
+// of series none of whose metric names read accepts is left out. Requests
+// are drawn as they would be with it, so the other series are the same
+// sample for sample; latencies are not drawn at all when no histogram is
+// written. Call it before the first scrape.
+func (t *Model) LeaveOut(read func(metric string) bool) {
+	anyRead := func(names []string) bool {
+		return slices.ContainsFunc(names, read)
 	}
-	if t.preview != nil {
-		t.preview.WithoutLatency()
+	latency := false
+	for _, f := range promfake.EnvoyFamilies {
+		if anyRead(f.MetricNames()) {
+			latency = latency || f == promfake.EnvoyLatency && (t.envoy != nil || t.preview != nil)
+			continue
+		}
+		for _, c := range []*promfake.EnvoyCluster{t.envoy, t.preview} {
+			if c != nil {
+				c.Without(f)
+			}
+		}
 	}
 	if t.istio != nil {
-		t.istio.noLatency = true
+		if anyRead(promfake.IstioLatencyMetricNames) {
+			latency = true
+		} else {
+			t.istio.noLatency = true
+		}
 	}
+	t.latency = latency
 }
 
 // LoadSeries writes spec.series into the store (validated on load).
@@ -418,7 +433,7 @@ func (t *Model) scrapePreview(now time.Time, d time.Duration) error {
 // multinomial draw (a chain of binomials), then over latency buckets the same
 // way with a latency sum drawn from its normal approximation; without, the
 // expected values. Latencies come from a stream of their own, so that
-// leaving them out (LeaveOutLatency) changes no count.
+// leaving them out (LeaveOut) changes no count.
 func (t *Model) draw(mean float64, b *behaviour, out []promfake.Batch) []promfake.Batch {
 	if mean <= 0 {
 		return out

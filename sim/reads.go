@@ -12,60 +12,75 @@ import (
 	"github.com/rollsim/rollsim/sim/scenario"
 )
 
-// Latency histograms are most of what the traffic model writes and draws (a
-// bucket per bound, per response code). A run whose queries cannot read them
-// leaves them out; `query`, `serve` and sessions, which answer any query,
-// keep them.
-
-// latencyMetrics are the histogram series the traffic model writes.
-var latencyMetrics = []string{
-	"envoy_cluster_upstream_rq_time_bucket", "envoy_cluster_upstream_rq_time_count", "envoy_cluster_upstream_rq_time_sum",
-	"istio_request_duration_milliseconds_bucket", "istio_request_duration_milliseconds_count", "istio_request_duration_milliseconds_sum",
-}
+// Which series a run's queries may read. Latency histograms are most of what
+// the traffic model writes and draws (a bucket per bound, per response
+// code), and a query usually reads one counter of several: a run leaves out
+// the families of series no query of its analyses can select. `query`,
+// `serve` and sessions, which answer any query, keep them all.
 
 // placeholder is an argument or other substitution in a query.
 var placeholder = regexp.MustCompile(`\{\{[^}]*\}\}`)
 
-// readsLatency reports whether some Prometheus query of the scenario's
-// analyses may select a latency histogram series. A query that does not
-// parse, or whose metric names depend on its arguments, may.
-func readsLatency(in *scenario.Input) bool {
+// seriesRead returns whether some Prometheus query of the scenario's
+// analyses may select series of a metric name. A query that does not
+// parse, or whose metric names depend on its arguments, may select any.
+func seriesRead(in *scenario.Input) func(metric string) bool {
+	var sels []selection
 	for _, q := range promQueries(in) {
-		if latencyReaders.Get(q, mayReadLatency) {
+		sels = append(sels, selections.Get(q, selects))
+	}
+	return func(metric string) bool {
+		for _, s := range sels {
+			if s.reads(metric) {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+// selections remembers selects' answers: a sweep runs the same queries
+// thousands of times.
+var selections = memo.Bounded[string, selection]{Max: 1024}
+
+// selection is what a query may select by metric name: anything, or what
+// the __name__ matchers of its selectors accept.
+type selection struct {
+	any       bool
+	selectors [][]*labels.Matcher
+}
+
+func (s selection) reads(metric string) bool {
+	if s.any {
+		return true
+	}
+	for _, ms := range s.selectors {
+		if selectsName(ms, metric) {
 			return true
 		}
 	}
 	return false
 }
 
-// latencyReaders remembers mayReadLatency's answers: a sweep runs the same
-// queries thousands of times.
-var latencyReaders = memo.Bounded[string, bool]{Max: 1024}
-
-// mayReadLatency parses q with its placeholders filled two ways: if either
-// fails, or they select differently by metric name, anything goes.
-func mayReadLatency(q string) bool {
+// selects parses q with its placeholders filled two ways: if either fails,
+// or they select differently by metric name, anything goes.
+func selects(q string) selection {
 	p := parser.NewParser(parser.Options{})
 	a, errA := p.ParseExpr(placeholder.ReplaceAllString(q, "a"))
 	b, errB := p.ParseExpr(placeholder.ReplaceAllString(q, "b"))
 	if errA != nil || errB != nil {
-		return true
+		return selection{any: true}
 	}
 	sa, sb := parser.ExtractSelectors(a), parser.ExtractSelectors(b)
 	if len(sa) != len(sb) {
-		return true
+		return selection{any: true}
 	}
 	for i := range sa {
 		if nameMatchers(sa[i]) != nameMatchers(sb[i]) {
-			return true
-		}
-		for _, name := range latencyMetrics {
-			if selectsName(sa[i], name) || selectsName(sb[i], name) {
-				return true
-			}
+			return selection{any: true}
 		}
 	}
-	return false
+	return selection{selectors: sa}
 }
 
 // nameMatchers is a selector's __name__ matchers, as text.
