@@ -34,7 +34,7 @@ func TestQuerySelects(t *testing.T) {
 		{`sum(rate({{args.metric}}[1m]))`, codes, true},                  // the name is an argument
 		{`sum(rate(envoy_{{args.kind}}_bucket[1m]))`, bucket, true},      // part of it is
 		{`sum(rate(x{a="{{args.v}}"}[1m]))`, xx, false},                  // a label value is not the name
-		{`sum(rate(x[1m]`, xx, true},                                     // does not parse
+		{`sum(rate(x[1m]`, xx, true}, // does not parse
 		{`vector(1)`, xx, false},
 	} {
 		if got := selects(tc.query).reads(tc.metric); got != tc.want {

@@ -24,7 +24,7 @@ func TestRunWatchers(t *testing.T) {
 		}
 	}
 	updating := kube.Watch(nil, nil, nil) // reports a write other than a delete
-	var deleting client.Client             // any other client: kube.Deleting says it cannot tell
+	var deleting client.Client            // any other client: kube.Deleting says it cannot tell
 	r := &runner{queued: map[key]bool{}, runPhases: map[types.NamespacedName]v1alpha1.AnalysisPhase{}}
 	for _, tc := range []struct {
 		name    string

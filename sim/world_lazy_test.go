@@ -44,4 +44,3 @@ func TestPodsWrittenBeforeReads(t *testing.T) {
 		})
 	}
 }
-
