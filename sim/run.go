@@ -75,7 +75,7 @@ type runner struct {
 	updated    bool
 	updateHash string
 	timeline   []Entry
-	measured   map[string]int32
+	measured   map[measuredKey]int32
 	// horizon, when set, is where the run's end comes from instead of
 	// spec.until (Series: the time a query asks for).
 	horizon string
@@ -160,7 +160,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 		clock:     clock,
 		queued:    map[key]bool{},
 		timers:    map[key]time.Time{},
-		measured:  map[string]int32{},
+		measured:  map[measuredKey]int32{},
 		runPhases: map[types.NamespacedName]v1alpha1.AnalysisPhase{},
 		end:       set.Start.Add(set.Until),
 	}
@@ -426,10 +426,13 @@ func (r *runner) enqueueOwner(obj client.Object) {
 	}
 }
 
+// measuredKey is a metric of a run, by names.
+type measuredKey struct{ run, metric string }
+
 // noteMeasurements adds new measurements of a run to the timeline.
 func (r *runner) noteMeasurements(run *v1alpha1.AnalysisRun) {
 	for _, mr := range run.Status.MetricResults {
-		id := run.Name + "\x00" + mr.Name
+		id := measuredKey{run.Name, mr.Name}
 		total := mr.Count + mr.Error
 		seen := r.measured[id]
 		if total <= seen {
