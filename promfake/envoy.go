@@ -90,10 +90,10 @@ type EnvoyCluster struct {
 	without [EnvoyLatency + 1]bool
 }
 
-// Without makes c leave family f out: its series get no samples, and the
-// other families are written as before (the requests are counted all the
-// same). A run whose queries never read a family saves its writing; the
-// request-time histogram is most of it.
+// Without makes c leave family f out: its series get no samples (and its
+// counts are not kept), and the other families are written as before. A run
+// whose queries never read a family saves its writing; the request-time
+// histogram is most of it.
 func (c *EnvoyCluster) Without(f EnvoyFamily) *EnvoyCluster {
 	c.without[f] = true
 	return c
@@ -171,9 +171,15 @@ func (c *EnvoyCluster) ScrapeBatches(t time.Time, batches []Batch) error {
 			continue
 		}
 		c.total.v += b.Count
-		c.add(&c.classes, b.Code/100, b.Count)
-		c.add(&c.codes, b.Code, b.Count)
-		c.time.observe(b)
+		if !c.without[EnvoyClasses] {
+			c.add(&c.classes, b.Code/100, b.Count)
+		}
+		if !c.without[EnvoyCodes] {
+			c.add(&c.codes, b.Code, b.Count)
+		}
+		if !c.without[EnvoyLatency] {
+			c.time.observe(b)
+		}
 	}
 	c.scraped, c.stale, c.last = true, false, ts
 	if !c.without[EnvoyTotal] {
