@@ -6,7 +6,9 @@
 // clone of the scenario's recordings (spec.recorded) with the run's own series
 // added; a metric measured at a regular interval is answered from range
 // queries over scrapes written ahead (batch.go), with the results of one
-// instant query per measurement.
+// instant query per measurement; the series no query can select are not
+// written (reads.go). The world writes pods' API objects before anyone reads
+// pods, not as they happen (world.go), with the same result.
 //
 // What it does not own: the scenario file and its validation (sim/scenario),
 // the traffic model and the series it writes (sim/traffic), the API backends
