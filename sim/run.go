@@ -55,6 +55,8 @@ type runner struct {
 	c       client.Client
 	world   *world
 	traffic *traffic.Model
+	// base is the API backend, under the stamping and watching clients.
+	base client.Client
 	// watched is the client that reports writes (notify); runPhases the
 	// phase of each AnalysisRun it last reported.
 	watched   client.Client
@@ -168,7 +170,7 @@ func newRunner(in *scenario.Input, opts Options) (*runner, error) {
 	// The world writes with the watched client; everyone else reads pods
 	// after the world's writes put off (world.flushBefore).
 	watched := kube.Watch(stamped, r.notify, r.created)
-	r.watched = watched
+	r.watched, r.base = watched, base
 
 	rng := rand.New(rand.NewPCG(uint64(set.Seed), 0x726f6c6c73696d)) // "rollsim"
 	failures := map[string]string{}
@@ -663,6 +665,20 @@ func (r *runner) setVerdict(v string) {
 	r.decidedAt = &at
 }
 
+// recordCopy is the run's record so far, in a Record of its own: a pointer
+// to the runner's would keep the whole run alive with the Result.
+func (r *runner) recordCopy() *Record {
+	rec := r.rec
+	return &rec
+}
+
+// fixedClock is a clock stopped at a time: the end of a run, for what is
+// written after it.
+type fixedClock time.Time
+
+func (c fixedClock) Now() time.Time                  { return time.Time(c) }
+func (c fixedClock) Since(t time.Time) time.Duration { return time.Time(c).Sub(t) }
+
 // result gathers the final objects and the verdict.
 //
 // lazyPods leaves the final pods to Result.Pods: the run must not go on.
@@ -683,7 +699,7 @@ func (r *runner) result(ctx context.Context, lazyPods bool) (*Result, error) {
 		Reconciles:        r.reconciles,
 		Writes:            r.writes,
 		Expect:            r.in.Scenario.Spec.Expect,
-		Record:            &r.rec,
+		Record:            r.recordCopy(),
 	}
 	var ro v1alpha1.Rollout
 	if r.roKey.Name != "" {
@@ -701,14 +717,30 @@ func (r *runner) result(ctx context.Context, lazyPods bool) (*Result, error) {
 		return nil, err
 	}
 	res.ReplicaSets = rsList.Items
-	res.listPods = func() ([]corev1.Pod, error) {
-		var pods corev1.PodList
-		if err := engine.ListReadOnly(context.WithoutCancel(ctx), r.c, &pods, ns); err != nil {
-			return nil, err
+	listPods := func(c client.Client) func() ([]corev1.Pod, error) {
+		return func() ([]corev1.Pod, error) {
+			var pods corev1.PodList
+			if err := engine.ListReadOnly(context.WithoutCancel(ctx), c, &pods, ns); err != nil {
+				return nil, err
+			}
+			return pods.Items, nil
 		}
-		return pods.Items, nil
 	}
-	if !lazyPods {
+	if lazyPods {
+		// The Result keeps the world and the API, not the run: the world
+		// writes what it put off through a client of its own, stamped at
+		// the end (rollsim test keeps every Result until it reports).
+		w, c := r.world, kube.Stamp(r.base, fixedClock(r.clock.Now()), r.set.Seed)
+		w.detach(c)
+		list := listPods(c)
+		res.listPods = func() ([]corev1.Pod, error) {
+			if err := w.flush(context.WithoutCancel(ctx)); err != nil {
+				return nil, err
+			}
+			return list()
+		}
+	} else {
+		res.listPods = listPods(r.c)
 		if _, err := res.Pods(); err != nil {
 			return nil, err
 		}

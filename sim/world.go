@@ -426,6 +426,14 @@ func (w *world) flush(ctx context.Context) error {
 	return nil
 }
 
+// detach leaves the world only what flush needs once its run is over,
+// writing with c: nothing of the run (its clock and queue, its
+// notifications) is kept.
+func (w *world) detach(c client.Client) {
+	w.c, w.clock, w.enqueue, w.note, w.overLimit, w.uid = c, nil, nil, nil, nil, nil
+	w.views, w.byName, w.added, w.spare, w.names = nil, nil, nil, nil, nil
+}
+
 // flushBefore is the read hook of everyone else's client: a read of pods
 // sees every pod write put off so far.
 func (w *world) flushBefore(ctx context.Context, obj runtime.Object) error {
