@@ -1,38 +1,12 @@
 package sim_test
 
 import (
-	"bytes"
 	"path/filepath"
 	"testing"
 
-	"github.com/rollsim/rollsim/reports"
 	"github.com/rollsim/rollsim/sim"
 	"github.com/rollsim/rollsim/sim/scenario"
 )
-
-// Batches of queries change nothing: every scenario's reports are the same
-// byte for byte with and without them.
-func TestBatchesChangeNothing(t *testing.T) {
-	for _, f := range scenarioFiles(t) {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			report := func(on bool) []byte {
-				defer sim.SetBatches(on)()
-				res := runFile(t, f)
-				var b bytes.Buffer
-				if err := reports.JSON(&b, reports.Build(res)); err != nil {
-					t.Fatal(err)
-				}
-				if err := reports.Text(&b, res); err != nil {
-					t.Fatal(err)
-				}
-				return b.Bytes()
-			}
-			if with, without := report(true), report(false); !bytes.Equal(with, without) {
-				t.Errorf("reports differ with batches:\n%s\nwithout:\n%s", with, without)
-			}
-		})
-	}
-}
 
 // Batches answer most measurements of a background analysis: one instant
 // query where the traffic changes (each setWeight) and the rest from range
