@@ -397,10 +397,13 @@ func (r *runner) enqueueRunWatchers(run *v1alpha1.AnalysisRun) {
 	} else {
 		r.runPhases[k] = run.Status.Phase
 	}
-	ref := metav1.GetControllerOf(run)
-	if ref == nil {
+	// metav1.GetControllerOf without its copy (a write per measurement).
+	refs := run.OwnerReferences
+	i := slices.IndexFunc(refs, func(o metav1.OwnerReference) bool { return o.Controller != nil && *o.Controller })
+	if i < 0 {
 		return
 	}
+	ref := &refs[i]
 	nn := types.NamespacedName{Namespace: run.Namespace, Name: ref.Name}
 	switch ref.Kind {
 	case "Rollout":
