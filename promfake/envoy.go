@@ -170,7 +170,9 @@ func (c *EnvoyCluster) ScrapeBatches(t time.Time, batches []Batch) error {
 		if b.Count == 0 && b.Buckets == nil {
 			continue
 		}
-		c.total.v += b.Count
+		if !c.without[EnvoyTotal] {
+			c.total.v += b.Count
+		}
 		if !c.without[EnvoyClasses] {
 			c.add(&c.classes, b.Code/100, b.Count)
 		}
@@ -229,7 +231,7 @@ func (c *EnvoyCluster) add(set *[]keyedCounter, key int, n float64) {
 // series keep their labels and the next scrape writes the low values, which
 // PromQL's rate() reads as a counter reset.
 func (c *EnvoyCluster) Restart() {
-	c.each(func(k *counter) { k.v = 0 }, false)
+	c.each(func(k *counter) { k.v = 0 })
 }
 
 // Stale writes a staleness marker at t on every series of the cluster, as
@@ -248,22 +250,21 @@ func (c *EnvoyCluster) Stale(t time.Time) error {
 		if err == nil && k.ref >= 0 {
 			err = c.s.AppendStale(k.ref, t)
 		}
-	}, true)
+	})
 	c.stale, c.scraped, c.last = true, true, t.UnixMilli()
 	return err
 }
 
-// each calls f for every counter of the cluster, or of the families it
-// writes only.
-func (c *EnvoyCluster) each(f func(*counter), writtenOnly bool) {
-	if !writtenOnly || !c.without[EnvoyTotal] {
+// each calls f for every counter of the families the cluster keeps (Without).
+func (c *EnvoyCluster) each(f func(*counter)) {
+	if !c.without[EnvoyTotal] {
 		f(&c.total)
 	}
-	if !writtenOnly || !c.without[EnvoyLatency] {
+	if !c.without[EnvoyLatency] {
 		c.time.each(f)
 	}
 	for i, set := range [][]keyedCounter{c.classes, c.codes} {
-		if writtenOnly && c.without[EnvoyClasses+EnvoyFamily(i)] {
+		if c.without[EnvoyClasses+EnvoyFamily(i)] {
 			continue
 		}
 		for j := range set {
